@@ -1,0 +1,305 @@
+"""Safe, strict YAML → Case, reporting every problem as `path:line: field: message`.
+
+The YAML reader keeps every scalar as the text the officer typed (no YAML 1.1 guessing: `title: no`
+stays "no", `date: 2024-05` stays "2024-05") and refuses what a case file never needs: tags,
+anchors and aliases, duplicate keys, deep nesting, several documents, oversized or non-UTF-8 files.
+One bad file never stops the rest: `load_cases` returns the valid cases plus the problems.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import ValidationError
+
+from .case import FIELD_NAMES, Case, suggest, vocabulary_warnings
+from .errors import CaseFileError, UsageError
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 6
+NULL_SCALARS = {"", "~", "null", "Null", "NULL"}
+CASE_SUFFIX = ".yaml"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about one file; errors keep the case out, warnings do not."""
+
+    path: str
+    line: int | None
+    field: str | None
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        prefix = f"{self.field}: " if self.field else ""
+        tag = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {tag}{prefix}{self.message}"
+
+
+@dataclass
+class LoadResult:
+    """The valid cases of a collection (by id, sorted) and everything wrong or doubtful in it."""
+
+    cases: dict[str, Case] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+class _StrictLoader(yaml.BaseLoader):
+    """BaseLoader resolves nothing (all scalars stay text); this adds the refusals."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        mark = event.start_mark
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused(mark, "anchors and aliases (&, *) are not allowed; write the text out in full")
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!", "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"):
+            raise _Refused(mark, f"YAML tags such as '{tag}' are not allowed; remove the tag")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(mark, f"nesting deeper than {MAX_DEPTH} levels; a case needs at most lists of items")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _Refused(Exception):
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.line = mark.line + 1 if mark else None
+        self.message = message
+
+
+def _to_python(node: yaml.Node, lines: dict[tuple, int], loc: tuple = ()) -> Any:
+    """Turn a composed node into dicts, lists and strings, recording the line of every location."""
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Refused(key_node.start_mark, "a field name must be plain text")
+            key = key_node.value
+            if key in result:
+                raise _Refused(key_node.start_mark, f"'{key}' appears twice; keep one")
+            result[key] = _to_python(value_node, lines, (*loc, key))
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, lines, (*loc, i)) for i, item in enumerate(node.value)]
+    if node.style is None and node.value in NULL_SCALARS:
+        return None
+    return node.value
+
+
+def parse_yaml(text: str) -> tuple[Any, dict[tuple, int]]:
+    """Parse one YAML document strictly; returns the data and {location: line}. Raises CaseFileError."""
+    try:
+        loader = _StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+        if node is None:
+            raise CaseFileError("1: the file is empty; start from `moresprudentie new`")
+        lines: dict[tuple, int] = {}
+        return _to_python(node, lines), lines
+    except _Refused as exc:
+        raise CaseFileError(f"{exc.line}: {exc.message}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise CaseFileError(
+            f"{line}: not valid YAML ({exc.problem or exc.context}); check indentation and quote text containing ':' or '#'"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise CaseFileError(f"1: not valid YAML ({exc})") from None
+    except RecursionError:
+        raise CaseFileError(f"1: nesting too deep; a case needs at most {MAX_DEPTH} levels") from None
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (BOM allowed) text without NUL bytes, or CaseFileError."""
+    if len(data) > MAX_FILE_BYTES:
+        raise CaseFileError(
+            f"1: file is {len(data) // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB. Shorten the text"
+        )
+    if b"\x00" in data:
+        raise CaseFileError("1: this is a binary file, not a YAML text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CaseFileError(f"{line}: not UTF-8 text; save the file as UTF-8") from None
+
+
+def _validation_problems(path: str, error: ValidationError, lines: dict[tuple, int]) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        field_name = ".".join(str(part) for part in loc) or None
+        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            hint = suggest(str(loc[-1]), FIELD_NAMES)
+            message = (
+                f"unknown field; did you mean '{hint}'?"
+                if hint
+                else "unknown field; see docs/case-format.md for the fields"
+            )
+        elif kind == "missing":
+            message = "required field is missing"
+        elif kind == "string_pattern_mismatch":
+            message = (
+                f"'{item['input']}' is not a valid id: use 3–80 lower-case letters, digits and hyphens, e.g. geschenk-van-leverancier"
+                if loc[0] in ("id", "related")
+                else f"'{item['input']}' is not a valid term: use lower-case words joined by hyphens, e.g. discretionaire-ruimte"
+            )
+        elif kind == "literal_error":
+            message = f"{item['msg'].lower()}"
+        elif kind == "string_type" and isinstance(item.get("input"), list | dict):
+            message = "expected text, got a list or mapping; write it as one text"
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+        problems.append(Problem(path, line, field_name, message))
+    return problems
+
+
+def parse_case(
+    data: bytes | str, path: str = "<text>", expected_id: str | None = None
+) -> tuple[Case | None, list[Problem]]:
+    """Parse and validate one case; returns (case or None, problems). Never raises for bad input."""
+    try:
+        text = decode(data) if isinstance(data, bytes) else data
+        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            decode(text.encode("utf-8"))
+        raw, lines = parse_yaml(text)
+    except CaseFileError as exc:
+        line, _, message = str(exc).partition(": ")
+        return None, [Problem(path, int(line) if line.isdigit() else None, None, message)]
+    if not isinstance(raw, dict):
+        return None, [Problem(path, 1, None, "a case file must be a mapping of fields (id: …, title: …)")]
+    try:
+        case = Case.model_validate(raw)
+    except ValidationError as exc:
+        return None, _validation_problems(path, exc, lines)
+    problems = []
+    if expected_id is not None and case.id != expected_id:
+        problems.append(
+            Problem(
+                path,
+                lines.get(("id",)),
+                "id",
+                f"'{case.id}' must equal the file name; rename the file to {case.id}{CASE_SUFFIX} or set id: {expected_id}",
+            )
+        )
+        return None, problems
+    for field_name, message in vocabulary_warnings(case):
+        problems.append(Problem(path, lines.get((field_name,)), field_name, message, "warning"))
+    return case, problems
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_case_file(path: Path) -> tuple[Case | None, list[Problem]]:
+    """Read one case file; the id must equal the file name stem."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None, [
+                Problem(str(path), 1, None, f"file is larger than {MAX_FILE_BYTES // 1024} KiB; shorten the text")
+            ]
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(str(path), None, None, f"cannot read file ({exc.strerror or exc})")]
+    return parse_case(data, str(path), expected_id=path.stem)
+
+
+def case_files(directory: Path) -> list[Path]:
+    """The case files of a collection: `*.yaml` directly in the folder, hidden files excluded."""
+    return sorted(p for p in Path(directory).glob(f"*{CASE_SUFFIX}") if not p.name.startswith("."))
+
+
+def load_cases(directory: Path | str) -> LoadResult:
+    """Load every case in a folder; bad files become problems, never exceptions."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: no such folder; pass --cases DIR or set MORESPRUDENTIE_CASES")
+    result = LoadResult()
+    for path in case_files(directory):
+        case, problems = load_case_file(path)
+        result.problems.extend(problems)
+        if case is not None:
+            result.cases[case.id] = case
+            result.hashes[case.id] = case_hash(case)
+    result.problems.extend(_link_problems(result.cases.values(), directory))
+    return result
+
+
+def case_hash(case: Case) -> str:
+    """A hash of the case's content (not its file bytes): formatting changes never trigger re-embedding."""
+    return hashlib.sha256(case.model_dump_json().encode("utf-8")).hexdigest()
+
+
+def _link_problems(cases: Iterable[Case], directory: Path) -> list[Problem]:
+    known = {case.id for case in cases}
+    problems = []
+    for case in cases:
+        for link in case.related:
+            if link.id not in known:
+                hint = suggest(link.id, sorted(known))
+                fix = f"; did you mean '{hint}'?" if hint else ""
+                problems.append(
+                    Problem(
+                        str(directory / f"{case.id}{CASE_SUFFIX}"),
+                        None,
+                        "related",
+                        f"'{link.id}' is not a case in this collection{fix}",
+                        "warning",
+                    )
+                )
+    return problems
+
+
+class _CaseDumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_CaseDumper.add_representer(str, _represent_text)
+
+
+def dump_case(case: Case) -> str:
+    """The YAML text of a case in field order, optional empty fields left out; loads back equal."""
+    data = case.model_dump(mode="json", exclude_defaults=True)
+    data["status"] = case.status
+    ordered = {name: data[name] for name in FIELD_NAMES if name in data}
+    ordered["related"] = [
+        link["id"] if link.get("relation", "see-also") == "see-also" else link for link in ordered.get("related", [])
+    ] or None
+    ordered = {k: v for k, v in ordered.items() if v is not None}
+    return yaml.dump(ordered, Dumper=_CaseDumper, allow_unicode=True, sort_keys=False, width=100)

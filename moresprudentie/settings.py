@@ -1,0 +1,68 @@
+"""Every setting once, as data: name, default, environment variable and help.
+
+The CLI builds its options from these and the app reads them, so a default is never written twice.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_CASES = PROJECT_ROOT / "cases"
+DEFAULT_MODEL = "use-m3"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    default: str
+    help: str
+
+    def value(self, override: str | Path | None = None) -> str:
+        """The explicit value, else the environment variable, else the default."""
+        if override not in (None, ""):
+            return str(override)
+        return os.environ.get(self.env) or self.default
+
+
+CASES = Setting("cases", "MORESPRUDENTIE_CASES", str(SHIPPED_CASES), "folder with the case files (<id>.yaml)")
+INDEX = Setting("index", "MORESPRUDENTIE_INDEX", "", "index folder (default: a hidden folder beside the cases folder)")
+MODEL = Setting(
+    "model",
+    "MORESPRUDENTIE_MODEL",
+    DEFAULT_MODEL,
+    "embedding model: 'use-m3' (multilingual, default), 'minilm' (bundled English model), "
+    "or any sentence-transformers model name or local path",
+)
+AUDIT_LOG = Setting(
+    "audit-log", "MORESPRUDENTIE_AUDIT_LOG", "", "append-only audit log (default: beside the cases folder)"
+)
+ALL_SETTINGS = (CASES, INDEX, MODEL, AUDIT_LOG)
+
+
+def cases_dir(override: str | Path | None = None) -> Path:
+    return Path(CASES.value(override)).expanduser()
+
+
+def index_dir(cases: Path, override: str | Path | None = None) -> Path:
+    """Explicit index folder, or `.<cases-folder-name>-index` beside the collection (git-ignored)."""
+    explicit = INDEX.value(override)
+    if explicit:
+        return Path(explicit).expanduser()
+    cases = Path(cases).resolve()
+    return cases.parent / f".{cases.name}-index"
+
+
+def model_name(override: str | None = None) -> str:
+    return MODEL.value(override)
+
+
+def audit_log_path(cases: Path, override: str | Path | None = None) -> Path:
+    explicit = AUDIT_LOG.value(override)
+    if explicit:
+        return Path(explicit).expanduser()
+    cases = Path(cases).resolve()
+    return cases.parent / f".{cases.name}-audit.jsonl"
