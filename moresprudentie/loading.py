@@ -128,6 +128,8 @@ def parse_yaml(text: str) -> tuple[Any, dict[tuple, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
+        if "another document" in str(exc.problem):
+            raise CaseFileError(f"{line}: a case file holds one YAML document; remove the second '---'") from None
         raise CaseFileError(
             f"{line}: not valid YAML ({exc.problem or exc.context}); check indentation and quote text containing ':' or '#'"
         ) from None

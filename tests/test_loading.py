@@ -1,0 +1,113 @@
+"""The loader: strict and safe on hostile input, forgiving to the other files, exact about lines."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from moresprudentie.loading import MAX_FILE_BYTES, dump_case, load_cases, parse_case
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+HOSTILE = FIXTURES / "hostile"
+GOOD = FIXTURES / "collection" / "fiets-van-de-zaak.yaml"
+
+# file name -> a fragment the single error message must contain (one clear line per file)
+EXPECTED = {
+    "alias-bomb.yaml": "anchors and aliases",
+    "bad-date.yaml": "not a real date",
+    "bad-language.yaml": "'nl' or 'en'",
+    "binary.yaml": "binary file",
+    "deep-nesting.yaml": "nesting deeper",
+    "duplicate-key.yaml": "'title' appears twice",
+    "empty.yaml": "empty",
+    "id-mismatch.yaml": "must equal the file name",
+    "missing-field.yaml": "judgement: required field is missing",
+    "not-utf8.yaml": "not UTF-8",
+    "python-tag.yaml": "tags",
+    "syntax-error.yaml": "not valid YAML",
+    "top-level-list.yaml": "must be a mapping",
+    "two-documents.yaml": "one YAML document",
+    "unknown-field.yaml": "did you mean 'title'",
+    "wrong-type.yaml": "expected text",
+}
+
+
+def test_every_hostile_fixture_has_an_expectation() -> None:
+    assert sorted(p.name for p in HOSTILE.glob("*.yaml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_hostile_file_gives_a_clear_problem(name: str) -> None:
+    started = time.perf_counter()
+    case, problems = parse_case((HOSTILE / name).read_bytes(), name, expected_id=Path(name).stem)
+    assert time.perf_counter() - started < 1.0
+    assert case is None
+    assert problems and all(p.severity == "error" for p in problems)
+    assert any(EXPECTED[name] in str(p) for p in problems), [str(p) for p in problems]
+    assert all(str(p).startswith(f"{name}:") for p in problems)
+
+
+def test_bad_files_never_stop_the_good_ones(tmp_path: Path) -> None:
+    shutil.copytree(HOSTILE, tmp_path / "mixed")
+    shutil.copy(GOOD, tmp_path / "mixed")
+    result = load_cases(tmp_path / "mixed")
+    assert list(result.cases) == ["fiets-van-de-zaak"]
+    assert {Path(p.path).name for p in result.errors} == set(EXPECTED)
+
+
+def test_oversized_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "groot.yaml"
+    path.write_bytes(GOOD.read_bytes() + b"# " + b"x" * MAX_FILE_BYTES + b"\n")
+    result = load_cases(tmp_path)
+    assert not result.cases
+    assert "KiB" in result.errors[0].message
+
+
+def test_bom_and_crlf_are_fine(tmp_path: Path) -> None:
+    data = b"\xef\xbb\xbf" + GOOD.read_bytes().replace(b"\n", b"\r\n")
+    case, _ = parse_case(data, "x.yaml", expected_id="fiets-van-de-zaak")
+    assert case is not None
+    assert "\r" not in case.situation
+
+
+def test_yaml_11_surprises_keep_the_typed_text() -> None:
+    text = GOOD.read_text(encoding="utf-8").replace(
+        "title: De elektrische dienstfiets in het weekend", "title: no"
+    ).replace("duration_minutes: 60", "duration_minutes: 045").replace("date: 2023-06", "date: 2023-06-01")
+    case, _ = parse_case(text)
+    assert case is not None
+    assert case.title == "no"  # not False
+    assert case.duration_minutes == 45  # decimal, not octal 37
+    assert case.date == "2023-06-01"
+
+
+def test_problem_lines_point_at_the_field() -> None:
+    text = GOOD.read_text(encoding="utf-8").replace("language: nl", "language: fr")
+    _, problems = parse_case(text, "f.yaml")
+    assert str(problems[0]).startswith("f.yaml:3: language:")
+
+
+def test_vocabulary_term_outside_the_list_is_a_warning_with_suggestion() -> None:
+    case, problems = parse_case(GOOD.read_bytes(), "f.yaml")
+    assert case is not None
+    assert [p.severity for p in problems] == ["warning"]
+    assert "did you mean" in problems[0].message
+
+
+def test_dump_round_trips() -> None:
+    case, _ = parse_case((FIXTURES / "collection" / "printer-thuis.yaml").read_bytes())
+    assert case is not None
+    again, problems = parse_case(dump_case(case))
+    assert again == case
+    assert not [p for p in problems if p.severity == "error"]
+
+
+def test_unknown_related_id_is_a_warning(tmp_path: Path) -> None:
+    shutil.copy(GOOD, tmp_path)
+    result = load_cases(tmp_path)
+    assert "fiets-van-de-zaak" in result.cases
+    assert any(p.field == "related" and p.severity == "warning" for p in result.problems)
