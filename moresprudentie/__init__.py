@@ -9,18 +9,43 @@ from .loading import LoadResult, Problem, dump_case, load_case_file, load_cases,
 
 __version__ = "0.1.0"
 
+# Search pulls in FAISS and BM25; import it on first use so that `validate` and the loader stay fast.
+_LAZY = {
+    "Embedder": "embedders",
+    "load_embedder": "embedders",
+    "Filters": "search",
+    "Hit": "search",
+    "Match": "search",
+    "SearchEngine": "search",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "Case",
+    "Embedder",
+    "Filters",
+    "Hit",
     "LoadResult",
+    "Match",
     "MoresprudentieError",
     "Problem",
     "RelatedCase",
     "Relation",
+    "SearchEngine",
     "__version__",
     "dump_case",
     "label",
     "load_case_file",
     "load_cases",
+    "load_embedder",
     "parse_case",
     "vocabulary",
 ]

@@ -39,5 +39,9 @@ class ConflictError(MoresprudentieError):
     """The case changed on disk since it was opened, or the id is already taken."""
 
 
+class WorkflowError(MoresprudentieError):
+    """A draft is not ready for this step (not submitted, no second-officer approval, open findings)."""
+
+
 class StorageError(MoresprudentieError):
     """A write failed (disk full, no permission); the previous state is intact."""

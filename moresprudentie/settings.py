@@ -40,7 +40,13 @@ MODEL = Setting(
 AUDIT_LOG = Setting(
     "audit-log", "MORESPRUDENTIE_AUDIT_LOG", "", "append-only audit log (default: beside the cases folder)"
 )
-ALL_SETTINGS = (CASES, INDEX, MODEL, AUDIT_LOG)
+ROLES = Setting(
+    "roles",
+    "MORESPRUDENTIE_ROLES",
+    str(PROJECT_ROOT / ".streamlit" / "secrets.toml"),
+    "TOML file whose [moresprudentie] officers = [...] lists who may write (the app's secrets.toml)",
+)
+ALL_SETTINGS = (CASES, INDEX, MODEL, AUDIT_LOG, ROLES)
 
 
 def cases_dir(override: str | Path | None = None) -> Path:

@@ -49,6 +49,108 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
+def write_case(folder: Path, case_id: str, **fields: object) -> Path:
+    """Write a valid case file with sensible defaults; keyword arguments override fields."""
+    from moresprudentie import dump_case
+    from moresprudentie.case import Case
+
+    data: dict[str, object] = {
+        "id": case_id,
+        "title": f"Case {case_id}",
+        "language": "nl",
+        "date": "2024-03",
+        "themes": ["vertrouwen"],
+        "values": ["integriteit"],
+        "situation": f"Situatie van {case_id}.",
+        "dilemma": "Moet ik dit doen of laten?",
+        "judgement": "De groep koos voor zorgvuldigheid.",
+        "reasoning": "Zorgvuldigheid woog zwaarder dan snelheid.",
+    }
+    data.update(fields)
+    path = Path(folder) / f"{case_id}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump_case(Case.model_validate(data)), encoding="utf-8")
+    return path
+
+
+SEARCH_CASES: dict[str, dict[str, object]] = {
+    "kerstpakket-leverancier": {
+        "title": "Een kerstpakket van een leverancier",
+        "organisation": "gemeente",
+        "method": "dilemmamethode",
+        "date": "2021-05",
+        "themes": ["geschenken", "aanbesteding"],
+        "values": ["onpartijdigheid"],
+        "situation": "Een inkoper krijgt een duur kerstpakket van een leverancier tijdens een lopende aanbesteding.",
+        "dilemma": "Moet ik het kerstpakket aannemen of terugsturen?",
+        "norms": ["Gedragscode artikel 4.2 over geschenken"],
+        "lessons": ["Geschenken tijdens een aanbesteding altijd weigeren."],
+    },
+    "dienstauto-zaterdag": {
+        "title": "De dienstauto op zaterdag",
+        "organisation": "waterschap",
+        "method": "intervisie",
+        "date": "2019",
+        "themes": ["misbruik-middelen"],
+        "values": ["zuinigheid", "collegialiteit"],
+        "situation": "Een opzichter rijdt op zaterdag met de dienstauto naar de bouwmarkt voor zijn verbouwing.",
+        "dilemma": "Moet ik mijn collega aanspreken op het gebruik van de dienstauto?",
+    },
+    "dossier-buurman": {
+        "title": "Het politiedossier van de buurman",
+        "organisation": "politie",
+        "method": "socratisch-gesprek",
+        "date": "2023-11",
+        "themes": ["privacy", "vertrouwelijkheid"],
+        "values": ["privacy"],
+        "situation": "Een agent wil in het systeem het dossier van zijn lastige buurman inzien.",
+        "dilemma": "Mag ik het dossier van mijn buurman bekijken?",
+    },
+    "unpaid-overtime": {
+        "title": "Reporting unpaid overtime",
+        "language": "en",
+        "organisation": "rijksoverheid",
+        "date": "2025-01",
+        "themes": ["leiderschap"],
+        "values": ["eerlijkheid"],
+        "situation": "A manager asks the team to work unpaid overtime and not record the hours.",
+        "dilemma": "Should I record my real hours or follow the manager?",
+        "judgement": "Record the real hours.",
+        "reasoning": "Honesty about working time protects the team.",
+    },
+    "political-tweet": {
+        "title": "A critical tweet about the alderman",
+        "language": "en",
+        "organisation": "gemeente",
+        "date": "2022-02",
+        "themes": ["sociale-media"],
+        "values": ["loyaliteit", "vrijheid-van-meningsuiting"],
+        "situation": "A policy officer wants to tweet criticism of the alderman's housing plan.",
+        "dilemma": "Should I post my criticism on social media?",
+        "judgement": "Do not post it; raise it internally.",
+        "reasoning": "Loyalty to the administration weighs against free speech here.",
+    },
+    "fles-wijn-concept": {
+        "title": "Een fles wijn van een burger",
+        "status": "draft",
+        "organisation": "gemeente",
+        "themes": ["geschenken"],
+        "values": ["onpartijdigheid"],
+        "situation": "Een burger brengt een fles wijn als dank voor een snelle vergunning.",
+        "dilemma": "Moet ik de fles wijn aannemen?",
+    },
+}
+
+
+@pytest.fixture
+def search_cases(tmp_path: Path) -> Path:
+    """Six small cases with distinct words (so the fake embedder ranks them): nl and en, one draft."""
+    folder = tmp_path / "search-cases"
+    for case_id, fields in SEARCH_CASES.items():
+        write_case(folder, case_id, **fields)
+    return folder
+
+
 @pytest.fixture
 def shipped_cases(tmp_path: Path) -> Path:
     """A private copy of the shipped collection, safe to modify."""

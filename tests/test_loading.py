@@ -75,9 +75,12 @@ def test_bom_and_crlf_are_fine(tmp_path: Path) -> None:
 
 
 def test_yaml_11_surprises_keep_the_typed_text() -> None:
-    text = GOOD.read_text(encoding="utf-8").replace(
-        "title: De elektrische dienstfiets in het weekend", "title: no"
-    ).replace("duration_minutes: 60", "duration_minutes: 045").replace("date: 2023-06", "date: 2023-06-01")
+    text = (
+        GOOD.read_text(encoding="utf-8")
+        .replace("title: De elektrische dienstfiets in het weekend", "title: no")
+        .replace("duration_minutes: 60", "duration_minutes: 045")
+        .replace("date: 2023-06", "date: 2023-06-01")
+    )
     case, _ = parse_case(text)
     assert case is not None
     assert case.title == "no"  # not False

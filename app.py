@@ -1,0 +1,40 @@
+"""Moresprudentie in the browser: the router over the pages in moresprudentie/ui/.
+
+Run with `streamlit run app.py`. Each page is a small script; this file only builds the navigation,
+the sidebar language switch, and the deep links (?q=… opens a search, ?case=<id> opens a case).
+"""
+
+import streamlit as st
+
+from moresprudentie.ui import nav
+from moresprudentie.ui.i18n import LANGUAGES, STATE_KEY, language, t
+
+st.set_page_config(page_title="Moresprudentie", page_icon=":material/balance:", layout="wide")
+
+
+def _page(spec: nav.PageSpec) -> st.Page:
+    return st.Page(
+        spec.path,
+        title=t(spec.title_key),
+        icon=spec.icon,
+        url_path=spec.url_path,
+        default=spec is nav.SEARCH,
+        visibility="hidden" if spec.hidden else "visible",
+    )
+
+
+language()  # settle the session's language (from ?lang=) before any text is drawn
+pages = {spec: _page(spec) for spec in nav.PAGES}
+sections: dict[str, list[st.Page]] = {}
+for spec, page in pages.items():
+    sections.setdefault(t(f"nav.sections.{spec.section}"), []).append(page)
+current = st.navigation(sections)
+
+with st.sidebar:
+    st.segmented_control(
+        t("app.language"), LANGUAGES, key=STATE_KEY, format_func=str.upper, required=True, width="stretch"
+    )
+
+if current is pages[nav.SEARCH] and st.query_params.get("case"):
+    st.switch_page(pages[nav.CASE], query_params={"case": st.query_params["case"]})
+current.run()

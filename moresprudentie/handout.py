@@ -1,0 +1,203 @@
+"""A discussion handout for a moral deliberation: one case as Markdown or as printable HTML.
+
+A session leader hands it out before the conversation, so it holds what the group needs to think
+for itself (situation, dilemma, the steps of the chosen method as questions, the case's own
+questions and "but what if …?" variations) and, by default, NOT what the original group concluded:
+knowing the verdict in advance ends the conversation before it starts. `include_outcome=True`
+adds judgement, reasoning and dissent for a debrief.
+
+Case text is written by people: in Markdown every ASCII punctuation mark is backslash-escaped, and
+in HTML every piece goes through html.escape; the HTML has no links or scripts and a
+Content-Security-Policy that forbids them anyway. Text of the handout itself is in handout.yaml.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+from .case import Case, label
+
+# Every ASCII mark that can start Markdown, HTML, a link, maths or a Streamlit :directive:, plus the
+# list markers at a line start and the dot of 'www.' (GFM autolink). Commas, full stops, hyphens and
+# quotes in running text mean nothing to Markdown, so they stay readable in the downloaded file.
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+!|<>~$&:^=@])")
+_LIST_MARKER = re.compile(r"^(?:(\d+)\.|-)", re.MULTILINE)
+_AUTOLINK_WWW = re.compile(r"(?i)\b(www)\.")
+Kind = Literal["text", "list", "steps"]
+
+
+@cache
+def _texts() -> dict[str, Any]:
+    source = resources.files("moresprudentie").joinpath("handout.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(source)
+
+
+def _say(group: str, key: str, language: str, **values: Any) -> str:
+    entry = _texts()[group][key]
+    return (entry.get(language) or entry["nl"]).format(**values)
+
+
+def escape_markdown(text: str) -> str:
+    """Text as inert Markdown: markup characters backslash-escaped, line indentation dropped.
+
+    CommonMark defines a backslash escape for every ASCII punctuation mark, so nothing a case says
+    can open a link, an HTML tag, emphasis, a heading, a list or a code block.
+    """
+    text = _MARKUP.sub(r"\\\1", "\n".join(line.strip() for line in str(text).split("\n")))
+    text = _LIST_MARKER.sub(lambda m: f"{m[1]}\\." if m[1] else "\\-", text)
+    return _AUTOLINK_WWW.sub(r"\1\\.", text)
+
+
+def method_steps(method: str | None, language: str = "nl") -> list[str]:
+    """The steps of a deliberation method as questions for the group (a general set if unknown)."""
+    steps = _texts()["methods"]
+    entry = steps.get(method or "default") or steps["default"]
+    return list(entry.get(language) or entry["nl"])
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    kind: Kind  # text: paragraphs; list: bullets; steps: numbered
+    content: str | list[str]
+
+
+@dataclass(frozen=True)
+class Handout:
+    """The handout as data, so that Markdown and HTML say exactly the same."""
+
+    language: str
+    title: str
+    subtitle: str
+    meta: str
+    tags: list[tuple[str, str]]  # (label, comma-separated terms)
+    sections: list[Section]
+    footer: str
+    source: str
+
+
+def build(case: Case, method: str | None = None, language: str = "nl", include_outcome: bool = False) -> Handout:
+    """The handout for a case; `method` (a methods term) defaults to the case's own method."""
+    method = method or case.method
+    method_name = label("methods", method, language) if method else _say("labels", "general_method", language)
+    parts: list[tuple[str, Kind, str | list[str] | None]] = [
+        ("situation", "text", case.situation),
+        ("dilemma", "text", case.dilemma),
+        ("options", "list", case.options),
+        ("stakeholders", "list", case.stakeholders),
+        ("method", "steps", method_steps(method, language)),
+        ("questions", "list", case.discussion_questions),
+        ("variations", "list", case.variations),
+    ]
+    if include_outcome:
+        parts += [("judgement", "text", case.judgement), ("reasoning", "text", case.reasoning)]
+        parts += [("dissent", "text", case.dissent)]
+    return Handout(
+        language=language,
+        title=case.title,
+        subtitle=_say("labels", "subtitle", language),
+        meta=_meta(case, language),
+        tags=[
+            (_say("labels", "themes", language), ", ".join(label("themes", term, language) for term in case.themes)),
+            (_say("labels", "values", language), ", ".join(label("values", term, language) for term in case.values)),
+        ],
+        sections=[
+            Section(_say("headings", key, language, method=method_name), kind, content)
+            for key, kind, content in parts
+            if content
+        ],
+        footer=_say("labels", "footer", language),
+        source=_say("labels", "source", language, id=case.id),
+    )
+
+
+def _meta(case: Case, language: str) -> str:
+    parts = [
+        label("organisations", case.organisation, language) if case.organisation else None,
+        case.date,
+        label("methods", case.method, language) if case.method else None,
+        _say("labels", "minutes", language, minutes=case.duration_minutes) if case.duration_minutes else None,
+    ]
+    return " · ".join(part for part in parts if part)
+
+
+# -- Markdown ------------------------------------------------------------------------------------
+
+
+def _markdown_section(section: Section) -> str:
+    if section.kind == "text":
+        body = escape_markdown(str(section.content))
+    else:
+        items = [" ".join(str(item).split()) for item in section.content]
+        marks = [f"{n}." if section.kind == "steps" else "-" for n in range(1, len(items) + 1)]
+        body = "\n".join(f"{mark} {escape_markdown(item)}" for mark, item in zip(marks, items, strict=True))
+    return f"## {escape_markdown(section.heading)}\n\n{body}\n"
+
+
+def to_markdown(handout: Handout) -> str:
+    """The handout as Markdown (every piece of case text escaped)."""
+    tags = "  \n".join(f"**{escape_markdown(name)}:** {escape_markdown(terms)}" for name, terms in handout.tags)
+    head = [
+        f"# {escape_markdown(handout.title)}\n",
+        f"*{escape_markdown(handout.subtitle)}* · {escape_markdown(handout.meta)}\n",
+        f"{tags}\n",
+    ]
+    foot = [f"---\n\n*{escape_markdown(handout.footer)}*\n", f"{escape_markdown(handout.source)}\n"]
+    return "\n".join(head + [_markdown_section(s) for s in handout.sections] + foot)
+
+
+# -- printable HTML ------------------------------------------------------------------------------
+
+_CSS = """
+@page { size: A4; margin: 18mm 16mm; }
+body { font: 11pt/1.5 "Source Sans Pro", "Segoe UI", Arial, sans-serif; color: #1f2933; max-width: 46em;
+  margin: 2em auto; padding: 0 1.5em; }
+h1 { font-size: 20pt; margin: 0 0 .2em; color: #12355b; }
+h2 { font-size: 13pt; margin: 1.4em 0 .4em; color: #12355b; border-bottom: 1px solid #d5dde5; padding-bottom: .15em; }
+.subtitle { color: #52606d; margin: 0 0 .8em; }
+.tags { color: #323f4b; font-size: 10pt; }
+p { margin: .4em 0; white-space: pre-line; }
+ol li, ul li { margin: .25em 0; }
+.notes { border: 1px solid #d5dde5; border-radius: 6px; height: 9em; margin-top: .5em; }
+footer { margin-top: 2em; font-size: 9.5pt; color: #52606d; border-top: 1px solid #d5dde5; padding-top: .6em; }
+.print-tip { font-size: 9pt; color: #7b8794; }
+h2, li { break-after: avoid; } ol, ul, p { break-inside: avoid; }
+@media print { .print-tip { display: none; } body { margin: 0; } }
+"""
+
+
+def _html_section(section: Section) -> str:
+    heading = f"<h2>{html.escape(section.heading)}</h2>"
+    if section.kind == "text":
+        paragraphs = [p.strip() for p in str(section.content).split("\n\n") if p.strip()]
+        return heading + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    tag = "ol" if section.kind == "steps" else "ul"
+    items = "".join(f"<li>{html.escape(' '.join(str(item).split()))}</li>" for item in section.content)
+    return f"{heading}<{tag}>{items}</{tag}>"
+
+
+def to_html(handout: Handout) -> str:
+    """The handout as one printable HTML page (A4, print-friendly, no links, no scripts)."""
+    say = handout.language
+    tags = "<br>".join(f"<strong>{html.escape(name)}:</strong> {html.escape(terms)}" for name, terms in handout.tags)
+    body = "".join(_html_section(section) for section in handout.sections)
+    return (
+        f'<!DOCTYPE html>\n<html lang="{html.escape(say)}"><head><meta charset="utf-8">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(handout.title)}</title><style>{_CSS}</style></head><body>"
+        f'<p class="print-tip">{html.escape(_say("labels", "print", say))}</p>'
+        f"<h1>{html.escape(handout.title)}</h1>"
+        f'<p class="subtitle">{html.escape(handout.subtitle)} · {html.escape(handout.meta)}</p>'
+        f'<p class="tags">{tags}</p>{body}'
+        f'<h2>{html.escape(_say("headings", "notes", say))}</h2><div class="notes"></div>'
+        f"<footer><p>{html.escape(handout.footer)}</p><p>{html.escape(handout.source)}</p></footer>"
+        "</body></html>\n"
+    )

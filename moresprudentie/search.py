@@ -1,0 +1,333 @@
+"""Search over a case collection: filters first, then semantic and lexical evidence fused per case.
+
+How a query is ranked (each choice was measured, see docs/index-format.md and the README):
+- Semantic: the cosine between the query and every passage; a case scores its best passage
+  (max over passages), and that passage is shown as the match.
+- Lexical: BM25 only against cases in the query's language (an English query has no words in common
+  with a Dutch case, and letting BM25 speak there drags unrelated cases up).
+- Fusion: both signals are turned into z-scores over the collection (so neither dominates by scale)
+  and added, BM25 with a weight that is larger for short keyword queries than for long stories.
+- Filters (themes, values, organisation, method, language, dates, drafts) are applied before the
+  top k are taken, so a filtered query still returns k hits when k cases pass.
+
+A SearchEngine is shared read-only between threads: all its data lives in one immutable snapshot,
+and refresh() builds a new snapshot and swaps it in with one assignment.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import settings
+from .case import Case, normalise_term
+from .embedders import Embedder, load_embedder
+from .errors import CaseNotFoundError, UsageError
+from .index import IndexReport, Passage, VectorIndex, case_passages, sync_index
+from .lexical import LexicalIndex, TokenCache
+from .loading import LoadResult, Problem, _link_problems, case_files, case_hash, load_case_file
+
+log = logging.getLogger(__name__)
+
+# Fusion weights (measured on the evaluation queries with distractors; see README "Search quality").
+LEXICAL_WEIGHT_SHORT = 0.6  # a 1–7 word search-box query: exact words matter
+LEXICAL_WEIGHT_LONG = 0.25  # a story of a few sentences: meaning matters more than shared words
+SHORT_QUERY_WORDS = 8
+SIMILAR_LEXICAL_WEIGHT = 0.0
+
+
+def _terms(values: Iterable[str] | str | None) -> frozenset[str]:
+    if values is None:
+        return frozenset()
+    if isinstance(values, str):
+        values = [values]
+    return frozenset(normalise_term(v) for v in values if v and v.strip())
+
+
+def _date_bounds(date: str) -> tuple[str, str]:
+    """'2024' → ('2024-01-01', '2024-12-31'): partial dates are periods, compared as ISO strings."""
+    return (date + "-01-01"[len(date) - 4 :], date + "-12-31"[len(date) - 4 :])
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which cases may appear. Empty sets mean 'any'; themes and values match on any overlap."""
+
+    themes: frozenset[str] = frozenset()
+    values: frozenset[str] = frozenset()
+    organisations: frozenset[str] = frozenset()
+    methods: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
+    date_from: str | None = None
+    date_to: str | None = None
+    include_drafts: bool = False
+
+    def __post_init__(self) -> None:
+        # Accept lists or single strings from shells, in any spelling ('Discretionaire ruimte').
+        for name in ("themes", "values", "organisations", "methods"):
+            object.__setattr__(self, name, _terms(getattr(self, name)))
+        object.__setattr__(self, "languages", frozenset(v.strip().lower() for v in _terms(self.languages)))
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value is not None and not _valid_date(value):
+                raise UsageError(f"{name.replace('_', '-')} '{value}': use YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2023-06")
+
+    @property
+    def is_default(self) -> bool:
+        return self == Filters(include_drafts=self.include_drafts)
+
+    def accepts(self, case: Case) -> bool:
+        if not self.include_drafts and not case.is_published:
+            return False
+        checks = (
+            (self.themes, set(case.themes)),
+            (self.values, set(case.values)),
+            (self.organisations, {case.organisation}),
+            (self.methods, {case.method}),
+            (self.languages, {case.language}),
+        )
+        if any(wanted and not wanted & present for wanted, present in checks):
+            return False
+        first, last = _date_bounds(case.date)
+        if self.date_from and last < _date_bounds(self.date_from)[0]:
+            return False
+        return not (self.date_to and first > _date_bounds(self.date_to)[1])
+
+
+def _valid_date(value: str) -> bool:
+    from .case import DATE_PATTERN
+
+    return bool(DATE_PATTERN.match(value))
+
+
+@dataclass(frozen=True)
+class Match:
+    """The passage that matched best: its field name and its text."""
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: the case, a score in [0, 1] (higher is better) and why it matched."""
+
+    case: Case
+    score: float
+    matched: Match
+
+
+@dataclass(frozen=True)
+class _FileState:
+    """One case file as last read: re-read only when its stat key changes."""
+
+    key: tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns: any write or replace changes one
+    case: Case | None
+    hash: str | None
+    problems: tuple[Problem, ...]
+
+
+def _read_folder(folder: Path, previous: dict[Path, _FileState]) -> tuple[LoadResult, dict[Path, _FileState]]:
+    """Like loading.load_cases, but re-parses only files changed since `previous` (a refresh of a
+    10k-case collection then costs a few stat calls, not ten thousand YAML parses)."""
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder; pass --cases DIR or set MORESPRUDENTIE_CASES")
+    states: dict[Path, _FileState] = {}
+    result = LoadResult()
+    for path in case_files(folder):
+        try:
+            info = path.stat()
+            key = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        except OSError:
+            key = (0, 0, 0, 0)
+        state = previous.get(path)
+        if state is None or state.key != key:
+            case, problems = load_case_file(path)
+            state = _FileState(key, case, case_hash(case) if case else None, tuple(problems))
+        states[path] = state
+        result.problems.extend(state.problems)
+        if state.case is not None and state.hash is not None:
+            result.cases[state.case.id] = state.case
+            result.hashes[state.case.id] = state.hash
+    result.problems.extend(_link_problems(result.cases.values(), folder))
+    return result, states
+
+
+@dataclass(frozen=True, eq=False)
+class _Snapshot:
+    """Everything a search reads, built once and never changed (threads share it without locks)."""
+
+    cases: dict[str, Case]
+    problems: list[Problem]
+    hashes: dict[str, str]
+    ordered: tuple[Case, ...]  # in index order (by id)
+    position: dict[str, int]
+    vectors: VectorIndex
+    passages: tuple[Passage, ...]  # aligned with the vector rows
+    lexical: LexicalIndex
+    published: np.ndarray  # bool per case position
+    report: IndexReport
+    files: dict[Path, _FileState]
+
+
+class SearchEngine:
+    """A case collection with its index, ready to search. Create it with SearchEngine.open()."""
+
+    def __init__(
+        self, cases_dir: Path, index_dir: Path, embedder: Embedder, progress: bool = False, rebuild: bool = False
+    ) -> None:
+        self.cases_dir = cases_dir
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self._progress = progress
+        self._refresh_lock = threading.Lock()
+        self._tokens = TokenCache()  # written only while holding _refresh_lock (or in __init__)
+        self._snapshot = self._load(None, rebuild=rebuild)
+
+    @classmethod
+    def open(
+        cls,
+        cases_dir: Path | str | None = None,
+        index_dir: Path | str | None = None,
+        embedder: Embedder | None = None,
+        model: str | None = None,
+        progress: bool = False,
+        rebuild: bool = False,
+    ) -> SearchEngine:
+        """Load the cases and bring the index up to date (built, updated or repaired as needed)."""
+        folder = settings.cases_dir(cases_dir)
+        return cls(folder, settings.index_dir(folder, index_dir), embedder or load_embedder(model), progress, rebuild)
+
+    @property
+    def cases(self) -> dict[str, Case]:
+        """All valid cases by id, drafts included."""
+        return self._snapshot.cases
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Everything wrong or doubtful in the case files (invalid files are left out of the search)."""
+        return self._snapshot.problems
+
+    @property
+    def report(self) -> IndexReport:
+        """What the last open/refresh did to the index (added, changed, removed, rebuilt)."""
+        return self._snapshot.report
+
+    def refresh(self) -> None:
+        """Re-read the case folder and update the index (only new or changed cases are embedded).
+
+        Searches running meanwhile keep using the previous snapshot; the new one is swapped in whole.
+        """
+        with self._refresh_lock:
+            self._snapshot = self._load(self._snapshot, rebuild=False)
+
+    def _load(self, previous: _Snapshot | None, rebuild: bool) -> _Snapshot:
+        """A new snapshot, reusing from `previous` every file, vector and token list that did not change."""
+        result, files = _read_folder(self.cases_dir, previous.files if previous else {})
+        vectors, report = sync_index(
+            self.index_dir,
+            result.cases,
+            result.hashes,
+            self.embedder,
+            rebuild=rebuild,
+            progress=self._progress,
+            current=previous.vectors if previous else None,
+        )
+        ordered = tuple(result.cases[cid] for cid in vectors.case_ids)
+        passages = tuple(p for case in ordered for p in case_passages(case))
+        if len(passages) != len(vectors.vectors):  # sync_index guarantees this; never serve wrong ids
+            raise AssertionError("passages and vectors out of step")
+        return _Snapshot(
+            cases=result.cases,
+            problems=result.problems,
+            hashes=result.hashes,
+            ordered=ordered,
+            position={case.id: i for i, case in enumerate(ordered)},
+            vectors=vectors,
+            passages=passages,
+            lexical=LexicalIndex(ordered, vectors.hashes, self._tokens),
+            published=np.array([case.is_published for case in ordered], dtype=bool),
+            report=report,
+            files=files,
+        )
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """The k cases that best fit a free-text query (Dutch or English), best first."""
+        query = query.strip()
+        snap = self._snapshot
+        allowed = _allowed(snap, filters or Filters())
+        if not query or k <= 0 or not allowed.any():
+            return []
+        query_vector = self.embedder.embed([query])[0]
+        language = snap.lexical.query_language(query)
+        short = len(query.split()) < SHORT_QUERY_WORDS
+        weight = LEXICAL_WEIGHT_SHORT if short else LEXICAL_WEIGHT_LONG
+        return _rank(snap, query_vector, snap.lexical.scores(query, language), weight, allowed, k)
+
+    def similar(self, case_id: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """More like this: the k cases closest to a given case (never the case itself)."""
+        snap = self._snapshot
+        position = snap.position.get(case_id)
+        if position is None:
+            raise CaseNotFoundError(
+                f"no case '{case_id}' in {self.cases_dir}; check the id (the file name without .yaml)"
+            )
+        allowed = _allowed(snap, filters or Filters()).copy()
+        allowed[position] = False
+        if k <= 0 or not allowed.any():
+            return []
+        centroid = snap.vectors.vectors[snap.vectors.rows(position)].mean(axis=0)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        case = snap.ordered[position]
+        lexical = snap.lexical.scores(f"{case.title}\n{case.dilemma}", case.language)
+        return _rank(snap, centroid, lexical, LEXICAL_WEIGHT_LONG, allowed, k)
+
+
+def _allowed(snap: _Snapshot, filters: Filters) -> np.ndarray:
+    """Which case positions pass the filters (computed before ranking, so top-k is never emptied)."""
+    if filters.is_default:
+        return np.ones(len(snap.ordered), dtype=bool) if filters.include_drafts else snap.published
+    return np.fromiter((filters.accepts(case) for case in snap.ordered), dtype=bool, count=len(snap.ordered))
+
+
+def _zscore(values: np.ndarray) -> np.ndarray:
+    if len(values) == 0:
+        return values
+    std = float(values.std())
+    return (values - float(values.mean())) / (std if std > 1e-9 else 1.0)
+
+
+def _rank(
+    snap: _Snapshot, query_vector: np.ndarray, lexical: np.ndarray, weight: float, allowed: np.ndarray, k: int
+) -> list[Hit]:
+    """Fuse max-over-passages cosine and BM25 as z-scores; return the top k allowed cases."""
+    starts = snap.vectors.starts
+    passage_scores = snap.vectors.vectors @ query_vector.astype(np.float32)
+    semantic = np.maximum.reduceat(passage_scores, starts[:-1]) if len(passage_scores) else passage_scores
+    fused = _zscore(semantic)
+    if lexical.any():
+        fused = fused + weight * np.maximum(_zscore(lexical), 0.0)
+    candidates = np.flatnonzero(allowed)
+    k = min(k, len(candidates))
+    top = candidates[np.argpartition(-fused[candidates], k - 1)[:k]]
+    top = top[np.argsort(-fused[top], kind="stable")]
+    hits = []
+    for position in top:
+        rows = snap.vectors.rows(int(position))
+        best = rows.start + int(np.argmax(passage_scores[rows]))
+        passage = snap.passages[best]
+        hits.append(Hit(snap.ordered[position], _display(float(fused[position])), Match(passage.field, passage.text)))
+    return hits
+
+
+def _display(fused: float) -> float:
+    """A score in [0, 1] for people: a logistic over the fused z-score (3 sd above the rest ≈ 0.73)."""
+    return round(1.0 / (1.0 + math.exp(-(fused - 2.0))), 4)

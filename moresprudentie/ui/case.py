@@ -1,0 +1,61 @@
+"""Casus: one case in full (?case=<id>), its related cases and more like it.
+
+Only published cases are shown here; a draft or unknown id gets a calm "not found" with a way back.
+"""
+
+import streamlit as st
+
+from moresprudentie.case import Case, label
+from moresprudentie.search import SearchEngine
+from moresprudentie.ui import nav, render, resources, widgets
+from moresprudentie.ui.i18n import language, t
+
+SIMILAR = 5
+
+
+def related(engine: SearchEngine, case: Case) -> None:
+    """Links this case makes (it follows / nuances / departs from …) and links made to it."""
+    lang = language()
+    outgoing = [(link.relation, resources.find_published(engine, link.id)) for link in case.related]
+    incoming = [
+        (link.relation, other)
+        for other in resources.published(engine)
+        for link in other.related
+        if link.id == case.id and other.id != case.id
+    ]
+    if not any(other for _, other in outgoing) and not incoming:
+        return
+    st.subheader(t("case.related"), anchor=False, divider="gray")
+    for relation, other in outgoing:
+        if other:
+            st.caption(t("case.this_case", relation=label("relations", relation, lang)))
+            widgets.case_link(other, icon=":material/link:")
+    for relation, other in incoming:
+        st.caption(t("case.other_case", relation=label("relations", relation, lang)))
+        widgets.case_link(other, icon=":material/link:")
+
+
+def more_like_this(engine: SearchEngine, case: Case) -> None:
+    hits = engine.similar(case.id, k=SIMILAR)
+    if hits:
+        st.subheader(t("case.similar"), anchor=False, divider="gray")
+        for hit in hits:
+            widgets.hit_card(hit, None)
+
+
+engine = resources.engine()
+case_id = st.query_params.get("case", "")
+case = resources.find_published(engine, case_id)
+st.page_link(nav.SEARCH.path, label=t("case.back"), icon=":material/arrow_back:")
+if case is None:
+    st.warning(t("case.not_found", id=widgets.md_inline(case_id)), icon=":material/search_off:")
+    st.stop()
+
+render.case_header(case)
+widgets.advice_notice()
+main, side = st.columns([3, 2], gap="large")
+with main:
+    render.case_body(case)
+with side:
+    related(engine, case)
+    more_like_this(engine, case)

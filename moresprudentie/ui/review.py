@@ -1,0 +1,8 @@
+"""Beoordelen (officers only): a placeholder until the draft → review → publish pages land."""
+
+import streamlit as st
+
+from moresprudentie.ui.i18n import t
+
+st.title(t("nav.review"))
+st.info(t("placeholder.officers_only"), icon=":material/lock:")

@@ -1,0 +1,266 @@
+"""The Streamlit app with AppTest and the fake embedder: every page, the main interactions, safety.
+
+Each test starts the real app.py against a temporary collection (MORESPRUDENTIE_CASES) whose
+engine uses the FakeEmbedder (patched into ui.resources), so no model is loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from moresprudentie.ui import i18n, nav, resources
+from tests.conftest import SEARCH_CASES, write_case
+
+APP = str(Path(__file__).parent.parent / "app.py")
+HOSTILE_ID = "script-in-de-casus"
+HOSTILE_TITLE = "<img src=x onerror=alert(1)> Een [link](javascript:alert(1))"
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Path:
+    folder = tmp_path / "cases"
+    for case_id, fields in SEARCH_CASES.items():
+        write_case(folder, case_id, **fields)
+    write_case(
+        folder,
+        HOSTILE_ID,
+        title=HOSTILE_TITLE,
+        themes=["geschenken"],
+        values=["onpartijdigheid", "transparantie"],
+        situation=f"Een medewerker krijgt een geschenk. {SCRIPT} Zie [hier](javascript:alert(1)) en :red[rood] $x$.",
+        dilemma="Moet ik het geschenk aannemen? <b>vet</b>",
+        lessons=["[klik](javascript:alert(1))"],
+        variations=["Maar wat als het geschenk duur is?"],
+        discussion_questions=["Wat doet het geschenk met je onpartijdigheid?"],
+        related=[{"id": "kerstpakket-leverancier", "relation": "nuances"}],
+        duration_minutes=60,
+        method="dilemmamethode",
+    )
+    (folder / "kapot.yaml").write_text("id: kapot\ntitle: [unclosed\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def app(collection: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_embedder) -> Callable[..., AppTest]:
+    """make(page=None, **query_params): the app run once, switched to a page and run again."""
+    monkeypatch.setenv("MORESPRUDENTIE_CASES", str(collection))
+    monkeypatch.setenv("MORESPRUDENTIE_INDEX", str(tmp_path / "index"))
+    monkeypatch.setattr(resources, "load_embedder", lambda name=None: fake_embedder)
+    st.cache_resource.clear()
+
+    def make(page: nav.PageSpec | None = None, **params: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        for name, value in params.items():
+            at.query_params[name] = value
+        at.run()
+        if page is not None:
+            at.switch_page(page.path).run()
+        assert not at.exception, at.exception
+        return at
+
+    yield make
+    st.cache_resource.clear()
+
+
+def texts(at: AppTest) -> str:
+    """Everything shown as Markdown, captions, text and titles, joined (for assertions)."""
+    parts = [e.value for kind in ("markdown", "caption", "text", "title", "subheader", "header") for e in at.get(kind)]
+    parts += [e.proto.label for e in at.get("page_link")]
+    return "\n".join(str(p) for p in parts)
+
+
+def case_links(at: AppTest) -> list[dict]:
+    return [dict(e.proto.query_string and [kv.split("=") for kv in e.proto.query_string.split("&")]) for e in at.get("page_link") if e.proto.query_string]
+
+
+# -- strings ---------------------------------------------------------------------------------------
+
+
+def _leaves(node: dict, prefix: str = "") -> list[tuple[str, dict]]:
+    if set(node) & set(i18n.LANGUAGES) and all(isinstance(v, str) for v in node.values()):
+        return [(prefix, node)]
+    return [leaf for key, child in node.items() for leaf in _leaves(child, f"{prefix}.{key}".strip("."))]
+
+
+def test_every_string_has_dutch_and_english() -> None:
+    for key, leaf in _leaves(i18n.strings()):
+        assert set(leaf) == set(i18n.LANGUAGES), f"strings.yaml: {key} needs exactly nl and en"
+        assert all(text.strip() for text in leaf.values()), f"strings.yaml: {key} has an empty text"
+        assert set(re.findall(r"{(\w+)}", leaf["nl"])) == set(re.findall(r"{(\w+)}", leaf["en"])), key
+
+
+def test_every_key_used_in_the_ui_exists() -> None:
+    ui = Path(i18n.__file__).parent
+    sources = [*ui.glob("*.py"), Path(APP)]
+    for source in sources:
+        for key in re.findall(r"""\bt\(\s*["']([a-z_.]+)["']""", source.read_text(encoding="utf-8")):
+            i18n.text(key, "en")  # raises KeyError when missing
+
+
+# -- search ----------------------------------------------------------------------------------------
+
+
+def test_search_page_opens_in_dutch_with_examples(app) -> None:
+    at = app()
+    assert at.text_area[0].label == "Beschrijf je dilemma"
+    assert "Een precedent informeert, het bindt niet" in texts(at)
+    assert len([b for b in at.button if b.key and b.key.startswith("example_")]) == 3
+
+
+def test_search_shows_cards_with_band_values_and_highlighted_match(app) -> None:
+    at = app()
+    at.text_area[0].input("Een leverancier geeft mij een kerstpakket tijdens de aanbesteding")
+    at.button[0].click().run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Een kerstpakket van een leverancier" in shown
+    assert "overeenkomst" in shown  # a band people understand, not a raw float
+    assert ":orange-background[kerstpakket]" in shown
+    assert "Onpartijdigheid" in shown  # the values as chips
+    assert "Een fles wijn" not in shown  # drafts stay out of search
+
+
+def test_example_button_searches(app) -> None:
+    at = app()
+    at.button(key="example_0").click().run()
+    assert not at.exception
+    assert "eerdere beraden" in texts(at)
+
+
+def test_deep_link_q_searches_at_once(app) -> None:
+    at = app(q="dienstauto op zaterdag")
+    assert "De dienstauto op zaterdag" in texts(at)
+
+
+def test_sidebar_filters_narrow_results_before_ranking(app) -> None:
+    at = app()
+    at.multiselect(key="search_organisations").select("politie").run()
+    assert "Het politiedossier van de buurman" in texts(at)
+    assert "De dienstauto op zaterdag" not in texts(at)
+    at.text_area[0].input("kerstpakket leverancier")
+    at.button[0].click().run()
+    shown = texts(at)
+    assert "Het politiedossier van de buurman" in shown  # filters first: never an empty top-k
+    assert "Een kerstpakket van een leverancier" not in shown
+
+
+def test_english_switch_and_lang_parameter(app) -> None:
+    at = app(lang="en")
+    assert at.text_area[0].label == "Describe your dilemma"
+    at.button_group(key="lang").set_value("nl").run() if hasattr(at, "button_group") else None
+    at = app()
+    at.session_state["lang"] = "en"
+    at.run()
+    assert at.text_area[0].label == "Describe your dilemma"
+    assert "A precedent informs, it does not bind" in texts(at)
+
+
+# -- case page -------------------------------------------------------------------------------------
+
+
+def test_case_page_shows_everything_related_and_more_like_this(app) -> None:
+    at = app(nav.CASE, case=HOSTILE_ID)
+    shown = texts(at)
+    for heading in ("Situatie", "Dilemma", "Oordeel", "Afweging", "Lessen", "Maar wat als …?", "Verwante casussen"):
+        assert heading in shown
+    assert "nuanceert" in shown  # the relation label from the vocabulary
+    assert "Meer zoals deze" in shown
+
+
+def test_case_deep_link_from_the_root(app) -> None:
+    at = app(case="dienstauto-zaterdag")
+    assert "De dienstauto op zaterdag" in texts(at)
+
+
+def test_unknown_or_draft_case_is_not_found_calmly(app) -> None:
+    for case_id in ("bestaat-niet", "fles-wijn-concept"):
+        at = app(nav.CASE, case=case_id)
+        assert at.warning, case_id
+        assert "Een fles wijn" not in texts(at)
+
+
+def test_hostile_case_text_is_inert(app) -> None:
+    at = app(nav.CASE, case=HOSTILE_ID)
+    for element in [*at.markdown, *at.caption]:
+        assert not element.allow_html
+    shown = texts(at)
+    assert SCRIPT not in shown and "<img" not in shown  # only ever in escaped form
+    assert r"\<script\>alert\(1\)\</script\>" in shown
+    assert r"\[hier\]\(javascript\:alert\(1\)\)" in shown
+    assert r"\:red\[rood\] \$x\$" in shown
+    assert not at.get("html")
+
+
+# -- session preparation ---------------------------------------------------------------------------
+
+
+def test_session_page_choose_hidden_judgement_and_handout(app) -> None:
+    at = app(nav.SESSION)
+    at.selectbox(key="session_case").set_value(HOSTILE_ID).run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Situatie" in shown and "Oordeel" not in shown  # hidden until asked
+    downloads = at.get("download_button")
+    assert len(downloads) == 2
+    at.toggle(key=f"session_reveal_{HOSTILE_ID}").set_value(True).run()
+    assert "Oordeel" in texts(at)
+
+
+def test_session_filters_by_length_and_values_in_tension(app) -> None:
+    at = app(nav.SESSION)
+    at.multiselect(key="session_values").select("onpartijdigheid").select("transparantie").run()
+    assert not at.exception
+    assert at.selectbox(key="session_case").options == [HOSTILE_TITLE]
+
+
+def test_surprise_avoids_discussed_cases(app) -> None:
+    at = app(nav.SESSION)
+    published = [cid for cid, fields in SEARCH_CASES.items() if fields.get("status") != "draft"] + [HOSTILE_ID]
+    at.session_state["session_discussed"] = [cid for cid in published if cid != "dossier-buurman"]
+    at.run()
+    for _ in range(3):
+        at.button[0].click().run() if at.button[0].label == "Verras me" else at.button(key=None)
+        assert at.session_state["session_case"] == "dossier-buurman"
+
+
+def test_mark_discussed_and_export(app) -> None:
+    at = app(nav.SESSION)
+    at.selectbox(key="session_case").set_value("dienstauto-zaterdag").run()
+    next(b for b in at.button if b.label == "Markeer als besproken").click().run()
+    assert at.session_state["session_discussed"] == ["dienstauto-zaterdag"]
+    assert len(at.get("download_button")) == 3  # two handouts and the list
+
+
+# -- overview --------------------------------------------------------------------------------------
+
+
+def test_overview_counts_heatmap_newest_and_invalid_files(app) -> None:
+    at = app(nav.OVERVIEW)
+    assert at.metric[0].value == "6"  # published cases only (the draft and the broken file are not)
+    assert len(at.get("arrow_vega_lite_chart")) == 6  # five facets and the tension heat map
+    assert "kapot.yaml" in texts(at)
+    assert "Nieuwste casussen" in texts(at)
+
+
+def test_overview_click_through_lists_the_cases(app) -> None:
+    at = app(nav.OVERVIEW)
+    at.session_state["overview_pick"] = ("pair", "onpartijdigheid|transparantie")
+    at.run()
+    assert not at.exception
+    assert "Onpartijdigheid en Transparantie samen (1)" in texts(at)
+
+
+# -- officer placeholders --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", [nav.ADD_CASE, nav.REVIEW])
+def test_officer_pages_open(app, page: nav.PageSpec) -> None:
+    at = app(page)
+    assert at.title

@@ -1,0 +1,64 @@
+"""Embedders: the protocol, the model setting, friendly errors, and the two real backends."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import FakeEmbedder
+
+from moresprudentie import embedders
+from moresprudentie.embedders import Embedder, load_embedder, normalise_rows
+from moresprudentie.errors import ModelError
+
+
+def test_fake_embedder_satisfies_the_protocol() -> None:
+    assert isinstance(FakeEmbedder(), Embedder)
+
+
+def test_normalise_rows_gives_unit_float32_rows_and_keeps_zero_rows_finite() -> None:
+    rows = normalise_rows(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    assert rows.dtype == np.float32
+    np.testing.assert_allclose(rows, [[0.6, 0.8], [0.0, 0.0]], atol=1e-6)
+
+
+def test_model_name_comes_from_setting_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(embedders, "_load", lambda name: asked.append(name) or FakeEmbedder())
+    monkeypatch.setenv("MORESPRUDENTIE_MODEL", "minilm")
+    load_embedder()
+    load_embedder("/models/my-model")
+    monkeypatch.delenv("MORESPRUDENTIE_MODEL")
+    load_embedder()
+    assert asked == ["minilm", "/models/my-model", "use-m3"]
+
+
+def test_blank_model_name_is_a_model_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ModelError, match="--model"):
+        load_embedder("  ")
+
+
+@pytest.mark.integration
+def test_use_m3_is_multilingual() -> None:
+    model = load_embedder("use-m3")
+    assert load_embedder("use-m3") is model  # loaded once per process
+    assert model.dimension == 512 and model.model_id.startswith("use-m3/")
+    vectors = model.embed(["Mag ik een cadeau van een leverancier aannemen?", "May I accept a gift from a supplier?"])
+    assert vectors.shape == (2, 512) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert float(vectors[0] @ vectors[1]) > 0.6
+    assert model.embed([]).shape == (0, 512)
+
+
+@pytest.mark.integration
+def test_missing_sentence_transformers_model_says_what_to_do(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="local model folder"):
+        load_embedder(str(tmp_path / "no-such-model"))
+
+
+@pytest.mark.integration
+def test_bundled_minilm_loads_offline() -> None:
+    model = load_embedder("minilm")
+    assert model.dimension == 384 and model.model_id == "st/all-MiniLM-L6-v2"
+    vectors = model.embed(["a gift from a supplier"])
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)

@@ -1,0 +1,128 @@
+"""Search quality cannot silently drop: a floor on a fixed subset of the labelled queries.
+
+The integration tests load the default model once and assert recall@5 on 7 queries per kind (a
+fixed, evenly spread subset of tests/fixtures/eval) against the shipped collection, alone and with
+about 900 public dilemmas mixed in. The floors sit a little below what docs/evaluation.md reports, so
+noise passes and a real regression fails. The first tests check the plumbing of scripts/evaluate.py
+with the fake embedder, in milliseconds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from moresprudentie.datasets import (
+    DAILYDILEMMAS,
+    DEFAULT_DATASETS,
+    DEFAULT_QUERIES,
+    QUERY_GLOB,
+    Outcome,
+    distractor_cases,
+    load_queries,
+    mix_collection,
+    recall_at,
+    run_queries,
+    spread_subset,
+)
+from moresprudentie.search import SearchEngine
+from moresprudentie.settings import SHIPPED_CASES
+
+EVALUATE = Path(__file__).parent.parent / "scripts" / "evaluate.py"
+PER_KIND = 7
+DISTRACTOR_STEP = 3  # every third public dilemma: ~900 from both sets, a quarter of the index time
+FLOOR_ALONE = 0.85
+FLOOR_WITH_DISTRACTORS = 0.80
+needs_datasets = pytest.mark.skipif(
+    not (DEFAULT_DATASETS / DAILYDILEMMAS).exists(), reason=f"{DEFAULT_DATASETS} (the shared datasets) is not present"
+)
+
+
+def _evaluate_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("evaluate_script", EVALUATE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def labelled(tmp_path: Path) -> Path:
+    """Queries for the conftest search cases: the fake embedder finds two, misses one."""
+    folder = tmp_path / "eval"
+    folder.mkdir()
+    (folder / "queries-test.yaml").write_text(
+        "- {case: kerstpakket-leverancier, kind: keywords, query: kerstpakket leverancier aanbesteding}\n"
+        "- {case: dossier-buurman, kind: paraphrase, query: Ik wil het dossier van mijn buurman inzien.}\n"
+        "- {case: unpaid-overtime, kind: crosslingual, query: Mijn baas wil dat ik overuren niet schrijf.}\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_evaluate_reports_each_kind_and_the_misses(search_cases: Path, labelled: Path, tmp_path, fake_embedder, capsys):
+    script = _evaluate_script()
+    args = script.parse_args(["--cases", str(search_cases), "--queries", str(labelled), "--misses"])
+    report = script.evaluate(args, tmp_path / "work", fake_embedder)
+    assert list(report["metrics"]) == ["paraphrase", "keywords", "crosslingual", "overall"]
+    assert report["metrics"]["overall"]["queries"] == 3 and report["distractors"] == 0
+    assert report["metrics"]["keywords"]["recall@5"] == 1.0
+    missed = {miss["expected"] for miss in report["misses"]}
+    assert missed <= {"unpaid-overtime"}  # bag-of-words cannot cross languages; the others must land
+    script.print_table(report)
+    table = capsys.readouterr().out
+    assert "overall" in table and "recall@5" in table
+
+
+@needs_datasets
+def test_evaluate_mixes_distractors_beside_a_copy(search_cases: Path, labelled: Path, tmp_path, fake_embedder):
+    script = _evaluate_script()
+    args = script.parse_args(["--cases", str(search_cases), "--queries", str(labelled), "--distractors", "25"])
+    report = script.evaluate(args, tmp_path / "work", fake_embedder)
+    assert report["distractors"] == 25 and report["cases"] == 6 + 25
+    assert len(list(search_cases.glob("*.yaml"))) == 6  # the collection itself is untouched
+
+
+# -- the floor, with the real default model --------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def default_embedder():
+    from moresprudentie.embedders import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture(scope="module")
+def subset():
+    if not any(DEFAULT_QUERIES.glob(QUERY_GLOB)):
+        pytest.skip(f"no labelled queries in {DEFAULT_QUERIES}")
+    return spread_subset(load_queries(), PER_KIND)
+
+
+def _assert_floor(outcomes: list[Outcome], floor: float) -> None:
+    missed = [
+        f"{o.query.source} [{o.query.kind}] expected {o.query.case}, got {o.got[:3]}"
+        for o in outcomes
+        if not o.rank or o.rank > 5
+    ]
+    assert recall_at(outcomes, 5) >= floor, "recall@5 fell below the floor; misses:\n" + "\n".join(missed)
+
+
+@pytest.mark.integration
+def test_recall_floor_on_the_shipped_collection(default_embedder, subset, tmp_path: Path) -> None:
+    engine = SearchEngine.open(SHIPPED_CASES, tmp_path / "index", embedder=default_embedder)
+    _assert_floor(run_queries(engine, subset), FLOOR_ALONE)
+
+
+@pytest.mark.integration
+@needs_datasets
+def test_recall_floor_with_distractors(default_embedder, subset, tmp_path: Path) -> None:
+    mix_collection(SHIPPED_CASES, tmp_path / "mixed", distractor_cases()[::DISTRACTOR_STEP])
+    engine = SearchEngine.open(tmp_path / "mixed", tmp_path / "index", embedder=default_embedder)
+    _assert_floor(run_queries(engine, subset), FLOOR_WITH_DISTRACTORS)

@@ -1,0 +1,224 @@
+"""The index directory: incremental updates, corruption handling, model changes, atomic swaps."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import FakeEmbedder, write_case
+
+from moresprudentie import index as index_module
+from moresprudentie.errors import StorageError
+from moresprudentie.index import MANIFEST, PASSAGES, POINTER, VECTORS, case_passages, read_index, sync_index
+from moresprudentie.loading import load_cases
+
+
+class OtherModel(FakeEmbedder):
+    model_id = "fake-hash-256-other"
+
+
+def sync(cases_dir: Path, index_dir: Path, embedder: FakeEmbedder, **options: bool):
+    result = load_cases(cases_dir)
+    return sync_index(index_dir, result.cases, result.hashes, embedder, **options)
+
+
+def generation(index_dir: Path) -> Path:
+    return index_dir / json.loads((index_dir / POINTER).read_text())["generation"]
+
+
+def passage_count(cases_dir: Path, case_id: str) -> int:
+    return len(case_passages(load_cases(cases_dir).cases[case_id]))
+
+
+def assert_same(a: index_module.VectorIndex, b: index_module.VectorIndex) -> None:
+    assert a.case_ids == b.case_ids
+    assert a.hashes == b.hashes
+    assert a.fields == b.fields
+    np.testing.assert_array_equal(a.starts, b.starts)
+    np.testing.assert_allclose(a.vectors, b.vectors, atol=1e-6)
+
+
+@pytest.fixture
+def built(search_cases: Path, tmp_path: Path) -> tuple[Path, Path, FakeEmbedder]:
+    index_dir = tmp_path / "index"
+    embedder = FakeEmbedder()
+    sync(search_cases, index_dir, embedder)
+    embedder.texts_embedded = 0
+    return search_cases, index_dir, embedder
+
+
+def test_fresh_build_embeds_every_passage_and_documents_itself(search_cases: Path, tmp_path: Path) -> None:
+    embedder = FakeEmbedder()
+    index, report = sync(search_cases, tmp_path / "index", embedder)
+    total = sum(passage_count(search_cases, cid) for cid in index.case_ids)
+    assert embedder.texts_embedded == total == len(index.vectors)
+    assert report.added == 6 and report.saved
+    manifest = json.loads((generation(tmp_path / "index") / MANIFEST).read_text())
+    assert manifest["model_id"] == FakeEmbedder.model_id and manifest["dimension"] == 256
+    assert set(manifest["files"]) == {VECTORS, PASSAGES}
+    assert list(manifest["cases"]) == sorted(manifest["cases"])
+    assert {"faiss-cpu", "numpy", "moresprudentie"} <= set(manifest["libraries"])
+    np.testing.assert_allclose(np.linalg.norm(index.vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_unchanged_collection_embeds_nothing(built: tuple) -> None:
+    cases_dir, index_dir, embedder = built
+    _, report = sync(cases_dir, index_dir, embedder)
+    assert embedder.texts_embedded == 0
+    assert not report.changed_anything
+
+
+def test_edited_case_is_the_only_one_reembedded(built: tuple) -> None:
+    cases_dir, index_dir, embedder = built
+    before, _ = read_index(index_dir)
+    write_case(cases_dir, "dossier-buurman", title="Het dossier van de buurman, herzien")
+    after, report = sync(cases_dir, index_dir, embedder)
+    assert embedder.texts_embedded == passage_count(cases_dir, "dossier-buurman")
+    assert (report.added, report.changed, report.removed) == (0, 1, 0)
+    assert before is not None
+    unchanged = after.case_ids.index("dienstauto-zaterdag")
+    np.testing.assert_array_equal(
+        after.vectors[after.rows(unchanged)], before.vectors[before.rows(before.case_ids.index("dienstauto-zaterdag"))]
+    )
+
+
+def test_formatting_only_change_embeds_nothing(built: tuple) -> None:
+    cases_dir, index_dir, embedder = built
+    path = cases_dir / "dienstauto-zaterdag.yaml"
+    path.write_text("# a comment the officer added\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    sync(cases_dir, index_dir, embedder)
+    assert embedder.texts_embedded == 0
+
+
+def test_added_and_deleted_cases(built: tuple) -> None:
+    cases_dir, index_dir, embedder = built
+    write_case(cases_dir, "nieuwe-zaak", lessons=["Een les.", "Nog een les."])
+    (cases_dir / "dossier-buurman.yaml").unlink()
+    index, report = sync(cases_dir, index_dir, embedder)
+    assert embedder.texts_embedded == passage_count(cases_dir, "nieuwe-zaak") == 6
+    assert (report.added, report.changed, report.removed) == (1, 0, 1)
+    assert "dossier-buurman" not in index.case_ids and "nieuwe-zaak" in index.case_ids
+
+
+def test_invalid_case_file_drops_out_of_the_index(built: tuple) -> None:
+    cases_dir, index_dir, embedder = built
+    (cases_dir / "dossier-buurman.yaml").write_text("id: dossier-buurman\ntitle: [broken\n", encoding="utf-8")
+    index, report = sync(cases_dir, index_dir, embedder)
+    assert "dossier-buurman" not in index.case_ids and report.removed == 1
+
+
+def test_model_change_rebuilds_everything(built: tuple) -> None:
+    cases_dir, index_dir, _ = built
+    other = OtherModel()
+    index, report = sync(cases_dir, index_dir, other)
+    assert other.texts_embedded == len(index.vectors)
+    assert index.model_id == OtherModel.model_id
+    assert report.rebuilt_because and "model" in report.rebuilt_because
+
+
+def test_rebuild_option_reembeds_everything(built: tuple) -> None:
+    cases_dir, index_dir, embedder = built
+    index, report = sync(cases_dir, index_dir, embedder, rebuild=True)
+    assert embedder.texts_embedded == len(index.vectors)
+    assert report.rebuilt_because
+
+
+def _flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        (VECTORS, _flip_byte),
+        (VECTORS, _truncate),
+        (PASSAGES, _flip_byte),
+        (PASSAGES, _truncate),
+        (MANIFEST, _flip_byte),
+        (MANIFEST, _truncate),
+        (VECTORS, Path.unlink),
+        (MANIFEST, Path.unlink),
+    ],
+)
+def test_damaged_index_is_rebuilt_with_a_warning(built: tuple, name: str, damage, caplog) -> None:
+    cases_dir, index_dir, embedder = built
+    fresh, _ = read_index(index_dir)
+    damage(generation(index_dir) / name)
+    with caplog.at_level(logging.WARNING, logger="moresprudentie"):
+        rebuilt, report = sync(cases_dir, index_dir, embedder)
+    assert "damaged" in caplog.text and "rebuilding" in caplog.text
+    assert report.rebuilt_because and report.saved
+    assert embedder.texts_embedded == len(rebuilt.vectors)
+    assert fresh is not None
+    assert_same(rebuilt, fresh)
+    assert_same(read_index(index_dir)[0], fresh)  # and the repaired index is what is on disk now
+
+
+@pytest.mark.parametrize("pointer", ["", "{not json", '{"generation": "gen-missing", "manifest_sha256": "00"}'])
+def test_damaged_pointer_is_rebuilt(built: tuple, pointer: str) -> None:
+    cases_dir, index_dir, embedder = built
+    (index_dir / POINTER).write_text(pointer)
+    index, report = sync(cases_dir, index_dir, embedder)
+    assert report.rebuilt_because and len(index.case_ids) == 6
+
+
+def test_manifest_with_consistent_checksum_but_wrong_counts_is_refused(built: tuple) -> None:
+    """Even a 'valid' manifest must agree with the vectors: never serve wrong ids."""
+    cases_dir, index_dir, embedder = built
+    folder = generation(index_dir)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    first = next(iter(manifest["cases"]))
+    manifest["cases"][first]["passages"] += 1
+    raw = json.dumps(manifest).encode()
+    (folder / MANIFEST).write_bytes(raw)
+    pointer = {"generation": folder.name, "manifest_sha256": index_module._sha256(raw)}
+    (index_dir / POINTER).write_text(json.dumps(pointer))
+    _, report = sync(cases_dir, index_dir, embedder)
+    assert report.rebuilt_because and "do not agree" in report.rebuilt_because
+
+
+def test_old_generations_are_cleaned_up(built: tuple) -> None:
+    cases_dir, index_dir, embedder = built
+    for n in range(4):
+        write_case(cases_dir, f"extra-{n}")
+        sync(cases_dir, index_dir, embedder)
+    assert len(list(index_dir.glob("gen-*"))) == 2  # the current one and the previous (for slow readers)
+
+
+def test_crash_while_writing_leaves_the_old_index_readable(built: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    cases_dir, index_dir, embedder = built
+    before, _ = read_index(index_dir)
+    real_write = index_module.atomic_write
+
+    def failing_write(path: Path, data: bytes | str) -> None:
+        if path.name == MANIFEST:
+            raise StorageError(f"{path}: disk full")
+        real_write(path, data)
+
+    monkeypatch.setattr(index_module, "atomic_write", failing_write)
+    write_case(cases_dir, "nieuwe-zaak")
+    index, report = sync(cases_dir, index_dir, embedder)
+    assert not report.saved and "nieuwe-zaak" in index.case_ids  # served from memory this time
+    on_disk, _ = read_index(index_dir)
+    assert on_disk is not None and before is not None
+    assert_same(on_disk, before)
+    monkeypatch.undo()
+    sync(cases_dir, index_dir, embedder)
+    assert len(list(index_dir.glob("gen-*"))) == 2  # the half-written generation was cleaned up
+
+
+def test_empty_collection(tmp_path: Path) -> None:
+    (tmp_path / "cases").mkdir()
+    index, _ = sync(tmp_path / "cases", tmp_path / "index", FakeEmbedder())
+    assert index.case_ids == () and index.vectors.shape == (0, 256)
+    reread, _ = read_index(tmp_path / "index")
+    assert reread is not None and reread.case_ids == ()

@@ -1,0 +1,179 @@
+"""SearchEngine: ranking plumbing, matched passages, filters before ranking, drafts, similar, refresh.
+
+Unit tests use the FakeEmbedder (shared words = close); the integration tests at the end load the
+real multilingual model once per session.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import SEARCH_CASES, FakeEmbedder, write_case
+
+from moresprudentie.errors import CaseNotFoundError, UsageError
+from moresprudentie.search import Filters, SearchEngine
+
+PUBLISHED = {cid for cid, fields in SEARCH_CASES.items() if fields.get("status") != "draft"}
+
+
+@pytest.fixture
+def engine(search_cases: Path, tmp_path: Path) -> SearchEngine:
+    return SearchEngine.open(search_cases, tmp_path / "index", embedder=FakeEmbedder())
+
+
+def ids(hits: list) -> list[str]:
+    return [hit.case.id for hit in hits]
+
+
+def test_best_case_first_with_its_matching_passage(engine: SearchEngine) -> None:
+    hits = engine.search("Een kerstpakket van een leverancier tijdens de aanbesteding", k=3)
+    assert ids(hits)[0] == "kerstpakket-leverancier"
+    assert hits[0].matched.text in {
+        SEARCH_CASES["kerstpakket-leverancier"][f] for f in ("situation", "dilemma", "title")
+    } | set(SEARCH_CASES["kerstpakket-leverancier"]["lessons"])  # type: ignore[arg-type]
+    assert hits[0].matched.field in {"situation", "dilemma", "lessons"}
+
+
+def test_scores_are_in_unit_range_and_sorted(engine: SearchEngine) -> None:
+    hits = engine.search("dienstauto zaterdag", k=10)
+    scores = [hit.score for hit in hits]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_drafts_hidden_unless_asked(engine: SearchEngine) -> None:
+    assert "fles-wijn-concept" not in ids(engine.search("fles wijn van een burger", k=10))
+    assert set(ids(engine.search("fles wijn", k=10))) == PUBLISHED
+    with_drafts = engine.search("fles wijn van een burger", k=1, filters=Filters(include_drafts=True))
+    assert ids(with_drafts) == ["fles-wijn-concept"]
+    assert "fles-wijn-concept" in engine.cases  # drafts are loaded, just not shown
+
+
+def test_filters_apply_before_ranking(engine: SearchEngine) -> None:
+    """The best matches are Dutch; filtering on English must still fill k from the English cases."""
+    hits = engine.search("kerstpakket leverancier aanbesteding", k=2, filters=Filters(languages=frozenset({"en"})))
+    assert set(ids(hits)) == {"unpaid-overtime", "political-tweet"}
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(themes=frozenset({"privacy", "geschenken"})), {"dossier-buurman", "kerstpakket-leverancier"}),
+        (Filters(values=frozenset({"Vrijheid van meningsuiting"})), {"political-tweet"}),
+        (Filters(organisations=frozenset({"gemeente"})), {"kerstpakket-leverancier", "political-tweet"}),
+        (Filters(methods=frozenset({"intervisie"})), {"dienstauto-zaterdag"}),
+        (Filters(date_from="2023"), {"dossier-buurman", "unpaid-overtime"}),
+        (Filters(date_to="2021-05"), {"dienstauto-zaterdag", "kerstpakket-leverancier"}),
+        (Filters(date_from="2019-06", date_to="2019-06"), {"dienstauto-zaterdag"}),  # '2019' covers June
+        (
+            Filters(themes=frozenset({"geschenken"}), include_drafts=True),
+            {"kerstpakket-leverancier", "fles-wijn-concept"},
+        ),
+        (Filters(themes=frozenset({"geschenken"}), languages=frozenset({"en"})), set()),
+    ],
+)
+def test_filters(engine: SearchEngine, filters: Filters, expected: set[str]) -> None:
+    assert set(ids(engine.search("een vraag", k=10, filters=filters))) == expected
+
+
+def test_filters_accept_plain_strings_and_reject_bad_dates() -> None:
+    assert Filters(themes="Sociale media").themes == frozenset({"sociale-media"})  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="date-from"):
+        Filters(date_from="March 2023")
+
+
+def test_k_and_empty_queries(engine: SearchEngine) -> None:
+    assert len(engine.search("zaak", k=100)) == len(PUBLISHED)
+    assert engine.search("zaak", k=0) == []
+    assert engine.search("   ", k=5) == []
+
+
+def test_similar_never_returns_the_case_itself(engine: SearchEngine) -> None:
+    hits = engine.similar("kerstpakket-leverancier", k=10)
+    assert "kerstpakket-leverancier" not in ids(hits)
+    assert set(ids(hits)) == PUBLISHED - {"kerstpakket-leverancier"}
+    assert ids(engine.similar("kerstpakket-leverancier", k=1, filters=Filters(include_drafts=True))) == [
+        "fles-wijn-concept"
+    ]
+
+
+def test_similar_unknown_id(engine: SearchEngine) -> None:
+    with pytest.raises(CaseNotFoundError, match="no-such-case"):
+        engine.similar("no-such-case")
+
+
+def test_refresh_sees_new_edited_and_deleted_cases(search_cases: Path, tmp_path: Path) -> None:
+    embedder = FakeEmbedder()
+    engine = SearchEngine.open(search_cases, tmp_path / "index", embedder=embedder)
+    write_case(search_cases, "fietsendief", title="De fietsendief in de stalling", situation="Een fietsendief.")
+    (search_cases / "dossier-buurman.yaml").unlink()
+    embedder.texts_embedded = 0
+    engine.refresh()
+    assert embedder.texts_embedded == 4  # only the new case's passages
+    assert ids(engine.search("fietsendief stalling", k=1)) == ["fietsendief"]
+    assert "dossier-buurman" not in engine.cases
+    assert engine.report.added == 1 and engine.report.removed == 1
+
+
+def test_problems_are_reported_and_bad_files_left_out(search_cases: Path, tmp_path: Path) -> None:
+    (search_cases / "kapot.yaml").write_text("id: kapot\ntitle: [", encoding="utf-8")
+    engine = SearchEngine.open(search_cases, tmp_path / "index", embedder=FakeEmbedder())
+    assert any("kapot.yaml" in p.path for p in engine.problems)
+    assert "kapot" not in engine.cases
+
+
+def test_search_while_refreshing_from_other_threads(engine: SearchEngine, search_cases: Path) -> None:
+    """Streamlit shares one engine between sessions: searches must never see a half-swapped state."""
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def searcher() -> None:
+        while not stop.is_set():
+            try:
+                for hit in engine.search("dienstauto zaterdag collega", k=3):
+                    assert hit.matched.text  # the passage belongs to a case of the same snapshot
+                engine.similar("dossier-buurman", k=2)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=searcher) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for n in range(5):
+        write_case(search_cases, f"extra-{n}", title=f"Extra zaak {n}")
+        engine.refresh()
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert "extra-4" in engine.cases
+
+
+# -- with the real model ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def use_m3():
+    from moresprudentie.embedders import load_embedder
+
+    return load_embedder("use-m3")
+
+
+@pytest.fixture
+def real_engine(search_cases: Path, tmp_path: Path, use_m3) -> SearchEngine:
+    return SearchEngine.open(search_cases, tmp_path / "index", embedder=use_m3)
+
+
+@pytest.mark.integration
+def test_dutch_paraphrase_finds_the_right_case(real_engine: SearchEngine) -> None:
+    hits = real_engine.search("Een bedrijf dat mee wil dingen naar een opdracht stuurt mij een cadeau. Mag dat?", k=3)
+    assert ids(hits)[0] == "kerstpakket-leverancier"
+
+
+@pytest.mark.integration
+def test_english_query_finds_a_dutch_case(real_engine: SearchEngine) -> None:
+    hits = real_engine.search("A police officer wants to look up his neighbour's file in the records system", k=3)
+    assert ids(hits)[0] == "dossier-buurman"

@@ -1,0 +1,504 @@
+"""Draft → review → publish: roles on every write, conflicts, crashes, full disks, audit log, CLI."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from moresprudentie import settings, workflow
+from moresprudentie.audit import Event, append_event, read_events
+from moresprudentie.authoring import case_from_fields, field_help, field_order, scaffold
+from moresprudentie.case import FIELD_NAMES, Case
+from moresprudentie.errors import (
+    ConflictError,
+    PermissionDeniedError,
+    StorageError,
+    UsageError,
+    WorkflowError,
+)
+from moresprudentie.loading import load_cases, parse_case
+from moresprudentie.roles import Actor, actor_for, load_officers, officers_from_config
+from moresprudentie.workflow import (
+    approve,
+    create_scaffold,
+    editable_version,
+    publish,
+    review_queue,
+    save_draft,
+    send_back,
+    submit,
+)
+
+OFFICERS = frozenset({"anna@example.nl", "bram@example.nl"})
+ANNA = actor_for("Anna@Example.nl", OFFICERS)
+BRAM = actor_for("bram@example.nl", OFFICERS)
+EMPLOYEE = actor_for("piet@example.nl", OFFICERS)
+RUN: dict = {"capture_output": True, "text": True, "timeout": 60}
+
+
+@dataclass(frozen=True)
+class FakeFinding:
+    kind: str
+    text: str
+    field: str
+    replacement: str
+    severity: str = "block"
+
+
+@pytest.fixture(autouse=True)
+def clean_check(monkeypatch: pytest.MonkeyPatch) -> list[FakeFinding]:
+    """The anonymisation check is another module's job (and loads deduce); here it is a switch."""
+    findings: list[FakeFinding] = []
+    monkeypatch.setattr(workflow, "blocking_findings", lambda case: list(findings))
+    return findings
+
+
+@pytest.fixture
+def cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
+    return folder
+
+
+def make_case(case_id: str = "taart-van-aanvrager", **fields: object) -> Case:
+    data: dict[str, object] = {
+        "id": case_id,
+        "title": "Een taart van een dankbare aanvrager",
+        "language": "nl",
+        "date": "2024-03",
+        "themes": ["geschenken"],
+        "values": ["onpartijdigheid"],
+        "situation": "Een medewerker vergunningen krijgt een taart van een aanvrager.",
+        "dilemma": "Moet ik de taart aannemen of weigeren?",
+        "judgement": "Delen met het team mocht, eenmalig.",
+        "reasoning": "De waarde was laag en de vergunning al verleend.",
+    }
+    data.update(fields)
+    return Case.model_validate(data)
+
+
+def audit_lines(cases: Path) -> list[str]:
+    path = settings.audit_log_path(cases)
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder (and the audit log beside it), to prove that nothing changed."""
+    files = {str(p.relative_to(folder.parent)): p.read_bytes() for p in folder.parent.rglob("*") if p.is_file()}
+    return {name: data for name, data in files.items() if not name.endswith(".lock")}
+
+
+def no_space(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def approved_draft(cases: Path, case: Case | None = None) -> Case:
+    case = case or make_case()
+    save_draft(cases, case, ANNA)
+    submit(cases, case.id, ANNA)
+    approve(cases, case.id, BRAM)
+    return case
+
+
+# -- roles -------------------------------------------------------------------------------------------
+
+
+def test_roles_come_from_configuration_case_insensitively(tmp_path: Path) -> None:
+    roles = tmp_path / "secrets.toml"
+    roles.write_text('[auth]\ncookie_secret = "x"\n[moresprudentie]\nofficers = ["Anna@Example.nl"]\n')
+    officers = load_officers(roles)
+    assert actor_for("anna@example.NL", officers).is_officer
+    assert not actor_for("piet@example.nl", officers).is_officer
+    assert not actor_for("", officers).is_officer
+    assert load_officers(tmp_path / "missing.toml") == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text", ['[moresprudentie]\nofficers = "anna"\n', "officers = [", "[moresprudentie]\nofficers=[1]"]
+)
+def test_bad_roles_file_is_a_usage_error_naming_the_file(tmp_path: Path, text: str) -> None:
+    roles = tmp_path / "roles.toml"
+    roles.write_text(text)
+    with pytest.raises(UsageError, match=r"officers|roles\.toml"):
+        load_officers(roles)
+
+
+def test_officers_from_streamlit_like_secrets_mapping() -> None:
+    assert officers_from_config({"moresprudentie": {"officers": ["X@y.nl"]}}) == {"x@y.nl"}
+    assert officers_from_config({}) == frozenset()
+
+
+WRITES = {
+    "save new": lambda c, a: save_draft(c, make_case("nieuwe-casus"), a),
+    "save edit": lambda c, a: save_draft(c, make_case(title="Anders"), a, editable_version(c, make_case().id).hash),
+    "scaffold": lambda c, a: create_scaffold(c, "nog-een-casus", a),
+    "submit": lambda c, a: submit(c, make_case().id, a),
+    "approve": lambda c, a: approve(c, make_case().id, a),
+    "send back": lambda c, a: send_back(c, make_case().id, a, "nee"),
+    "publish": lambda c, a: publish(c, make_case().id, a),
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+@pytest.mark.parametrize("actor", [EMPLOYEE, Actor("", frozenset({"officer"})), Actor("anna@example.nl")])
+def test_non_officer_cannot_write_by_any_path(cases: Path, write, actor: Actor) -> None:
+    save_draft(cases, make_case(), ANNA)
+    submit(cases, make_case().id, ANNA)
+    before = snapshot(cases)
+    with pytest.raises(PermissionDeniedError, match="only integrity officers"):
+        write(cases, actor)
+    assert snapshot(cases) == before
+
+
+# -- drafts: exclusive create, edits, conflicts ------------------------------------------------------
+
+
+def test_new_draft_is_created_exclusively_and_audited_without_names_in_the_case(cases: Path) -> None:
+    saved = save_draft(cases, make_case(), ANNA)
+    assert saved.path == cases / "taart-van-aanvrager.yaml"
+    text = saved.path.read_text(encoding="utf-8")
+    assert "status: draft" in text and "example.nl" not in text.lower()
+    with pytest.raises(ConflictError, match="already exists; choose another id"):
+        save_draft(cases, make_case(title="Een andere casus"), BRAM)
+    assert saved.path.read_text(encoding="utf-8") == text
+    [event] = read_events(settings.audit_log_path(cases))
+    assert (event.actor, event.action, event.case, event.hash) == (ANNA.name, "drafted", make_case().id, saved.hash)
+
+
+def test_edit_with_stale_hash_is_a_conflict_and_both_versions_are_kept(cases: Path) -> None:
+    save_draft(cases, make_case(), ANNA)
+    opened_by_anna = editable_version(cases, make_case().id).hash
+    opened_by_bram = editable_version(cases, make_case().id).hash
+    save_draft(cases, make_case(title="Versie van Bram"), BRAM, opened_by_bram)
+    with pytest.raises(ConflictError, match=r"changed since you opened it.*\.conflicts") as info:
+        save_draft(cases, make_case(title="Versie van Anna"), ANNA, opened_by_anna)
+    assert "Versie van Bram" in (cases / "taart-van-aanvrager.yaml").read_text(encoding="utf-8")
+    [kept] = (cases / ".conflicts").glob("taart-van-aanvrager.conflict-*.yaml")
+    assert str(kept) in str(info.value)
+    assert "Versie van Anna" in kept.read_text(encoding="utf-8")
+    assert list(load_cases(cases).cases) == ["taart-van-aanvrager"]  # the loader ignores .conflicts
+
+
+def test_unchanged_save_writes_and_records_nothing(cases: Path) -> None:
+    saved = save_draft(cases, make_case(), ANNA)
+    again = save_draft(cases, make_case(), BRAM, saved.hash)
+    assert not again.changed and len(audit_lines(cases)) == 1
+
+
+def test_invalid_or_traversing_ids_never_touch_the_disk(cases: Path) -> None:
+    with pytest.raises(UsageError, match="not a valid case id"):
+        submit(cases, "../../etc/passwd", ANNA)
+    with pytest.raises(UsageError, match="not a valid case id"):
+        create_scaffold(cases, "../buiten", ANNA)
+    assert not list(cases.parent.rglob("*.yaml"))
+
+
+# -- review: four eyes, send back, publish ----------------------------------------------------------
+
+
+def test_author_cannot_approve_own_draft_a_second_officer_can(cases: Path) -> None:
+    save_draft(cases, make_case(), ANNA)
+    with pytest.raises(WorkflowError, match="submit it first"):
+        approve(cases, make_case().id, BRAM)
+    submit(cases, make_case().id, ANNA)
+    with pytest.raises(WorkflowError, match="four-eyes"):
+        approve(cases, make_case().id, actor_for("ANNA@example.nl", OFFICERS))
+    with pytest.raises(WorkflowError, match="second officer"):
+        publish(cases, make_case().id, ANNA)
+    assert approve(cases, make_case().id, BRAM).state == "approved"
+    published = publish(cases, make_case().id, ANNA)
+    assert published.is_published
+    assert load_cases(cases).cases["taart-van-aanvrager"].is_published
+    actions = [(e.actor, e.action) for e in read_events(settings.audit_log_path(cases))]
+    assert actions == [
+        (ANNA.name, "drafted"),
+        (ANNA.name, "submitted"),
+        (BRAM.name, "approved"),
+        (ANNA.name, "published"),
+    ]
+
+
+def test_an_edit_after_approval_needs_a_new_approval(cases: Path) -> None:
+    case = approved_draft(cases)
+    save_draft(cases, make_case(title="Nog even aangepast"), ANNA, editable_version(cases, case.id).hash)
+    with pytest.raises(WorkflowError, match="this exact version"):
+        publish(cases, case.id, BRAM)
+
+
+def test_an_editor_of_the_approved_text_becomes_its_author(cases: Path) -> None:
+    case = make_case()
+    save_draft(cases, case, ANNA)
+    save_draft(cases, make_case(title="Bram schreef mee"), BRAM, editable_version(cases, case.id).hash)
+    submit(cases, case.id, ANNA)
+    with pytest.raises(WorkflowError, match="four-eyes"):
+        approve(cases, case.id, BRAM)
+    assert approve(cases, case.id, ANNA).state == "approved"
+
+
+def test_send_back_needs_a_comment_and_the_author_resubmits(cases: Path) -> None:
+    save_draft(cases, make_case(), ANNA)
+    submit(cases, make_case().id, ANNA)
+    with pytest.raises(UsageError, match="needs a comment"):
+        send_back(cases, make_case().id, BRAM, "  ")
+    review = send_back(cases, make_case().id, BRAM, "Haal de functietitel weg.")
+    assert (review.state, review.last_comment) == ("sent_back", "Haal de functietitel weg.")
+    with pytest.raises(WorkflowError, match="sent back"):
+        approve(cases, make_case().id, BRAM)
+    saved = save_draft(
+        cases, make_case(title="Zonder functietitel"), ANNA, editable_version(cases, make_case().id).hash
+    )
+    assert submit(cases, make_case().id, ANNA).state == "submitted"
+    assert approve(cases, make_case().id, BRAM).state == "approved"
+    assert read_events(settings.audit_log_path(cases))[-1].hash == saved.hash
+
+
+def test_blocking_findings_stop_approval_and_publication(cases: Path, clean_check: list[FakeFinding]) -> None:
+    save_draft(cases, make_case(), ANNA)
+    submit(cases, make_case().id, ANNA)
+    clean_check.append(FakeFinding("telefoonnummer", "06-12345678", "situation", "[telefoonnummer]"))
+    with pytest.raises(WorkflowError, match=r"personal data.*06-12345678.*\[telefoonnummer\]"):
+        approve(cases, make_case().id, BRAM)
+    clean_check.clear()
+    approve(cases, make_case().id, BRAM)
+    clean_check.append(FakeFinding("naam", "Jansen", "dilemma", "[naam]"))
+    with pytest.raises(WorkflowError, match="Jansen"):
+        publish(cases, make_case().id, ANNA)
+    assert not load_cases(cases).cases["taart-van-aanvrager"].is_published
+
+
+def test_published_case_stays_searchable_while_its_revision_is_reviewed(cases: Path) -> None:
+    case = approved_draft(cases)
+    publish(cases, case.id, BRAM)
+    opened = editable_version(cases, case.id)
+    saved = save_draft(cases, make_case(title="Herziene titel"), BRAM, opened.hash)
+    assert saved.path == cases / ".revisions" / "taart-van-aanvrager.yaml"
+    live = load_cases(cases).cases["taart-van-aanvrager"]
+    assert (live.title, live.status) == (case.title, "published")
+    [item] = review_queue(cases)
+    assert (item.version.is_revision, item.review.state, item.review.authors) == (True, "draft", {"bram@example.nl"})
+    submit(cases, case.id, BRAM)
+    approve(cases, case.id, ANNA)
+    publish(cases, case.id, ANNA)
+    live = load_cases(cases).cases["taart-van-aanvrager"]
+    assert (live.title, live.status) == ("Herziene titel", "published")
+    assert not saved.path.exists() and review_queue(cases) == []
+
+
+def test_review_queue_lists_states_and_invalid_files(cases: Path) -> None:
+    save_draft(cases, make_case("eerste-casus"), ANNA)
+    save_draft(cases, make_case("tweede-casus"), ANNA)
+    submit(cases, "tweede-casus", ANNA)
+    (cases / "kapot.yaml").write_text("id: kapot\ntitle: [\n", encoding="utf-8")
+    states = {item.version.case_id: item.review.state for item in review_queue(cases)}
+    assert states == {"tweede-casus": "submitted", "eerste-casus": "draft", "kapot": "draft"}
+    assert next(i for i in review_queue(cases) if i.version.case_id == "kapot").version.case is None
+
+
+# -- crashes and full disks ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "error"),
+    [
+        ("replace", OSError(errno.EIO, "Input/output error")),
+        ("fsync", OSError(errno.ENOSPC, "No space left on device")),
+        ("replace", KeyboardInterrupt()),  # the process is stopped mid-write
+    ],
+    ids=["crash-in-rename", "disk-full", "killed"],
+)
+def test_failed_write_leaves_the_previous_version_intact(
+    cases: Path, monkeypatch: pytest.MonkeyPatch, target: str, error: BaseException
+) -> None:
+    save_draft(cases, make_case(), ANNA)
+    before = snapshot(cases)
+    opened = editable_version(cases, make_case().id).hash
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise error
+
+    expected = StorageError if isinstance(error, OSError) else type(error)
+    with monkeypatch.context() as patch, pytest.raises(expected) as info:
+        patch.setattr(os, target, broken)
+        save_draft(cases, make_case(title="Halverwege"), ANNA, opened)
+    if expected is StorageError:
+        assert "previous version is intact" in str(info.value)
+    assert snapshot(cases) == before  # the old file, no temp files, no audit line
+    assert load_cases(cases).cases["taart-van-aanvrager"].title == make_case().title
+
+
+def test_full_disk_while_publishing_keeps_the_draft_and_its_approval(
+    cases: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = approved_draft(cases)
+    before = snapshot(cases)
+    with monkeypatch.context() as patch, pytest.raises(StorageError, match="No space left"):
+        patch.setattr(os, "fsync", no_space)
+        publish(cases, case.id, BRAM)
+    assert snapshot(cases) == before
+    assert publish(cases, case.id, BRAM).is_published  # nothing was lost: retry works
+
+
+def test_full_disk_while_creating_leaves_no_file(cases: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as patch, pytest.raises(StorageError, match="nothing was written"):
+        patch.setattr(os, "fsync", no_space)
+        save_draft(cases, make_case(), ANNA)
+    assert snapshot(cases) == {}
+
+
+# -- audit log -----------------------------------------------------------------------------------------
+
+
+def test_concurrent_audit_appends_never_interleave(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    comment = "x" * 5000  # longer than a pipe buffer: a torn write would show
+
+    def writer(n: int) -> None:
+        for i in range(25):
+            append_event(log, Event("2025-01-01T00:00:00+00:00", f"w{n}", "drafted", f"case-{i}", "h" * 64, comment))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 150 and all(json.loads(line)["comment"] == comment for line in lines)
+
+
+def test_torn_audit_line_is_skipped_and_the_next_append_starts_fresh(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    event = Event("2025-01-01T00:00:00+00:00", "anna", "approved", "c-1", "a" * 64)
+    append_event(log, event)
+    with open(log, "ab") as handle:
+        handle.write(b'{"time": "2025-01-01T00:00:01+00:00", "actor": "br')  # a crash mid-line
+    append_event(log, event)
+    assert read_events(log) == [event, event]
+
+
+def test_audit_log_full_disk_is_a_storage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "fsync", no_space)
+    with pytest.raises(StorageError, match="not recorded"):
+        append_event(tmp_path / "a.jsonl", Event("t", "anna", "drafted", "c-1", "a" * 64))
+
+
+# -- search: drafts are invisible until published ------------------------------------------------------
+
+
+def test_drafts_are_invisible_in_search_until_published(cases: Path, tmp_path: Path, fake_embedder) -> None:
+    from moresprudentie.search import Filters, SearchEngine
+
+    case = make_case(situation="Een aanvrager brengt een zelfgebakken appeltaart naar de balie.")
+    save_draft(cases, case, ANNA)
+    engine = SearchEngine.open(cases, tmp_path / "index", embedder=fake_embedder)
+    assert engine.search("appeltaart balie", k=5) == []
+    assert [h.case.id for h in engine.search("appeltaart", k=5, filters=Filters(include_drafts=True))] == [case.id]
+    submit(cases, case.id, ANNA)
+    approve(cases, case.id, BRAM)
+    publish(cases, case.id, BRAM)
+    engine.refresh()
+    assert [hit.case.id for hit in engine.search("appeltaart balie", k=5)] == [case.id]
+    assert engine.report.changed == 1  # incremental: only this case re-embedded
+
+
+# -- scaffold and CLI -------------------------------------------------------------------------------------
+
+
+def test_field_help_covers_exactly_the_case_fields() -> None:
+    assert sorted(field_order()) == sorted(FIELD_NAMES)
+    assert all(field_help(name, "nl").hint and field_help(name, "en").hint for name in FIELD_NAMES)
+
+
+def test_scaffold_names_every_field_and_points_at_what_is_missing() -> None:
+    text = scaffold("nieuwe-casus")
+    case, problems = parse_case(text, "nieuwe-casus.yaml", expected_id="nieuwe-casus")
+    assert case is None
+    assert {p.field for p in problems} == {
+        "title",
+        "themes",
+        "values",
+        "situation",
+        "dilemma",
+        "judgement",
+        "reasoning",
+    }
+    assert all(f"\n{name}:" in text for name in FIELD_NAMES)
+    filled = (
+        text.replace("title:\n", "title: Een casus\n")
+        .replace("themes: []", "themes: [geschenken]")
+        .replace("values: []", "values: [integriteit]")
+    )
+    for name in ("situation", "dilemma", "judgement", "reasoning"):
+        filled = filled.replace(f"{name}: |\n  \n", f"{name}: |\n  Tekst.\n")
+    case, problems = parse_case(filled, "nieuwe-casus.yaml", expected_id="nieuwe-casus")
+    assert case is not None and case.status == "draft", problems
+
+
+def cli(*args: str, env: dict[str, str] | None = None):
+    from moresprudentie.cli import app
+
+    return CliRunner().invoke(app, list(args), env=env, catch_exceptions=True)
+
+
+def test_cli_officer_flow(cases: Path, tmp_path: Path) -> None:
+    from moresprudentie.errors import MoresprudentieError
+
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[moresprudentie]\nofficers = ["anna@example.nl", "bram@example.nl"]\n')
+    common = ["--cases", str(cases), "--roles", str(roles)]
+    assert cli("new", "een-casus", "--stdout").stdout.startswith("# Nieuwe casus")
+    assert not (cases / "een-casus.yaml").exists()
+    result = cli("new", "een-casus", *common, "--as", "anna@example.nl")
+    assert result.exit_code == 0 and (cases / "een-casus.yaml").exists()
+    result = cli("new", "een-casus", *common, "--as", "anna@example.nl")
+    assert isinstance(result.exception, ConflictError)
+
+    save_draft(cases, make_case(), ANNA)
+    result = cli("review", "submit", "taart-van-aanvrager", *common, "--as", "piet@example.nl")
+    assert isinstance(result.exception, PermissionDeniedError)
+    assert cli("review", "submit", "taart-van-aanvrager", *common, "--as", "anna@example.nl").exit_code == 0
+    result = cli("review", "approve", "taart-van-aanvrager", *common, "--as", "anna@example.nl")
+    assert isinstance(result.exception, WorkflowError)
+    assert cli("review", "approve", "taart-van-aanvrager", *common, "--as", "bram@example.nl").exit_code == 0
+    listing = json.loads(cli("review", "list", "--cases", str(cases), "--json").stdout)
+    assert {row["id"]: row["state"] for row in listing} == {"taart-van-aanvrager": "approved", "een-casus": "draft"}
+    result = cli(
+        "review",
+        "publish",
+        "taart-van-aanvrager",
+        *common,
+        "--no-index",
+        env={"MORESPRUDENTIE_USER": "bram@example.nl"},
+    )
+    assert result.exit_code == 0, result.output
+    assert load_cases(cases).cases["taart-van-aanvrager"].is_published
+    assert isinstance(cli("review", "submit", "een-casus", *common).exception, UsageError)  # no --as
+    assert issubclass(WorkflowError, MoresprudentieError)
+
+
+def test_cli_errors_are_one_line_with_exit_codes(cases: Path, tmp_path: Path) -> None:
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[moresprudentie]\nofficers = ["anna@example.nl"]\n')
+    options = ["--cases", str(cases), "--roles", str(roles)]
+    command = [sys.executable, "-m", "moresprudentie"]
+    denied = subprocess.run([*command, "new", "een-casus", *options, "--as", "piet@example.nl"], **RUN)
+    assert denied.returncode == 1 and "only integrity officers" in denied.stderr and "Traceback" not in denied.stderr
+    assert subprocess.run([*command, "review", "approve", "een-casus", *options], **RUN).returncode == 2  # no --as
+
+
+def test_form_values_get_the_same_checks_as_case_files() -> None:
+    values = make_case().model_dump(mode="json") | {"themes": ["Geschenken", "nieuw thema"], "dissent": ""}
+    case, problems = case_from_fields(values)
+    assert case is not None and case.themes == ["geschenken", "nieuw-thema"]
+    assert [(p.field, p.severity) for p in problems] == [("themes", "warning")]
+    case, problems = case_from_fields({"id": "x-y-z", "title": "no", "situation": "a: b # c"})
+    assert case is None and ("dilemma", "required field is missing") in {(p.field, p.message) for p in problems}
