@@ -6,10 +6,19 @@ the sidebar language switch, and the deep links (?q=… opens a search, ?case=<i
 
 import streamlit as st
 
-from moresprudentie.ui import nav
+from moresprudentie.ui import auth, nav
 from moresprudentie.ui.i18n import LANGUAGES, STATE_KEY, language, t
 
 st.set_page_config(page_title="Moresprudentie", page_icon=":material/balance:", layout="wide")
+# Static styling only (no case or user text ever goes into HTML): case titles read as titles.
+st.html(
+    "<style>"
+    "[data-testid='stPageLink'] a p {font-size: 1.08rem; font-weight: 600; color: #1f4e79;}"
+    "[data-testid='stPageLink-NavLink'] {height: auto;}"
+    "[data-testid='stPageLink-NavLink'] :is(span, div, p) {white-space: normal; overflow: visible;}"
+    ".block-container {max-width: 1200px;}"
+    "</style>"
+)
 
 
 def _page(spec: nav.PageSpec) -> st.Page:
@@ -29,6 +38,7 @@ sections: dict[str, list[st.Page]] = {}
 for spec, page in pages.items():
     sections.setdefault(t(f"nav.sections.{spec.section}"), []).append(page)
 current = st.navigation(sections)
+auth.show_account()  # the trial-mode banner on every page; login / logout in the sidebar
 
 with st.sidebar:
     st.segmented_control(

@@ -52,9 +52,12 @@ def _priority(hit: Hit) -> tuple[int, int]:
     return (0 if KINDS[hit.kind].severity == "block" else 1, hit.start - hit.end)
 
 
-def _without_overlaps(hits: list[Hit]) -> list[Hit]:
+def _without_overlaps(hits: list[Hit], names: list[Hit]) -> list[Hit]:
+    """One hit per stretch of text. A name inside a validated hit is part of it ('May' in '12 May 2022',
+    'Kalverstraat' in an address); otherwise blocking kinds beat warnings and longer spans win."""
+    names = [name for name in names if not any(h.start <= name.start and name.end <= h.end for h in hits)]
     kept: list[Hit] = []
-    for hit in sorted(hits, key=_priority):
+    for hit in sorted(hits + names, key=_priority):
         if all(hit.end <= other.start or hit.start >= other.end for other in kept):
             kept.append(hit)
     return sorted(kept, key=lambda hit: hit.start)
@@ -89,7 +92,7 @@ def check_text(
     """
     if not text.strip():
         return []
-    hits = _without_overlaps(detect(text) + find_names(text, language, context))
+    hits = _without_overlaps(detect(text), find_names(text, language, context))
     findings = []
     for hit in hits:
         if _allowed(text, hit, allowed_terms):

@@ -54,15 +54,23 @@ ENGLISH_TITLE_RE = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Alderman|Councillor|Mayor|Judge|Inspector|Officer|Sergeant|Detective)"
     r"\.?\s+(?P<name>[A-Z][\w'-]+(?:\s+(?:van|de|der|den|von|le|la|[A-Z][\w'-]+))*)"
 )
+INTERFIXES = frozenset("van de der den het ten ter te 't op in".split())
 ARTICLES = frozenset({"de", "het", "een", "'t", "the", "a", "an", "this", "that", "deze", "die", "dit"})
 OBJECT_WORDS = frozenset(
     "de het een die dat deze dit je jouw uw hem haar hen hun mij me ons zich iets niets alles "
     "the a an this that these those your my our their it them me him us something nothing everything".split()
 )
 PARTICLES = frozenset("uit aan op af in mee door terug na vast over toe at to up out back off into on".split())
-ENGLISH_ORDINARY = frozenset(
+# closed-class Dutch words (prepositions, conjunctions, adverbs) that open sentences: "Volgens Jansen …"
+DUTCH_FUNCTION_WORDS = frozenset(
+    """volgens tijdens na voor door zonder met bij binnen buiten namens vanwege ondanks dankzij sinds tot
+    toen nadat omdat hoewel terwijl zodra als ook daarna daarom daarnaast bovendien echter wel niet nog
+    alleen vervolgens uiteindelijk samen misschien zowel""".split()
+)
+ENGLISH_FUNCTION_WORDS = frozenset(
     "january february march april may june july august september october november december monday tuesday "
-    "wednesday thursday friday saturday sunday i dutch english european".split()
+    "wednesday thursday friday saturday sunday i dutch english european according during after before without "
+    "within despite since although while however instead meanwhile perhaps".split()
 )
 WORD_RE = re.compile(r"[\w'’.-]+")
 
@@ -118,10 +126,10 @@ def _ordinary_words(language: str) -> frozenset[str]:
     if language == "en":
         from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-        return frozenset(STOPWORDS_EN_PLUS) | ENGLISH_ORDINARY | vocabulary_words | ROLE_WORDS
+        return frozenset(STOPWORDS_EN_PLUS) | ENGLISH_FUNCTION_WORDS | vocabulary_words | ROLE_WORDS
     structs = deduce_instance().lookup_structs
     deduce_words = {word.lower() for name in ("common_word", "stop_word", "whitelist") for word in structs[name].items()}
-    return frozenset(deduce_words) | vocabulary_words | ROLE_WORDS
+    return frozenset(deduce_words) | DUTCH_FUNCTION_WORDS | vocabulary_words | ROLE_WORDS
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -138,14 +146,38 @@ def _is_role(word: re.Match[str]) -> bool:
     return word.group().rstrip(".").lower() in ROLE_WORDS
 
 
-def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
+def _is_lead(words: list[re.Match[str]], text: str, language: str) -> bool:
+    """A leading word that is not part of the name: a role or title ('wethouder', 'de heer'), a lower-case
+    interfix ('van Bos' → 'Bos'), or an ordinary word capitalised only because it opens the sentence."""
+    word = words[0].group()
+    if _is_role(words[0]) or (word.lower() == "de" and len(words) > 1 and _is_role(words[1])):
+        return True
+    if word.islower():
+        return True
+    return (
+        len(words) > 1
+        and word.lower() not in INTERFIXES
+        and word.lower() in _ordinary_words(language)
+        and _sentence_initial(text, words[0].start())
+    )
+
+
+def _trim_name(text: str, start: int, end: int, language: str) -> tuple[int, int] | None:
     """The name inside a Deduce span without leading roles or titles; None for roles or pseudonyms only."""
     words = [m for m in WORD_RE.finditer(text, start, end) if m.group().strip(".-'’")]
-    while words and (_is_role(words[0]) or (words[0].group().lower() == "de" and len(words) > 1 and _is_role(words[1]))):
-        words.pop(0)
+    dropped = []
+    while words and _is_lead(words, text, language):
+        dropped.append(words.pop(0).group().lower())
     if not words or all(len(w.group().rstrip(".")) == 1 for w in words):
         return None
+    if dropped[-1:] == ["van"] and len(dropped) > 1 and not _known_name(words[0].group()):
+        return None  # "de collega van Schuldhulpverlening": a department, unless a known surname follows
     return words[0].start(), words[-1].end()
+
+
+def _known_name(word: str) -> bool:
+    structs = deduce_instance().lookup_structs
+    return [word] in structs["surname"] or [word] in structs["first_name"]
 
 
 def _imperative(text: str, end: int) -> bool:
@@ -198,7 +230,7 @@ def find_names(text: str, language: str = "nl", context: str | None = None) -> l
         candidates.extend(_english_titles(text))
     hits = []
     for kind, start, end in candidates:
-        span = _trim_name(text, start, end) if kind == "name" else (start, end)
+        span = _trim_name(text, start, end, language) if kind == "name" else (start, end)
         if span is None or _is_ordinary(text, *span, language, context):
             continue
         hits.append(Hit(kind, *span))

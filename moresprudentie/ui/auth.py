@@ -88,7 +88,8 @@ def officer_or_stop() -> Actor:
     if actor is not None and actor.is_officer:
         return actor
     if trial_requested() and not server_is_local():
-        st.warning(t("auth.trial_refused", address=str(st.get_option("server.address") or "0.0.0.0")))
+        address = str(st.get_option("server.address") or t("auth.all_addresses"))
+        st.warning(t("auth.trial_refused", address=address), icon=":material/gpp_bad:")
     if actor is not None:
         st.info(t("auth.not_officer", name=actor.name), icon=":material/lock:")
     elif login_configured():

@@ -25,22 +25,23 @@ def related(engine: SearchEngine, case: Case) -> None:
     ]
     if not any(other for _, other in outgoing) and not incoming:
         return
-    st.subheader(t("case.related"), anchor=False, divider="gray")
+    st.subheader(t("case.related"), anchor=False)
     for relation, other in outgoing:
         if other:
-            st.caption(t("case.this_case", relation=label("relations", relation, lang)))
-            widgets.case_link(other, icon=":material/link:")
+            text = label("relations", relation, lang)
+            st.caption(text[:1].upper() + text[1:])  # "Nuanceert", "Zie ook", …
+            widgets.case_link(other, icon=":material/north_east:")
     for relation, other in incoming:
         st.caption(t("case.other_case", relation=label("relations", relation, lang)))
-        widgets.case_link(other, icon=":material/link:")
+        widgets.case_link(other, icon=":material/south_west:")
 
 
 def more_like_this(engine: SearchEngine, case: Case) -> None:
     hits = engine.similar(case.id, k=SIMILAR)
     if hits:
-        st.subheader(t("case.similar"), anchor=False, divider="gray")
+        st.subheader(t("case.similar"), anchor=False)
         for hit in hits:
-            widgets.hit_card(hit, None)
+            widgets.hit_card(hit, None, compact=True)
 
 
 engine = resources.engine()

@@ -5,6 +5,7 @@ listed for integrity officers at the bottom; a broken file never breaks this pag
 """
 
 from collections import Counter
+from functools import partial
 from itertools import combinations
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from moresprudentie.case import Case, label
+from moresprudentie.errors import MoresprudentieError
 from moresprudentie.loading import Problem
-from moresprudentie.ui import resources, widgets
+from moresprudentie.ui import auth, resources, widgets
 from moresprudentie.ui.filters import FACETS
 from moresprudentie.ui.i18n import language, t
 
@@ -43,7 +45,7 @@ def _bar(facet: str, counts: Counter, kind: str | None) -> None:
         .mark_bar(cornerRadiusEnd=3, color=COLOUR)
         .encode(
             x=alt.X("n:Q", title=t("overview.count_axis"), axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y("label:N", sort=sort, title=None),
+            y=alt.Y("label:N", sort=sort, title=None, axis=alt.Axis(labelLimit=280)),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.45)),
             tooltip=[alt.Tooltip("label:N", title=t(f"overview.facets.{facet}")), alt.Tooltip("n:Q", title="#")],
         )
@@ -51,7 +53,7 @@ def _bar(facet: str, counts: Counter, kind: str | None) -> None:
         .properties(height=max(120, 24 * len(frame)))
     )
     key = f"overview_chart_{facet}"
-    st.altair_chart(chart, key=key, on_select=_picked, args=(key, facet), selection_mode="pick", width="stretch")
+    st.altair_chart(chart, key=key, on_select=partial(_picked, key, facet), selection_mode="pick", width="stretch")
 
 
 def _counts(cases: list[Case]) -> dict[str, tuple[Counter, str | None]]:
@@ -81,8 +83,8 @@ def _tension(cases: list[Case]) -> None:
         alt.Chart(pd.DataFrame(rows))
         .mark_rect(cornerRadius=2)
         .encode(
-            x=alt.X("x:N", title=None, axis=alt.Axis(labelAngle=-40)),
-            y=alt.Y("y:N", title=None),
+            x=alt.X("x:N", title=None, axis=alt.Axis(labelAngle=-40, labelLimit=200)),
+            y=alt.Y("y:N", title=None, axis=alt.Axis(labelLimit=200)),
             color=alt.Color("n:Q", title=t("overview.count_axis"), scale=alt.Scale(scheme=HEAT)),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.5)),
             tooltip=[alt.Tooltip("x:N", title="A"), alt.Tooltip("y:N", title="B"), alt.Tooltip("n:Q", title="#")],
@@ -91,7 +93,7 @@ def _tension(cases: list[Case]) -> None:
         .properties(height=520)
     )
     key = "overview_chart_pair"
-    st.altair_chart(chart, key=key, on_select=_picked, args=(key, "pair"), selection_mode="pick", width="stretch")
+    st.altair_chart(chart, key=key, on_select=partial(_picked, key, "pair"), selection_mode="pick", width="stretch")
 
 
 def _matches(case: Case, facet: str, term: str) -> bool:
@@ -127,10 +129,18 @@ def _picked_list(cases: list[Case]) -> None:
         widgets.compact_case(case)
 
 
+def _is_officer() -> bool:
+    try:
+        actor = auth.current_actor()
+    except MoresprudentieError:  # a broken officers list: the officer pages explain it
+        return False
+    return actor is not None and actor.is_officer
+
+
 def _problems(problems: list[Problem]) -> None:
     """Invalid files, by file name only (no server paths), as plain text: for officers to fix."""
     errors = [p for p in problems if p.severity == "error"]
-    if not errors:
+    if not errors or not _is_officer():
         return
     with st.expander(t("overview.problems", count=len(errors)), icon=":material/report:"):
         st.caption(t("overview.problems_help"))

@@ -26,7 +26,7 @@ def section(field: str, value: str | list[str] | None) -> None:
     """One field under its heading: text as paragraphs, lists as bullets; nothing when empty."""
     if not value:
         return
-    st.subheader(t(f"fields.{field}"), anchor=False, divider="gray")
+    st.subheader(t(f"fields.{field}"), anchor=False)
     if isinstance(value, list):
         st.markdown("\n".join(f"- {md_inline(item)}" for item in value))
     else:

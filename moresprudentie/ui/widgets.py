@@ -25,8 +25,10 @@ HIGHLIGHT = "orange-background"
 EXCERPT_WORDS = 55
 EXCERPT_LEAD = 12  # words shown before the first highlighted word
 # Similarity bands over Hit.score (a logistic of how far a case stands above the rest of the
-# collection for this query); measured on the evaluation queries, see the user guide.
-BANDS = ((0.55, "strong", "green"), (0.3, "fair", "blue"), (0.0, "weak", "gray"))
+# collection for this query). Measured on the 198 evaluation queries over the shipped collection:
+# 84 % of the intended cases score >= 0.7 against 3 % of the others (77 % of 'strong' hits are the
+# intended case); below 0.45 lie 6 % of the intended cases and 82 % of the others.
+BANDS = ((0.7, "strong", "green"), (0.45, "fair", "blue"), (0.0, "weak", "gray"))
 
 
 def md_inline(text: str) -> str:
@@ -117,18 +119,26 @@ def advice_notice() -> None:
     st.info(t("notice.precedent"), icon=":material/balance:")
 
 
-def hit_card(hit: Hit, query: str | None) -> None:
-    """A search result: title, similarity band, meta, the judgement in short, values, the match."""
+def hit_card(hit: Hit, query: str | None, compact: bool = False) -> None:
+    """A search result: title, similarity band, meta, the judgement in short, values, the match.
+
+    `compact` (for narrow side columns) keeps title, band, meta and values only.
+    """
     case = hit.case
     with st.container(border=True):
-        left, right = st.columns([5, 1.3], vertical_alignment="center")
-        with left:
+        if compact:
             case_link(case)
-        right.markdown(band_badge(hit.score))
+            st.markdown(band_badge(hit.score))
+        else:
+            left, right = st.columns([5, 1.3], vertical_alignment="center")
+            with left:
+                case_link(case)
+            right.markdown(band_badge(hit.score))
         st.caption(meta_line(case))
-        st.markdown(md(first_sentences(case.judgement)))
+        if not compact:
+            st.markdown(md(first_sentences(case.judgement)))
         st.markdown(chips("values", case.values))
-        if query:
+        if query and not compact:
             where = t(f"fields.{hit.matched.field}")
             st.caption(f"{t('search.matched', field=md_inline(where))}  \n{excerpt(hit.matched.text, query, case.language)}")
 

@@ -1,0 +1,273 @@
+"""The officer pages ("Casus toevoegen", "Beoordelen") with AppTest: login and roles, the form with
+live validation and one-click fixes, upload, the four-eyes review and publication into search.
+
+The name detector (Deduce) is replaced by a tiny fake that flags one seeded surname, so these tests
+run in seconds; the real detectors are tested in test_anonymisation.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from conftest import SEARCH_CASES, write_case
+from streamlit.testing.v1 import AppTest
+
+from moresprudentie import anonymisation, settings, workflow
+from moresprudentie.detectors import Hit
+from moresprudentie.loading import MAX_FILE_BYTES, load_cases
+from moresprudentie.roles import actor_for
+from moresprudentie.ui import auth, nav, resources
+from moresprudentie.ui.i18n import text
+from moresprudentie.ui.widgets import md_inline
+
+APP = str(Path(__file__).parent.parent / "app.py")
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test", "client_id": "x"}
+OFFICERS = {"officers": ["anna@example.nl", "bram@example.nl"]}
+ANNA = {"is_logged_in": True, "email": "anna@example.nl"}
+BRAM = {"is_logged_in": True, "email": "Bram@Example.nl"}
+PIET = {"is_logged_in": True, "email": "piet@example.nl"}
+SURNAME = "Verhoeven"
+
+
+def fake_names(text: str, language: str = "nl", context: str | None = None) -> list[Hit]:
+    return [Hit("name", m.start(), m.end()) for m in re.finditer(SURNAME, text)]
+
+
+@pytest.fixture
+def cases(tmp_path: Path) -> Path:
+    folder = tmp_path / "cases"
+    for case_id, fields in SEARCH_CASES.items():
+        write_case(folder, case_id, **fields)
+    return folder
+
+
+@pytest.fixture
+def app(cases: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_embedder) -> Callable[..., AppTest]:
+    """make(page, user=None, secrets=True): the app opened on an officer page as a given user."""
+    monkeypatch.setenv(settings.CASES.env, str(cases))
+    monkeypatch.setenv(settings.INDEX.env, str(tmp_path / "index"))
+    monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
+    monkeypatch.delenv(auth.TRIAL_ENV, raising=False)
+    monkeypatch.setattr(resources, "load_embedder", lambda name=None: fake_embedder)
+    monkeypatch.setattr(anonymisation, "find_names", fake_names)
+    monkeypatch.setattr(anonymisation, "warm_up", lambda: None)
+    st.cache_resource.clear()
+
+    def make(page: nav.PageSpec, user: dict | None = None, secrets: bool = True) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        if secrets:
+            at.secrets["auth"] = AUTH
+            at.secrets["moresprudentie"] = OFFICERS
+        at.user = user or {"is_logged_in": False}
+        at.run()
+        at.switch_page(page.path).run()
+        assert not at.exception, at.exception
+        return at
+
+    yield make
+    st.cache_resource.clear()
+
+
+def shown(at: AppTest) -> str:
+    kinds = ("markdown", "caption", "title", "subheader", "info", "warning", "error", "success")
+    return "\n".join(str(e.value) for kind in kinds for e in at.get(kind))
+
+
+def button(at: AppTest, label_key: str, **values: object):
+    label = text(label_key, "nl", **values)
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button '{label}' in {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def write_controls(at: AppTest) -> list:
+    """Every input or button except logging in and out (in the sidebar on every page)."""
+    account = {text("auth.login", "nl"), text("auth.logout", "nl")}
+    buttons = [b for b in at.button if b.label not in account]
+    return [*at.text_area, *at.text_input, *at.multiselect, *at.selectbox, *at.get("file_uploader"), *buttons]
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+# -- who may write ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", [nav.ADD_CASE, nav.REVIEW], ids=["add", "review"])
+def test_without_login_configuration_the_pages_are_read_only_and_say_how_to_enable(app, page) -> None:
+    at = app(page, secrets=False)
+    assert "alleen-lezen" in shown(at) and "docs/deployment.md" in shown(at)
+    assert write_controls(at) == []
+
+
+@pytest.mark.parametrize("page", [nav.ADD_CASE, nav.REVIEW], ids=["add", "review"])
+def test_logged_out_visitor_gets_a_login_button_only(app, page) -> None:
+    at = app(page)
+    assert {b.label for b in at.button} == {"Inloggen"}  # on the page and in the sidebar
+    assert not at.text_area and not at.text_input
+
+
+@pytest.mark.parametrize("page", [nav.ADD_CASE, nav.REVIEW], ids=["add", "review"])
+def test_logged_in_non_officer_sees_no_write_controls(app, page) -> None:
+    at = app(page, PIET)
+    assert "geen rol als integriteitsfunctionaris" in shown(at)
+    assert write_controls(at) == []
+
+
+def test_trial_mode_is_refused_unless_the_server_is_bound_to_localhost(app, monkeypatch) -> None:
+    monkeypatch.setenv(auth.TRIAL_ENV, "1")
+    monkeypatch.setattr(auth, "server_is_local", lambda: False)
+    at = app(nav.ADD_CASE, secrets=False)
+    assert "geweigerd" in shown(at) and write_controls(at) == []
+    monkeypatch.setattr(auth, "server_is_local", lambda: True)
+    at = app(nav.ADD_CASE, secrets=False)
+    assert "Proefmodus" in shown(at)
+    assert at.text_input(key="form.id")
+
+
+# -- adding a case ---------------------------------------------------------------------------------
+
+
+def fill(at: AppTest, **fields: str | list[str]) -> AppTest:
+    for name, value in fields.items():
+        if isinstance(value, list):
+            at.multiselect(key=f"form.{name}").set_value(value)
+        elif name in ("id", "title", "date"):
+            at.text_input(key=f"form.{name}").input(value)
+        else:
+            at.text_area(key=f"form.{name}").input(value)
+    return run(at)
+
+
+SEEDED = {
+    "id": "taart-met-telefoonnummer",
+    "title": "Een taart van een dankbare aanvrager",
+    "date": "2024-03",
+    "themes": ["geschenken"],
+    "values": ["onpartijdigheid"],
+    "situation": f"Mevrouw {SURNAME} belde op 06-12345678 en bracht daarna een appeltaart naar de balie.",
+    "dilemma": "Moet ik de appeltaart aannemen of weigeren?",
+    "judgement": "Delen met het team mocht, eenmalig.",
+    "reasoning": "De waarde was laag en de vergunning was al verleend.",
+}
+
+
+def test_form_validates_live_and_previews_as_employees_see_it(app) -> None:
+    at = app(nav.ADD_CASE, ANNA)
+    assert button(at, "add.save").disabled  # nothing filled in yet
+    assert "verplicht veld ontbreekt" in shown(at)
+    at = fill(at, id="Geen Geldige Id!")
+    assert "is not a valid id" in shown(at)
+    at = fill(at, **(SEEDED | {"themes": ["geschenken", "taart-beleid"]}))
+    assert "taart-beleid" in shown(at) and "Nieuwe term" in shown(at)  # a free term: allowed, with a warning
+    assert not button(at, "add.save").disabled
+    assert "Zo ziet een medewerker de casus" in shown(at)
+    assert "Een taart van een dankbare aanvrager" in [t.value for t in at.title]  # the employees' renderer
+
+
+def test_findings_are_highlighted_and_fixed_in_one_click(app, cases: Path) -> None:
+    at = fill(app(nav.ADD_CASE, ANNA), **SEEDED)
+    assert f":red-background[{md_inline('06-12345678')}]" in shown(at)
+    assert f":red-background[{SURNAME}]" in shown(at)
+    run(button(at, "findings.replace", replacement="[telefoonnummer]").click())
+    assert "[telefoonnummer]" in at.text_area(key="form.situation").value
+    allow = [b for b in at.button if b.key and b.key.startswith("allow.situation")]
+    run(allow[0].click())  # the surname is declared "not personal data" (the reviewer will see it)
+    assert at.text_area(key="form.allowed_terms").value == SURNAME
+    assert "De anonimiseringscontrole vond niets" in shown(at)
+
+
+def test_save_as_draft_is_invisible_in_search_and_a_second_save_of_an_old_version_conflicts(app, cases: Path) -> None:
+    at = fill(app(nav.ADD_CASE, ANNA), **SEEDED)
+    run(button(at, "add.save").click())
+    assert "opgeslagen" in shown(at)
+    saved = load_cases(cases).cases["taart-met-telefoonnummer"]
+    assert saved.status == "draft" and "anna" not in (cases / "taart-met-telefoonnummer.yaml").read_text()
+    # someone else edits the file meanwhile: our next save must not overwrite it
+    other = workflow.editable_version(cases, saved.id)
+    edited = saved.model_copy(update={"title": "Aangepast door Bram"})
+    workflow.save_draft(cases, edited, actor_for("bram@example.nl", frozenset({"bram@example.nl"})), other.hash)
+    at = fill(at, title="Mijn eigen aanpassing")
+    run(button(at, "add.save").click())
+    assert "Iemand anders was je voor" in shown(at)
+    assert load_cases(cases).cases[saved.id].title == "Aangepast door Bram"
+    assert list((cases / ".conflicts").glob("taart-met-telefoonnummer.conflict-*.yaml"))
+
+
+def test_new_case_with_an_existing_id_is_refused(app, cases: Path) -> None:
+    at = fill(app(nav.ADD_CASE, ANNA), **(SEEDED | {"id": "dienstauto-zaterdag"}))
+    run(button(at, "add.save").click())
+    assert "choose another id" in shown(at)
+    assert load_cases(cases).cases["dienstauto-zaterdag"].title == "De dienstauto op zaterdag"
+
+
+def test_upload_goes_through_the_same_checks(app, cases: Path) -> None:
+    at = app(nav.ADD_CASE, ANNA)
+    run(at.segmented_control(key="add_mode").set_value("upload"))
+    run(at.get("file_uploader")[0].upload("kapot.yaml", b"id: kapot\ntitle: [\n", "application/x-yaml"))
+    assert "geen geldige casus" in shown(at) and "kapot.yaml:3" in shown(at)
+    big = b"id: groot\n# " + b"x" * MAX_FILE_BYTES
+    run(at.get("file_uploader")[0].set_value(("groot.yaml", big, "application/x-yaml")))
+    assert "de grens is 256 KiB" in shown(at)
+    good = (cases / "kerstpakket-leverancier.yaml").read_bytes().replace(b"kerstpakket-leverancier", b"nieuw-pakket")
+    run(at.get("file_uploader")[0].set_value(("nieuw-pakket.yaml", good, "application/x-yaml")))
+    assert "Bestand geladen in het formulier" in shown(at)
+    assert at.text_input(key="form.id").value == "nieuw-pakket"
+    assert not button(at, "add.save").disabled
+
+
+# -- review and publication -------------------------------------------------------------------------
+
+
+def test_four_eyes_review_and_publication_make_the_case_findable(app, cases: Path, fake_embedder) -> None:
+    at = fill(app(nav.ADD_CASE, ANNA), **(SEEDED | {"situation": "Een aanvrager bracht een appeltaart naar de balie."}))
+    run(button(at, "add.save_submit").click())
+    assert "aangeboden ter beoordeling" in shown(at)
+
+    at = app(nav.REVIEW, ANNA)  # the author cannot approve her own case
+    assert button(at, "review.approve").disabled
+    assert "Jij schreef deze versie" in shown(at)
+
+    at = app(nav.REVIEW, BRAM)
+    assert "Wacht op beoordeling" in shown(at)
+    run(button(at, "review.approve").click())
+    assert "goedgekeurd" in shown(at)
+    run(button(at, "review.publish").click())
+    assert "gepubliceerd" in shown(at)
+    assert load_cases(cases).cases["taart-met-telefoonnummer"].is_published
+    employee = app(nav.SEARCH)  # an employee, not logged in, searches seconds later
+    employee.text_area[0].input("appeltaart aan de balie")
+    run(button(employee, "search.submit").click())
+    assert "Een taart van een dankbare aanvrager" in shown(employee)
+
+
+def test_send_back_needs_a_comment_and_reaches_the_author(app, cases: Path) -> None:
+    anna = actor_for("anna@example.nl", frozenset({"anna@example.nl"}))
+    case = load_cases(cases).cases["fles-wijn-concept"]
+    workflow.submit(cases, case.id, anna)
+    at = app(nav.REVIEW, BRAM)
+    run(button(at, "review.send_back").click())
+    assert "needs a comment" in shown(at)
+    at.text_area(key="review_comment").input("Haal de functietitel weg.")
+    run(button(at, "review.send_back").click())
+    assert "teruggestuurd" in shown(at)
+    at = app(nav.REVIEW, ANNA)
+    assert "Haal de functietitel weg." in shown(at)
+    assert button(at, "review.submit")
+
+
+def test_review_shows_findings_and_blocks_approval(app, cases: Path) -> None:
+    write_case(cases, "met-naam", status="draft", situation=f"Wethouder {SURNAME} vroeg om een gunst.")
+    workflow.submit(cases, "met-naam", actor_for("anna@example.nl", frozenset({"anna@example.nl"})))
+    at = app(nav.REVIEW, BRAM)
+    at.selectbox(key="review_pick").set_value("met-naam")
+    run(at)
+    assert f":red-background[{SURNAME}]" in shown(at)
+    assert button(at, "review.approve").disabled and "rode bevindingen" in shown(at)

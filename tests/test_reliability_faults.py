@@ -1,0 +1,427 @@
+"""Faults: kill -9 mid-write, full disks and refused permissions on every write, damaged index files.
+
+The guarantee under test (docs/reliability.md): whatever goes wrong, the next start serves the old
+state or the new one, never a torn one; a failed write says what to fix and leaves the previous state
+intact; a damaged index is caught by its checksums and rebuilt to exactly what a fresh build gives.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import random
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+import reliability_child as child
+from conftest import FakeEmbedder, write_case
+
+from moresprudentie import audit, cli, settings, workflow
+from moresprudentie.errors import StorageError
+from moresprudentie.index import MANIFEST, PASSAGES, POINTER, VECTORS, VectorIndex, read_index
+from moresprudentie.loading import load_case_file
+from moresprudentie.search import SearchEngine
+
+QUERIES = ("geschenk van een leverancier", "dienstauto in het weekend", "unpaid overtime hours", "zaak 7 les")
+KILL_BUDGET_S = 20.0  # per kill test: as many kills as fit, at least MIN_KILLS
+MIN_KILLS = 12
+SEED = int(os.environ.get("RELIABILITY_SEED", time.time_ns() % 100_000))
+
+
+def temps(folder: Path) -> list[Path]:
+    return sorted(folder.rglob(".tmp-*"))
+
+
+def generations(index_dir: Path) -> list[Path]:
+    return sorted(index_dir.glob("gen-*"))
+
+
+def results(engine: SearchEngine) -> list[list[tuple[str, float, str, str]]]:
+    return [
+        [(hit.case.id, hit.score, hit.matched.field, hit.matched.text) for hit in engine.search(query, k=5)]
+        for query in QUERIES
+    ]
+
+
+def same_index(a: VectorIndex, b: VectorIndex) -> bool:
+    return (
+        (a.case_ids, a.hashes, a.fields) == (b.case_ids, b.hashes, b.fields)
+        and np.array_equal(a.starts, b.starts)
+        and np.allclose(a.vectors, b.vectors, atol=1e-6)
+    )
+
+
+def collection(folder: Path, count: int, edited: tuple[int, ...] = ()) -> Path:
+    """`count` cases with distinct words and a few lessons (so an index write takes a moment)."""
+    for n in range(count):
+        extra = " (herzien)" if n in edited else ""
+        write_case(
+            folder,
+            f"zaak-{n:03d}",
+            title=f"Zaak {n}{extra}: een geschenk, een dienstauto of overwerk",
+            situation=f"Situatie {n}{extra}: woorden{n} geschenk{n % 5} dienstauto{n % 3} overtime{n % 4}.",
+            lessons=[f"Les {n}.{m}: woord{n * m}" for m in range(1 + n % 4)],
+        )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, SearchEngine]]:
+    """Two versions of a collection (B: two cases edited, two removed, three added) and a fresh engine
+    for each, built from scratch in its own index folder: what every recovered index must equal."""
+    root = tmp_path_factory.mktemp("states")
+    a = collection(root / "a", 30)
+    b = collection(root / "b", 31, edited=(3, 17))
+    for n in (5, 9):
+        (b / f"zaak-{n:03d}.yaml").unlink()
+    for n in (30, 31, 32):
+        write_case(b, f"nieuw-{n}", title=f"Nieuwe zaak {n}", situation=f"Nieuw {n}: geschenk en overwerk.")
+    return {
+        name: (folder, SearchEngine.open(folder, root / f"fresh-{name}", embedder=FakeEmbedder()))
+        for name, folder in (("a", a), ("b", b))
+    }
+
+
+# -- kill -9 --------------------------------------------------------------------------------------------
+
+
+def test_killed_indexer_leaves_the_old_or_the_new_index(states: dict, tmp_path: Path) -> None:
+    """SIGKILL an indexer that keeps switching the index between A and B (and rebuilding it) at random
+    moments; every time the next start must serve a correct index without repairs, and leftovers of
+    the killed writer must not pile up."""
+    rng = random.Random(SEED)
+    index_dir = tmp_path / "index"
+    fresh = {name: engine._snapshot.vectors for name, (_, engine) in states.items()}
+    folders = [str(states["a"][0]), str(states["b"][0])]
+    kills, torn, started = 0, 0, time.monotonic()
+    while kills < MIN_KILLS or time.monotonic() - started < KILL_BUDGET_S:
+        child.run_and_kill(child.index_forever, (folders, str(index_dir)), rng.uniform(0.0, 0.25))
+        kills += 1
+        on_disk, _ = read_index(index_dir)  # never raises after a kill: CURRENT only names whole generations
+        assert on_disk is None or any(same_index(on_disk, f) for f in fresh.values()), f"seed {SEED}, kill {kills}"
+        torn += len(generations(index_dir)) > 2 or bool(temps(index_dir))
+        name = rng.choice("ab")
+        engine = SearchEngine.open(states[name][0], index_dir, embedder=FakeEmbedder())
+        assert engine.report.rebuilt_because is None, f"seed {SEED}, kill {kills}: {engine.report.rebuilt_because}"
+        assert results(engine) == results(states[name][1])
+        if engine.report.changed_anything:  # this start wrote: it removed what killed writers left
+            assert len(generations(index_dir)) <= 2 and temps(index_dir) == [], f"seed {SEED}, kill {kills}"
+    SearchEngine.open(states["a"][0], index_dir, embedder=FakeEmbedder())
+    SearchEngine.open(states["b"][0], index_dir, embedder=FakeEmbedder())  # the last start writes: cleans up
+    assert len(generations(index_dir)) == 2 and temps(index_dir) == []
+    assert torn > 0, f"seed {SEED}: none of {kills} kills landed inside a write; the test would prove nothing"
+
+
+def _saved_number(path: Path) -> int:
+    case, problems = load_case_file(path)
+    assert case is not None, problems  # never torn: a whole file, valid
+    return int(case.situation.split()[1])
+
+
+def test_killed_officer_save_loses_nothing_confirmed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGKILL a process cycling edit → submit → approve → publish; each time the files are whole,
+    nothing confirmed is lost, the next officer can carry on, and no temp files pile up."""
+    monkeypatch.setattr(workflow, "blocking_findings", lambda case: [])
+    monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
+    rng = random.Random(SEED)
+    cases = tmp_path / "cases"
+    case_id = "geschenk-leverancier"
+    workflow.save_draft(cases, child.case_version(case_id, "anna", 0), child.ANNA)
+    main, revision = cases / f"{case_id}.yaml", cases / workflow.REVISIONS / f"{case_id}.yaml"
+    kills, started, confirmed = 0, time.monotonic(), {"saved": 0, "published": -1}
+    while kills < MIN_KILLS or time.monotonic() - started < KILL_BUDGET_S:
+        start = 1000 * (kills + 1)
+        messages = child.run_and_kill(child.save_forever, (str(cases), case_id, start), rng.uniform(0.0, 0.3))
+        kills += 1
+        for step, n in messages:
+            confirmed[step] = n
+        editable = revision if revision.exists() else main
+        assert _saved_number(editable) >= confirmed["saved"], f"seed {SEED}, kill {kills}: a confirmed save is lost"
+        if confirmed["published"] >= 0:
+            assert _saved_number(main) >= confirmed["published"], f"seed {SEED}, kill {kills}: a publication is lost"
+        audit.read_events(settings.audit_log_path(cases))  # readable, whatever line was torn
+        # the next officer carries on: a full round in this process (no stale lock, no stuck state)
+        opened = workflow.editable_version(cases, case_id)
+        workflow.save_draft(cases, child.case_version(case_id, "bram", start + 999), child.ANNA, opened.hash)
+        workflow.submit(cases, case_id, child.ANNA)
+        workflow.approve(cases, case_id, child.BRAM)
+        workflow.publish(cases, case_id, child.BRAM)
+        confirmed = {"saved": start + 999, "published": start + 999}
+        assert temps(cases) == [], f"seed {SEED}, kill {kills}: temp files left beside the cases"
+
+
+# -- damaged index files -------------------------------------------------------------------------------
+
+
+def _flip(path: Path, bit: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[bit // 8] ^= 1 << (bit % 8)
+    path.write_bytes(bytes(data))
+
+
+def _damages(rng: random.Random, size: int) -> list[tuple[str, Callable[[Path], None]]]:
+    """Bit flips in the header, the end and at random places; truncations; an empty file; deletion."""
+    bits = {0, 7, 8 * size - 1, *(rng.randrange(8 * size) for _ in range(8))}
+    cuts = {0, 1, size // 2, size - 1}
+    return [
+        *((f"flip bit {bit}", lambda p, b=bit: _flip(p, b)) for bit in sorted(bits)),
+        *((f"truncate to {cut}", lambda p, c=cut: p.write_bytes(p.read_bytes()[:c])) for cut in sorted(cuts)),
+        ("delete", Path.unlink),
+    ]
+
+
+@pytest.mark.parametrize("name", [VECTORS, PASSAGES, MANIFEST, POINTER])
+def test_every_damage_is_detected_and_rebuilt_to_a_fresh_build(
+    states: dict, tmp_path: Path, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder, fresh = states["a"]
+    pristine = tmp_path / "pristine"
+    SearchEngine.open(folder, pristine, embedder=FakeEmbedder())
+    current = json.loads((pristine / POINTER).read_text())["generation"]
+    relative = name if name == POINTER else f"{current}/{name}"
+    expected = results(fresh)
+    for label, damage in _damages(random.Random(SEED), (pristine / relative).stat().st_size):
+        index_dir = tmp_path / "damaged"
+        shutil.rmtree(index_dir, ignore_errors=True)
+        shutil.copytree(pristine, index_dir)
+        damage(index_dir / relative)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="moresprudentie"):
+            engine = SearchEngine.open(folder, index_dir, embedder=FakeEmbedder())
+        assert (engine.report.rebuilt_because or "").startswith("damaged"), f"{name}: {label} went unnoticed"
+        assert "rebuilding it from the case files" in caplog.text
+        assert results(engine) == expected, f"{name}: {label}"
+        repaired, _ = read_index(index_dir)
+        assert repaired is not None and same_index(repaired, fresh._snapshot.vectors), f"{name}: {label}"
+
+
+def test_faiss_alone_would_serve_a_flipped_vector_file(states: dict, tmp_path: Path) -> None:
+    """Why the checksums matter: FAISS reads a vector file with a flipped bit without complaint."""
+    folder, _ = states["a"]
+    SearchEngine.open(folder, tmp_path, embedder=FakeEmbedder())
+    generation = json.loads((tmp_path / POINTER).read_text())["generation"]
+    path = tmp_path / generation / VECTORS
+    _flip(path, 8 * (path.stat().st_size - 100))  # inside the float data
+    flat = faiss.deserialize_index(np.frombuffer(path.read_bytes(), dtype=np.uint8))
+    assert flat.ntotal > 0  # accepted silently: only the manifest's sha256 tells
+
+
+# -- full disks and refused permissions, at every write ---------------------------------------------------
+
+FAILURES = {  # primitive → the error a full or read-only disk gives there
+    "tempfile.mkstemp": errno.ENOSPC,
+    "os.open": errno.EACCES,
+    "os.mkdir": errno.EACCES,
+    "os.fsync": errno.ENOSPC,
+    "os.replace": errno.EACCES,
+    "os.link": errno.EROFS,
+    "os.unlink": errno.EACCES,
+    "audit.open": errno.ENOSPC,
+}
+
+
+class Faults:
+    """Counts the calls of every write primitive and fails the `fail_at`-th call of one of them."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, fail_at: tuple[str, int] | None = None) -> None:
+        self.calls: list[str] = []
+        self.fail_at = fail_at
+        modules = {"os": os, "tempfile": __import__("tempfile"), "audit": audit}
+        for primitive in FAILURES:
+            module_name, name = primitive.split(".")
+            module = modules[module_name]
+            real = getattr(module, name, None) or open
+            monkeypatch.setattr(module, name, self._wrap(primitive, real), raising=False)
+
+    def _wrap(self, primitive: str, real: Callable) -> Callable:
+        def wrapper(*args: object, **kwargs: object) -> object:
+            self.calls.append(primitive)
+            if self.fail_at == (primitive, self.calls.count(primitive)):
+                code = FAILURES[primitive]
+                raise OSError(code, os.strerror(code), str(args[0]) if args else None)
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    def points(self) -> list[tuple[str, int]]:
+        """Every (primitive, n-th call) seen: each is a place where the disk can refuse."""
+        return sorted({(p, self.calls[: i + 1].count(p)) for i, p in enumerate(self.calls)})
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    """Files under root (lock files aside) and the audit events without their times."""
+    files = {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.endswith(".lock") and not p.name.endswith(".jsonl")
+    }
+    events = audit.read_events(settings.audit_log_path(root / "cases"))
+    files["audit"] = [(e.actor, e.action, e.case, e.hash, e.comment) for e in events]
+    return files
+
+
+CASE_ID = "geschenk-leverancier"
+
+
+def _approved(cases: Path) -> None:
+    workflow.save_draft(cases, child.case_version(CASE_ID, "anna", 1), child.ANNA)
+    workflow.submit(cases, CASE_ID, child.ANNA)
+    workflow.approve(cases, CASE_ID, child.BRAM)
+
+
+def _published(cases: Path) -> None:
+    _approved(cases)
+    workflow.publish(cases, CASE_ID, child.BRAM)
+
+
+def _edit(cases: Path) -> None:
+    opened = workflow.editable_version(cases, CASE_ID)
+    workflow.save_draft(cases, child.case_version(CASE_ID, "anna", 2), child.ANNA, opened.hash)
+
+
+def _revision_approved(cases: Path) -> None:
+    _published(cases)
+    _edit(cases)
+    workflow.submit(cases, CASE_ID, child.ANNA)
+    workflow.approve(cases, CASE_ID, child.BRAM)
+
+
+WRITES: dict[str, tuple[Callable[[Path], None], Callable[[Path], object]]] = {  # name → (setup, the write)
+    "new case": (
+        lambda c: c.mkdir(),
+        lambda c: workflow.save_draft(c, child.case_version(CASE_ID, "a", 1), child.ANNA),
+    ),
+    "scaffold": (lambda c: c.mkdir(), lambda c: workflow.create_scaffold(c, CASE_ID, child.ANNA)),
+    "edit draft": (lambda c: workflow.save_draft(c, child.case_version(CASE_ID, "a", 1), child.ANNA), _edit),
+    "edit published": (_published, _edit),
+    "submit": (
+        lambda c: workflow.save_draft(c, child.case_version(CASE_ID, "a", 1), child.ANNA),
+        lambda c: workflow.submit(c, CASE_ID, child.ANNA),
+    ),
+    "approve": (
+        lambda c: (
+            workflow.save_draft(c, child.case_version(CASE_ID, "a", 1), child.ANNA),
+            workflow.submit(c, CASE_ID, child.ANNA),
+        ),
+        lambda c: workflow.approve(c, CASE_ID, child.BRAM),
+    ),
+    "send back": (_approved, lambda c: workflow.send_back(c, CASE_ID, child.BRAM, "Naam eruit.")),
+    "publish": (_approved, lambda c: workflow.publish(c, CASE_ID, child.BRAM)),
+    "publish revision": (_revision_approved, lambda c: workflow.publish(c, CASE_ID, child.BRAM)),
+}
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_every_failing_write_says_what_to_fix_and_keeps_the_previous_state(
+    write: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workflow, "blocking_findings", lambda case: [])
+    monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
+    setup, act = WRITES[write]
+    template = tmp_path / "template"
+    template.mkdir()
+    setup(template / "cases")
+    before = snapshot(template)
+
+    def attempt(name: str, fail_at: tuple[str, int] | None) -> tuple[Path, Faults, BaseException | None]:
+        root = tmp_path / name
+        shutil.copytree(template, root)
+        with monkeypatch.context() as patch:
+            faults = Faults(patch, fail_at)
+            try:
+                act(root / "cases")
+            except Exception as exc:  # judged below: only StorageError may come out
+                return root, faults, exc
+        return root, faults, None
+
+    done, dry, error = attempt("dry-run", None)
+    assert error is None
+    after = snapshot(done)
+    failures = []
+    for number, point in enumerate(dry.points()):
+        root, _, error = attempt(f"fault-{number}", point)
+        state = snapshot(root)
+        if error is None:
+            outcome_ok = state == after  # the failure was harmless (e.g. syncing a folder entry)
+        else:
+            message = str(error)
+            outcome_ok = (
+                isinstance(error, StorageError)
+                and str(root) in message
+                and any(fix in message for fix in ("Free disk space", "permissions", "try again"))
+                and state == before
+            )
+        if not outcome_ok or temps(root):
+            failures.append(
+                f"{point}: {type(error).__name__ if error else 'no error'}: {error}; state kept: {state == before}"
+            )
+    assert not failures, f"{write}: " + "\n".join(failures)
+
+
+def test_cli_turns_a_full_disk_into_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(workflow, "blocking_findings", lambda case: [])
+    monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
+    cases = tmp_path / "cases"
+    workflow.save_draft(cases, child.case_version(CASE_ID, "anna", 1), child.ANNA)
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[moresprudentie]\nofficers = ["anna@example.nl"]\n', encoding="utf-8")
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "moresprudentie",
+            "review",
+            "submit",
+            CASE_ID,
+            "--cases",
+            str(cases),
+            "--as",
+            "anna@example.nl",
+            "--roles",
+            str(roles),
+        ],
+    )
+    Faults(monkeypatch, ("os.fsync", 1))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and "Traceback" not in err
+    assert err.count("\n") == 1 and "audit" in err and "Free disk space" in err
+
+
+@pytest.mark.parametrize(
+    "point",
+    [(p, n) for p in ("tempfile.mkstemp", "os.fsync", "os.replace", "os.open", "os.mkdir") for n in (1, 2, 3, 4)],
+)
+def test_index_write_failures_serve_from_memory_and_keep_the_old_index(
+    states: dict,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    point: tuple[str, int],
+) -> None:
+    (a, fresh_a), (b, fresh_b) = states["a"], states["b"]
+    index_dir = tmp_path / "index"
+    SearchEngine.open(a, index_dir, embedder=FakeEmbedder())
+    with monkeypatch.context() as patch, caplog.at_level(logging.WARNING, logger="moresprudentie"):
+        Faults(patch, point)
+        engine = SearchEngine.open(b, index_dir, embedder=FakeEmbedder())
+    assert results(engine) == results(fresh_b)  # served, from memory if need be
+    on_disk, _ = read_index(index_dir)
+    assert on_disk is not None
+    if engine.report.saved:
+        assert same_index(on_disk, fresh_b._snapshot.vectors)
+    else:
+        assert same_index(on_disk, fresh_a._snapshot.vectors)  # the previous index, intact
+        assert "in-memory index" in caplog.text and ("Free disk space" in caplog.text or "writable" in caplog.text)
+    SearchEngine.open(b, index_dir, embedder=FakeEmbedder())
+    assert len(generations(index_dir)) <= 2 and temps(index_dir) == []
+    assert same_index(read_index(index_dir)[0], fresh_b._snapshot.vectors)
