@@ -9,14 +9,15 @@ import streamlit as st
 from moresprudentie.ui import auth, nav
 from moresprudentie.ui.i18n import LANGUAGES, STATE_KEY, language, t
 
-st.set_page_config(page_title="Moresprudentie", page_icon=":material/balance:", layout="wide")
+st.set_page_config(page_title="Moresprudentie", page_icon="⚖️", layout="wide")
 # Static styling only (no case or user text ever goes into HTML): case titles read as titles.
 st.html(
     "<style>"
     "[data-testid='stPageLink'] a p {font-size: 1.08rem; font-weight: 600; color: #1f4e79;}"
     "[data-testid='stPageLink-NavLink'] {height: auto;}"
+    "[data-testid='stPageLink-NavLink']:not(:hover) {background-color: transparent;}"
     "[data-testid='stPageLink-NavLink'] :is(span, div, p) {white-space: normal; overflow: visible;}"
-    ".block-container {max-width: 1200px;}"
+    "[data-testid='stMainBlockContainer'] {max-width: 1200px; padding-top: 2.5rem;}"
     "</style>"
 )
 

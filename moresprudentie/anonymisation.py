@@ -142,7 +142,8 @@ def check_file(path: Path | str) -> list[Finding]:
     case, problems = parse_case(text, str(path))
     if case is None:
         raise CaseFileError("; ".join(str(problem) for problem in problems) + " (fix it, then check again)")
-    root = yaml.compose(text, Loader=yaml.BaseLoader)  # safe: parse_case already refused tags and aliases
+    # only for line numbers; safe because parse_case already refused tags and aliases
+    root = yaml.compose(text, Loader=getattr(yaml, "CBaseLoader", yaml.BaseLoader))
     return [replace(finding, line=_line_of(text, root, finding)) for finding in check_case(case)]
 
 

@@ -217,11 +217,13 @@ def _query_from(item: object, where: str) -> Query:
     return Query(item["case"].strip(), item["kind"], item["query"].strip(), where)
 
 
-def load_queries(folder: Path = DEFAULT_QUERIES) -> list[Query]:
-    """All labelled queries in `queries-*.yaml` files (YAML lists of {case, kind, query}), file order."""
-    files = sorted(Path(folder).glob(QUERY_GLOB))
+def load_queries(folder: Path = DEFAULT_QUERIES, pattern: str = QUERY_GLOB) -> list[Query]:
+    """All labelled queries in the matching files (YAML lists of {case, kind, query}), in file order.
+
+    A pattern picks one set, e.g. 'queries-blind.yaml' (written blind, never used for tuning)."""
+    files = sorted(Path(folder).glob(pattern))
     if not files:
-        raise UsageError(f"{folder}: no {QUERY_GLOB} files; pass --queries DIR with labelled query files")
+        raise UsageError(f"{folder}: no {pattern} files; pass --queries DIR (and --files PATTERN) with query files")
     queries = []
     for path in files:
         try:

@@ -70,7 +70,7 @@ DAY = r"(?:[12]\d|3[01]|0?[1-9])"
 ORDINAL = r"(?:st|nd|rd|th|e|ste|de)?"
 DATE_PATTERNS = (
     rf"\b{DAY}[-/.](?:1[0-2]|0?[1-9])[-/.](?:19|20)?\d\d\b",  # 3-5-1971, 03/05/71
-    rf"\b(?:19|20)\d\d-(?:1[0-2]|0[1-9])-(?:[12]\d|3[01]|0[1-9])\b",  # 1971-05-03
+    r"\b(?:19|20)\d\d-(?:1[0-2]|0[1-9])-(?:[12]\d|3[01]|0[1-9])\b",  # 1971-05-03
     rf"\b{DAY}{ORDINAL}\s+(?:of\s+)?{MONTH}(?:,?\s+(?:19|20)\d\d)?\b",  # 3 mei 1971, 3rd of May
     rf"\b{MONTH}\s+{DAY}{ORDINAL}(?:,?\s+(?:19|20)\d\d)?\b",  # May 3, 1971
 )
@@ -231,14 +231,20 @@ def _plates(text: str) -> Iterator[Hit]:
         yield Hit("licence-plate", match.start(), match.end())
 
 
+ROLE_NOUN = (
+    r"(?:\w*(?:medewerker|collega|vrouw|man|lid|ambtenaar|kundige|arts|agent|leider|houder|ist|aris|eur|rechter"
+    r"|woman|man|person|officer|employee|colleague|member|manager|worker|nurse|doctor|inspector|official)s?)"
+)
+PERSON_NOUN = rf"(?:{ROLE_NOUN}|kind|jongen|meisje|zoon|dochter|moeder|vader|broer|zus|partner|cliënt|inwoner|burger)"
 AGE_RE = re.compile(
     r"\b(?P<a>\d{1,3}-?jarige?)\b"
-    r"|\b(?P<b>\d{1,3}\s+jaar(?:\s+oud)?)(?=\s*(?:\)|,|\.|$))"
-    r"|\b(?:is|was|van|werd|wordt)\s+(?P<c>\d{1,3}\s+jaar)\b"
-    r"|\b(?P<d>(?:leeftijd\s+van|aged?|age\s+of)\s+\d{1,3})\b"
-    r"|\b(?P<e>\d{1,3}[- ]years?[- ]old)\b"
-    r"|\b(?P<f>(?:geboren|born)\s+in\s+(?:19|20)\d\d)\b",
-    re.IGNORECASE | re.MULTILINE,
+    r"|\b(?P<b>\d{1,3}\s+jaar\s+oud)\b"
+    rf"|\b{PERSON_NOUN}\s+van\s+(?P<c>\d{{1,3}}\s+jaar)\b"
+    r"|\((?P<d>\d{1,3}\s+jaar)\)"
+    r"|\b(?P<e>(?:leeftijd\s+van|aged?|age\s+of)\s+\d{1,3})\b"
+    r"|\b(?P<f>\d{1,3}[- ]years?[- ]old)\b"
+    r"|\b(?P<g>(?:geboren|born)\s+in\s+(?:19|20)\d\d)\b",
+    re.IGNORECASE,
 )
 
 
@@ -249,10 +255,6 @@ def _ages(text: str) -> Iterator[Hit]:
         yield Hit("age", match.start(group), match.end(group))
 
 
-ROLE_NOUN = (
-    r"(?:\w*(?:medewerker|collega|vrouw|man|lid|ambtenaar|kundige|arts|agent|leider|houder|ist|aris|eur|rechter"
-    r"|woman|man|person|officer|employee|colleague|member|manager|worker|nurse|doctor|inspector|official)s?)"
-)
 ONLY_ROLE_RE = re.compile(rf"\b(?:de|het|the)\s+(?:enige|only)\b(?=(?:\s+[\w-]+){{0,2}}?\s+{ROLE_NOUN}\b)", re.I)
 
 

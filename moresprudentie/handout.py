@@ -163,7 +163,7 @@ h1 { font-size: 20pt; margin: 0 0 .2em; color: #12355b; }
 h2 { font-size: 13pt; margin: 1.4em 0 .4em; color: #12355b; border-bottom: 1px solid #d5dde5; padding-bottom: .15em; }
 .subtitle { color: #52606d; margin: 0 0 .8em; }
 .tags { color: #323f4b; font-size: 10pt; }
-p { margin: .4em 0; white-space: pre-line; }
+p { margin: .4em 0; }
 ol li, ul li { margin: .25em 0; }
 .notes { border: 1px solid #d5dde5; border-radius: 6px; height: 9em; margin-top: .5em; }
 footer { margin-top: 2em; font-size: 9.5pt; color: #52606d; border-top: 1px solid #d5dde5; padding-top: .6em; }
@@ -176,7 +176,8 @@ h2, li { break-after: avoid; } ol, ul, p { break-inside: avoid; }
 def _html_section(section: Section) -> str:
     heading = f"<h2>{html.escape(section.heading)}</h2>"
     if section.kind == "text":
-        paragraphs = [p.strip() for p in str(section.content).split("\n\n") if p.strip()]
+        # Case files wrap lines inside paragraphs; only a blank line starts a new paragraph.
+        paragraphs = [" ".join(p.split()) for p in str(section.content).split("\n\n") if p.strip()]
         return heading + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     tag = "ol" if section.kind == "steps" else "ul"
     items = "".join(f"<li>{html.escape(' '.join(str(item).split()))}</li>" for item in section.content)

@@ -38,7 +38,12 @@ DISABLED = frozenset(
 )
 TAG_KINDS = {"persoon": "name", "patient": "name", "ziekenhuis": "institution", "zorginstelling": "institution"}
 
-ROLE_WORDS = frozenset(
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+ROLE_WORDS = _words(
     """
     wethouder burgemeester gedeputeerde commissaris minister staatssecretaris kamerlid raadslid statenlid
     griffier secretaris voorzitter directeur manager teamleider afdelingshoofd leidinggevende hoofd chef
@@ -48,31 +53,32 @@ ROLE_WORDS = frozenset(
     aanvrager klant cliënt inwoner bewoner melder vertrouwenspersoon integriteitscoördinator
     mrs ms miss sir dame alderman councillor mayor judge officer inspector sergeant detective colleague
     director chief deputy minister secretary chair chairman chairwoman professor doctor nurse constable
-    """.split()
+    """
 )
 ENGLISH_TITLE_RE = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Alderman|Councillor|Mayor|Judge|Inspector|Officer|Sergeant|Detective)"
-    r"\.?\s+(?P<name>[A-Z][\w'-]+(?:\s+(?:van|de|der|den|von|le|la|[A-Z][\w'-]+))*)"
+    r"\.?\s+(?P<name>(?:(?:van|de|der|den|von|le|la)\s+)*[A-Z][\w'’-]+(?:\s+(?:van|de|der|den|von|le|la|[A-Z][\w'’-]+))*)"
 )
-INTERFIXES = frozenset("van de der den het ten ter te 't op in".split())
+INTERFIXES = _words("van de der den het ten ter te 't op in")
 ARTICLES = frozenset({"de", "het", "een", "'t", "the", "a", "an", "this", "that", "deze", "die", "dit"})
-OBJECT_WORDS = frozenset(
+OBJECT_WORDS = _words(
     "de het een die dat deze dit je jouw uw hem haar hen hun mij me ons zich iets niets alles "
-    "the a an this that these those your my our their it them me him us something nothing everything".split()
+    "the a an this that these those your my our their it them me him us something nothing everything"
 )
-PARTICLES = frozenset("uit aan op af in mee door terug na vast over toe at to up out back off into on".split())
+PARTICLES = _words("uit aan op af in mee door terug na vast over toe at to up out back off into on")
 # closed-class Dutch words (prepositions, conjunctions, adverbs) that open sentences: "Volgens Jansen …"
-DUTCH_FUNCTION_WORDS = frozenset(
+DUTCH_FUNCTION_WORDS = _words(
     """volgens tijdens na voor door zonder met bij binnen buiten namens vanwege ondanks dankzij sinds tot
     toen nadat omdat hoewel terwijl zodra als ook daarna daarom daarnaast bovendien echter wel niet nog
-    alleen vervolgens uiteindelijk samen misschien zowel""".split()
+    alleen vervolgens uiteindelijk samen misschien zowel"""
 )
-ENGLISH_FUNCTION_WORDS = frozenset(
+ENGLISH_FUNCTION_WORDS = _words(
     "january february march april may june july august september october november december monday tuesday "
     "wednesday thursday friday saturday sunday i dutch english european according during after before without "
-    "within despite since although while however instead meanwhile perhaps".split()
+    "within despite since although while however instead meanwhile perhaps"
 )
 WORD_RE = re.compile(r"[\w'’.-]+")
+NAME_TAIL_RE = re.compile(r"(?:['’-][A-Z]?\w+|\s[A-Z]['’][A-Z]\w+)+")
 
 _lock = threading.Lock()
 _instance: Any = None
@@ -128,7 +134,9 @@ def _ordinary_words(language: str) -> frozenset[str]:
 
         return frozenset(STOPWORDS_EN_PLUS) | ENGLISH_FUNCTION_WORDS | vocabulary_words | ROLE_WORDS
     structs = deduce_instance().lookup_structs
-    deduce_words = {word.lower() for name in ("common_word", "stop_word", "whitelist") for word in structs[name].items()}
+    deduce_words = {
+        word.lower() for name in ("common_word", "stop_word", "whitelist") for word in structs[name].items()
+    }
     return frozenset(deduce_words) | DUTCH_FUNCTION_WORDS | vocabulary_words | ROLE_WORDS
 
 
@@ -172,7 +180,8 @@ def _trim_name(text: str, start: int, end: int, language: str) -> tuple[int, int
         return None
     if dropped[-1:] == ["van"] and len(dropped) > 1 and not _known_name(words[0].group()):
         return None  # "de collega van Schuldhulpverlening": a department, unless a known surname follows
-    return words[0].start(), words[-1].end()
+    tail = NAME_TAIL_RE.match(text, words[-1].end())  # "James O'Brien", "Mulder-Smit": Deduce stops at the mark
+    return words[0].start(), tail.end() if tail else words[-1].end()
 
 
 def _known_name(word: str) -> bool:
@@ -208,7 +217,9 @@ def _is_ordinary(text: str, start: int, end: int, language: str, context: str) -
 
 
 def _deduce_hits(text: str) -> Iterable[tuple[str, int, int]]:
-    document = deduce_instance().deidentify(text, disabled=set(DISABLED))
+    deduce = deduce_instance()
+    with _lock:  # Deduce does not promise thread safety; a call takes about a millisecond
+        document = deduce.deidentify(text, disabled=set(DISABLED))
     for annotation in document.annotations:
         yield TAG_KINDS.get(annotation.tag, "place"), annotation.start_char, annotation.end_char
 

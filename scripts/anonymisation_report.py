@@ -59,8 +59,7 @@ def score(documents: list[dict]) -> Score:
         text = document["text"]
         findings = check_text(text, language=document["language"])
         expected = [
-            (item["kind"], *_span(text, str(item["text"]), item.get("occurrence", 1)))
-            for item in document["expect"]
+            (item["kind"], *_span(text, str(item["text"]), item.get("occurrence", 1))) for item in document["expect"]
         ]
         for kind, start, end in expected:
             result.expected[kind] += 1
@@ -100,7 +99,9 @@ def main(argv: list[str]) -> int:
         print(f"missed: {line}")
     for line in result.false_positives:
         print(f"false positive: {line}")
-    print(f"{len(documents)} texts; name detector loaded in {loaded - started:.1f} s, checked in {checked - loaded:.2f} s")
+    print(
+        f"{len(documents)} texts; name detector loaded in {loaded - started:.1f} s, checked in {checked - loaded:.2f} s"
+    )
     return 0
 
 

@@ -2,6 +2,7 @@
 
     python scripts/evaluate.py                      # the shipped cases, the default model
     python scripts/evaluate.py --distractors 2727   # plus all public dilemmas as distractors
+    python scripts/evaluate.py --files queries-blind.yaml   # only the set written blind
     python scripts/evaluate.py --model minilm --misses --json
 
 The queries are `tests/fixtures/eval/queries-*.yaml` (lists of {case, kind, query}). With
@@ -24,6 +25,7 @@ from moresprudentie import settings
 from moresprudentie.datasets import (
     DEFAULT_DATASETS,
     DEFAULT_QUERIES,
+    QUERY_GLOB,
     Outcome,
     distractor_cases,
     load_queries,
@@ -43,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=Path, default=None, help="case folder (default: the shipped cases/)")
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help="folder with queries-*.yaml")
+    parser.add_argument("--files", default=QUERY_GLOB, help="which query files, e.g. queries-blind.yaml")
     parser.add_argument("--model", default=None, help=settings.MODEL.help)
     parser.add_argument("--distractors", type=int, default=0, metavar="N", help="mix in N public dilemmas (max 2727)")
     parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS, help="the shared datasets folder")
@@ -92,7 +95,7 @@ def print_table(report: dict[str, object]) -> None:
 
 def evaluate(args: argparse.Namespace, workdir: Path, embedder: Embedder | None = None) -> dict[str, object]:
     """Index the (mixed) collection in workdir, run the queries, and return the report."""
-    queries = load_queries(args.queries)
+    queries = load_queries(args.queries, args.files)
     cases = settings.cases_dir(args.cases)
     collection, distractors = prepare_collection(cases, workdir, args.distractors, args.datasets)
     started = time.perf_counter()

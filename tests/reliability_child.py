@@ -1,7 +1,7 @@
 """Code that runs in child processes for the reliability tests (kill -9, two processes at once).
 
-The children are forked from a multiprocessing forkserver that has imported this module once, so a
-child starts in milliseconds and a test can kill dozens of them. They use the FakeEmbedder (no model)
+The children are forked from a multiprocessing fork server that has imported the library once, so a
+child starts in a fraction of a second and a test can kill dozens of them. They use the FakeEmbedder (no model)
 and report progress through a pipe, so the parent knows what was confirmed before the kill.
 """
 
@@ -11,14 +11,17 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
 from conftest import FakeEmbedder
+from filelock import FileLock
+from tqdm import tqdm
 
 from moresprudentie import settings, workflow
 from moresprudentie.case import Case
@@ -39,6 +42,8 @@ def _isolate() -> None:
     for setting in settings.ALL_SETTINGS:
         os.environ.pop(setting.env, None)
     workflow.blocking_findings = lambda case: []  # the anonymisation check is tested elsewhere (and loads deduce)
+    # tqdm's default lock is a named semaphore, which a killed child leaves behind: use a thread lock
+    tqdm.set_lock(threading.RLock())
 
 
 def version_text(writer: str, n: int) -> str:
@@ -152,10 +157,15 @@ def save_edit(folder: Path, case_id: str, writer: str, n: int) -> tuple[str, int
 # -- the parent's side -----------------------------------------------------------------------------
 
 
+# What the fork server imports once, so that a child starts in milliseconds. Installed modules only:
+# Python 3.11's fork server ignores the parent's sys.path, so this module itself would not be found.
+PRELOAD = ["pytest", "numpy", "faiss", "moresprudentie.search", "moresprudentie.workflow"]
+
+
 def forkserver() -> BaseContext:
-    """Children forked from a server that has imported this module (and the library) once."""
+    """Children forked from a server that has imported the library once."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context.set_forkserver_preload(PRELOAD)
     return context
 
 
@@ -217,3 +227,32 @@ def run_together(target: Callable[..., None], arguments: list[tuple]) -> list[An
                 process.join()
         for pipe in pipes:
             pipe.close()
+
+
+def hold_lock(path: str, parent: Connection) -> None:
+    """Hold a file lock (as a slow writer would) until the parent says "go"."""
+    with FileLock(path):
+        _wait_for_go(parent)
+    parent.send("released")
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(path: Path) -> Iterator[None]:
+    """Another process holds the lock at `path` for as long as the block runs."""
+    context = forkserver()
+    mine, theirs = context.Pipe()
+    process = context.Process(target=hold_lock, args=(str(path), theirs), daemon=True)
+    process.start()
+    theirs.close()
+    try:
+        if not mine.poll(READY_TIMEOUT_S) or mine.recv() != "ready":
+            raise AssertionError("the lock holder did not start")
+        yield
+        mine.send("go")
+        mine.recv()
+    finally:
+        process.join(READY_TIMEOUT_S)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        mine.close()

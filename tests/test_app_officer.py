@@ -74,7 +74,8 @@ def app(cases: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_embed
 
 def shown(at: AppTest) -> str:
     kinds = ("markdown", "caption", "title", "subheader", "info", "warning", "error", "success")
-    return "\n".join(str(e.value) for kind in kinds for e in at.get(kind))
+    links = [e.proto.label for e in at.get("page_link")]
+    return "\n".join([*(str(e.value) for kind in kinds for e in at.get(kind)), *links])
 
 
 def button(at: AppTest, label_key: str, **values: object):
@@ -91,8 +92,9 @@ def write_controls(at: AppTest) -> list:
     return [*at.text_area, *at.text_input, *at.multiselect, *at.selectbox, *at.get("file_uploader"), *buttons]
 
 
-def run(at: AppTest) -> AppTest:
-    at.run()
+def run(target) -> AppTest:
+    """Run the app (or the app of a clicked widget) and check that no page raised."""
+    at = target.run()
     assert not at.exception, at.exception
     return at
 
@@ -130,6 +132,19 @@ def test_trial_mode_is_refused_unless_the_server_is_bound_to_localhost(app, monk
     at = app(nav.ADD_CASE, secrets=False)
     assert "Proefmodus" in shown(at)
     assert at.text_input(key="form.id")
+    for page in (nav.SEARCH, nav.SESSION, nav.OVERVIEW, nav.REVIEW):  # the banner is on every page
+        assert "Proefmodus" in shown(app(page, secrets=False)), page.path
+
+
+def test_trial_officers_take_turns_for_the_four_eyes_rule(app, cases: Path, monkeypatch) -> None:
+    monkeypatch.setenv(auth.TRIAL_ENV, "1")
+    monkeypatch.setattr(auth, "server_is_local", lambda: True)
+    workflow.submit(cases, "fles-wijn-concept", actor_for(auth.TRIAL_NAMES[0], frozenset(auth.TRIAL_NAMES)))
+    at = app(nav.REVIEW, secrets=False)
+    assert button(at, "review.approve").disabled  # the first trial name wrote it
+    run(at.selectbox(key=auth.TRIAL_KEY).set_value(auth.TRIAL_NAMES[1]))
+    run(button(at, "review.approve").click())
+    assert workflow.review_queue(cases)[0].review.approvers == (auth.TRIAL_NAMES[1],)
 
 
 # -- adding a case ---------------------------------------------------------------------------------
@@ -212,7 +227,7 @@ def test_upload_goes_through_the_same_checks(app, cases: Path) -> None:
     at = app(nav.ADD_CASE, ANNA)
     run(at.segmented_control(key="add_mode").set_value("upload"))
     run(at.get("file_uploader")[0].upload("kapot.yaml", b"id: kapot\ntitle: [\n", "application/x-yaml"))
-    assert "geen geldige casus" in shown(at) and "kapot.yaml:3" in shown(at)
+    assert "geen geldige casus" in shown(at) and md_inline("kapot.yaml:3") in shown(at)
     big = b"id: groot\n# " + b"x" * MAX_FILE_BYTES
     run(at.get("file_uploader")[0].set_value(("groot.yaml", big, "application/x-yaml")))
     assert "de grens is 256 KiB" in shown(at)

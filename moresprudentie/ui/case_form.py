@@ -25,16 +25,23 @@ PREFIX = "form."
 EXPECTED_HASH = "form_expected_hash"  # hash of the file as opened; None for a new case
 EDITING = "form_editing"  # id of the case being edited, or None
 PUBLISHED = "form_published"  # the opened case is published: a save makes a revision
-GROUPS = {
-    "basics": ("id", "title", "language", "date", "organisation", "method", "duration_minutes", "themes", "values"),
-    "case": ("situation", "dilemma", "options", "stakeholders", "norms"),
-    "outcome": ("judgement", "reasoning", "dissent", "lessons"),
-    "session": ("discussion_questions", "variations", "related", "allowed_terms"),
+GROUPS = {  # rows of fields per group; short fields share a row
+    "basics": (
+        ("id",),
+        ("title",),
+        ("language", "date", "duration_minutes"),
+        ("organisation", "method"),
+        ("themes", "values"),
+    ),
+    "case": (("situation",), ("dilemma",), ("options",), ("stakeholders",), ("norms",)),
+    "outcome": (("judgement",), ("reasoning",), ("dissent",), ("lessons",)),
+    "session": (("discussion_questions",), ("variations",), ("related",), ("allowed_terms",)),
 }
 LONG_FIELDS = (*TEXT_FIELDS, "dissent")
 LINE_FIELDS = ("options", "stakeholders", "norms", "lessons", "discussion_questions", "variations", "allowed_terms")
 CHECKED_FIELDS = ("title", *LONG_FIELDS, *LINE_FIELDS[:-1])  # every free text an employee will read
 MAX_TEXT = 20_000
+MISSING = "required field is missing"  # the loader's words for an empty required field
 RELATED_SEPARATOR = ":"  # a related line is "id" or "id: relation"
 
 
@@ -196,19 +203,27 @@ def _widget(field: str, editing: bool) -> None:
 
 
 def render(problems: list[Problem], found: dict[str, list[Finding]]) -> None:
-    """Every field in its group, each followed by its own problems and anonymisation findings."""
+    """Every field in its group, each followed by its own problems and anonymisation findings.
+
+    A field that is merely still empty is not marked here (the check tab lists what is missing),
+    so a fresh form is calm rather than red.
+    """
     by_field: dict[str, list[Problem]] = {}
     for problem in problems:
-        by_field.setdefault((problem.field or "").split(".")[0], []).append(problem)
+        if problem.message != MISSING:
+            by_field.setdefault((problem.field or "").split(".")[0], []).append(problem)
     editing = st.session_state.get(EDITING) is not None
-    for group, fields in GROUPS.items():
+    for group, rows in GROUPS.items():
         st.subheader(t(f"add.groups.{group}"), anchor=False, divider="gray")
-        for field in fields:
-            _widget(field, editing)
-            for problem in by_field.get(field, []):
-                colour = "red" if problem.severity == "error" else "orange"
-                st.caption(f":{colour}[{md_inline(problem_text(problem))}]")
-            _findings(field, found.get(field, []))
+        for row in rows:
+            for column, field in zip(st.columns(len(row)), row, strict=True):
+                with column:
+                    _widget(field, editing)
+                    for problem in by_field.get(field, []):
+                        colour = "red" if problem.severity == "error" else "orange"
+                        st.caption(f":{colour}[{md_inline(problem_text(problem))}]")
+            for field in row:
+                _findings(field, found.get(field, []))
 
 
 def _findings(field: str, field_findings: list[Finding]) -> None:
@@ -225,6 +240,6 @@ def _findings(field: str, field_findings: list[Finding]) -> None:
 
 def problem_text(problem: Problem) -> str:
     """A loader problem in the UI language where it is a common one, else as the loader wrote it."""
-    message = t("add.required") if problem.message == "required field is missing" else problem.message
+    message = t("add.required") if problem.message == MISSING else problem.message
     field = (problem.field or "").split(".")[0]
     return f"{t(f'fields.{field}')}: {message}" if field in field_order() else message

@@ -24,6 +24,7 @@ PICK = "overview_pick"  # (facet, term) or ("pair", "value-a|value-b") or ("year
 NEWEST = 6
 COLOUR = "#3b6e8f"
 HEAT = "blues"
+CELL = 15  # pixels per heat-map cell: 25 values still fit beside the list
 
 
 def _picked(chart_key: str, facet: str) -> None:
@@ -36,7 +37,10 @@ def _picked(chart_key: str, facet: str) -> None:
 def _bar(facet: str, counts: Counter, kind: str | None) -> None:
     lang = language()
     frame = pd.DataFrame(
-        [{"term": str(term), "label": label(kind, term, lang) if kind else str(term), "n": n} for term, n in counts.items()]
+        [
+            {"term": str(term), "label": label(kind, term, lang) if kind else str(term), "n": n}
+            for term, n in counts.items()
+        ]
     )
     pick = alt.selection_point(name="pick", fields=["term"], on="click")
     sort = "-x" if kind else alt.SortField("term", order="descending")
@@ -83,17 +87,19 @@ def _tension(cases: list[Case]) -> None:
         alt.Chart(pd.DataFrame(rows))
         .mark_rect(cornerRadius=2)
         .encode(
-            x=alt.X("x:N", title=None, axis=alt.Axis(labelAngle=-40, labelLimit=200)),
-            y=alt.Y("y:N", title=None, axis=alt.Axis(labelLimit=200)),
-            color=alt.Color("n:Q", title=t("overview.count_axis"), scale=alt.Scale(scheme=HEAT)),
+            x=alt.X("x:N", title=None, axis=alt.Axis(labelAngle=-45, labelLimit=160, labelOverlap=False)),
+            y=alt.Y("y:N", title=None, axis=alt.Axis(labelLimit=160, labelOverlap=False)),
+            color=alt.Color(
+                "n:Q", title=t("overview.count_axis"), scale=alt.Scale(scheme=HEAT), legend=alt.Legend(orient="bottom")
+            ),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.5)),
             tooltip=[alt.Tooltip("x:N", title="A"), alt.Tooltip("y:N", title="B"), alt.Tooltip("n:Q", title="#")],
         )
         .add_params(pick)
-        .properties(height=520)
+        .properties(width=alt.Step(CELL), height=alt.Step(CELL))
     )
     key = "overview_chart_pair"
-    st.altair_chart(chart, key=key, on_select=partial(_picked, key, "pair"), selection_mode="pick", width="stretch")
+    st.altair_chart(chart, key=key, on_select=partial(_picked, key, "pair"), selection_mode="pick", width="content")
 
 
 def _matches(case: Case, facet: str, term: str) -> bool:
@@ -114,7 +120,7 @@ def _pick_title(facet: str, term: str) -> str:
     if facet == "years":
         return t("overview.picked_year", year=term)
     kind = next(kind for name, _, kind in FACETS if name == facet)
-    return t("overview.picked", facet=t(f"overview.facets.{facet}"), term=label(kind, term, lang))
+    return t("overview.picked", facet=t(f"filters.{facet}"), term=label(kind, term, lang))
 
 
 def _picked_list(cases: list[Case]) -> None:

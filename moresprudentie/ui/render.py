@@ -15,9 +15,9 @@ from moresprudentie.ui.widgets import chips, md, md_inline, meta_line
 OUTCOME_FIELDS = ("judgement", "reasoning", "dissent")
 
 
-def case_header(case: Case) -> None:
-    """Title, meta line and theme/value chips."""
-    st.title(md_inline(case.title), anchor=False)
+def case_header(case: Case, page_title: bool = True) -> None:
+    """Title (the page's own, or a section header inside another page), meta line and chips."""
+    (st.title if page_title else st.header)(md_inline(case.title), anchor=False)
     st.caption(meta_line(case))
     st.markdown(f"{chips('themes', case.themes, 'violet')} {chips('values', case.values, 'blue')}")
 

@@ -19,26 +19,31 @@ def _submit(text: str) -> None:
     st.session_state[SUBMITTED] = text
 
 
-engine = resources.engine()
-cases = resources.published(engine)
 if SUBMITTED not in st.session_state and st.query_params.get("q"):  # deep link: ?q=… searches at once
     _submit(st.query_params["q"][:4000])
-
-with st.sidebar:
-    st.header(t("filters.title"), anchor=False)
-    filters = filter_panel(cases, "search")
 
 st.title(t("search.title"), anchor=False)
 st.caption(t("app.tagline"))
 with st.form("search_form", border=False):
     text = st.text_area(
-        t("search.label"), key=TEXT, placeholder=t("search.example"), height=150, max_chars=4000, persist_state="session"
+        t("search.label"),
+        key=TEXT,
+        placeholder=t("search.example"),
+        height=150,
+        max_chars=4000,
+        persist_state="session",
     )
     if st.form_submit_button(t("search.submit"), type="primary", icon=":material/search:"):
         st.session_state[SUBMITTED] = text
 st.caption(t("search.privacy"))
 widgets.advice_notice()
 
+# The form is on screen first: on a fresh server the model loads while the employee types.
+engine = resources.engine()
+cases = resources.published(engine)
+with st.sidebar:
+    st.header(t("filters.title"), anchor=False)
+    filters = filter_panel(cases, "search")
 query = (st.session_state.get(SUBMITTED) or "").strip()
 if query:
     hits = engine.search(query, k=RESULTS, filters=filters)

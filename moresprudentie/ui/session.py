@@ -11,7 +11,7 @@ import streamlit as st
 
 from moresprudentie import handout
 from moresprudentie.case import Case, label, vocabulary
-from moresprudentie.ui import render, resources, widgets
+from moresprudentie.ui import nav, render, resources, widgets
 from moresprudentie.ui.filters import facet, languages
 from moresprudentie.ui.i18n import language, t
 
@@ -107,7 +107,7 @@ def _table(candidates: list[Case]) -> None:
         }
         for case in candidates
     ]
-    st.dataframe(rows, hide_index=True, height=min(38 + 35 * len(rows), 320))
+    st.dataframe(rows, hide_index=True, height=min(38 + 35 * len(rows), 360))
 
 
 def _choose(candidates: list[Case]) -> Case | None:
@@ -176,8 +176,10 @@ def _handout(case: Case) -> None:
 
 
 def _case_preview(case: Case) -> None:
-    render.case_header(case)
-    widgets.case_link(case, icon=":material/open_in_new:")
+    render.case_header(case, page_title=False)
+    st.page_link(
+        nav.CASE.path, label=t("session.open_case"), icon=":material/open_in_new:", query_params={"case": case.id}
+    )
     render.case_body(case, outcome=False)
     if st.toggle(t("session.reveal"), key=f"session_reveal_{case.id}", help=t("session.reveal_help")):
         for field in (*render.OUTCOME_FIELDS, "lessons"):
@@ -218,8 +220,9 @@ candidates = _filtered(cases)
 st.caption(t("session.count", count=len(candidates), total=len(cases)))
 _history(by_id)
 if candidates:
-    _table(candidates)
     case = _choose(candidates)
+    with st.expander(t("session.table", count=len(candidates)), expanded=case is None):
+        _table(candidates)
     if case:
         left, right = st.columns([3, 2], gap="large")
         with right:

@@ -48,7 +48,8 @@ def excerpt(text: str, query: str, language_code: str) -> str:
     """
     stems = set(tokens(query, language_code))
     words = " ".join(text.split()).split(" ")
-    first = next((i for i, w in enumerate(words) if any(_matches(m, stems, language_code) for m in _WORD.findall(w))), 0)
+    hits = (i for i, word in enumerate(words) if any(_matches(w, stems, language_code) for w in _WORD.findall(word)))
+    first = next(hits, 0)
     start = max(0, first - EXCERPT_LEAD)
     window = words[start : start + EXCERPT_WORDS]
     marked = " ".join(_highlight_word(word, stems, language_code) for word in window)
@@ -122,13 +123,13 @@ def advice_notice() -> None:
 def hit_card(hit: Hit, query: str | None, compact: bool = False) -> None:
     """A search result: title, similarity band, meta, the judgement in short, values, the match.
 
-    `compact` (for narrow side columns) keeps title, band, meta and values only.
+    `compact` (for "more like this" beside a case) keeps title, meta and values: the bands are
+    measured for typed queries, not for case-to-case likeness, so they are not shown there.
     """
     case = hit.case
     with st.container(border=True):
         if compact:
             case_link(case)
-            st.markdown(band_badge(hit.score))
         else:
             left, right = st.columns([5, 1.3], vertical_alignment="center")
             with left:
@@ -139,8 +140,9 @@ def hit_card(hit: Hit, query: str | None, compact: bool = False) -> None:
             st.markdown(md(first_sentences(case.judgement)))
         st.markdown(chips("values", case.values))
         if query and not compact:
-            where = t(f"fields.{hit.matched.field}")
-            st.caption(f"{t('search.matched', field=md_inline(where))}  \n{excerpt(hit.matched.text, query, case.language)}")
+            where = md_inline(t(f"fields.{hit.matched.field}"))
+            passage = excerpt(hit.matched.text, query, case.language)
+            st.caption(f"{t('search.matched', field=where)}  \n{passage}")
 
 
 def compact_case(case: Case) -> None:
