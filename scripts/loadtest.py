@@ -271,17 +271,31 @@ async def warm_up(url: str, startup_s: float) -> float:
     return time.perf_counter() - started
 
 
-async def measure(url: str, args: argparse.Namespace) -> dict[str, object]:
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) a process has used so far, from /proc (Linux), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except (OSError, IndexError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(url: str, pid: int | None, args: argparse.Namespace) -> dict[str, object]:
     warm = await warm_up(url, args.startup_timeout)
+    cpu_before = cpu_seconds(pid)
     baseline = await run_phase(url, "single user", 1, args.baseline_searches, 0.0, args.time_limit, args.seed)
+    cpu_after = cpu_seconds(pid)
     load = await run_phase(url, "concurrent", args.users, args.searches, args.think, args.time_limit, args.seed)
     single, under_load = baseline.summary(), load.summary()
+    # The server's own CPU per search (page load included): what bounds throughput, whatever the machine does.
+    per_search = (cpu_after - cpu_before) / args.baseline_searches if cpu_before is not None and cpu_after else None
     ratio = under_load["p95_s"] / single["p50_s"] if single["p50_s"] else float("inf")
     return {
         "url": url,
         "cpus": os.cpu_count(),
         "load_average_1min": round(os.getloadavg()[0], 2),  # other work on the machine skews every figure
         "warm_up_s": round(warm, 2),
+        "server_cpu_per_search_s": round(per_search, 3) if per_search is not None else None,
         "think_s": args.think,
         "baseline": single,
         "load": under_load,
@@ -304,7 +318,8 @@ def print_report(report: dict) -> None:
     verdict = "met" if report["target_met"] else "NOT met"
     print(
         f"{report['cpus']} CPUs, load average {report['load_average_1min']}; "
-        f"warm-up (engine load) {report['warm_up_s']} s; think time {report['think_s']} s; "
+        f"warm-up (engine load) {report['warm_up_s']} s; server CPU per search {report['server_cpu_per_search_s']} s; "
+        f"think time {report['think_s']} s; "
         f"p95 under load = {report['p95_over_single_p50']}× the single user's median: target (no errors, ≤ 3×) {verdict}"
     )
 
@@ -329,8 +344,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     (ROOT / "test-output").mkdir(exist_ok=True)
-    with app_server(args.url, args.startup_timeout) as (url, _pid):
-        report = asyncio.run(measure(url, args))
+    with app_server(args.url, args.startup_timeout) as (url, pid):
+        report = asyncio.run(measure(url, pid, args))
     if args.json:
         print(json.dumps(report, indent=1))
     else:

@@ -7,7 +7,6 @@ intact; a damaged index is caught by its checksums and rebuilt to exactly what a
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
@@ -23,6 +22,7 @@ import numpy as np
 import pytest
 import reliability_child as child
 from conftest import FakeEmbedder, write_case
+from fault_injection import Faults, snapshot
 
 from moresprudentie import audit, cli, settings, workflow
 from moresprudentie.errors import StorageError
@@ -219,66 +219,20 @@ def test_faiss_alone_would_serve_a_flipped_vector_file(states: dict, tmp_path: P
 
 # -- full disks and refused permissions, at every write ---------------------------------------------------
 
-FAILURES = {  # primitive → the error a full or read-only disk gives there
-    "tempfile.mkstemp": errno.ENOSPC,
-    "os.open": errno.EACCES,
-    "os.mkdir": errno.EACCES,
-    "os.fsync": errno.ENOSPC,
-    "os.replace": errno.EACCES,
-    "os.link": errno.EROFS,
-    "os.unlink": errno.EACCES,
-    "audit.open": errno.ENOSPC,
-}
-
-
-class Faults:
-    """Counts the calls of every write primitive and fails the `fail_at`-th call of one of them."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, fail_at: tuple[str, int] | None = None) -> None:
-        self.calls: list[str] = []
-        self.fail_at = fail_at
-        modules = {"os": os, "tempfile": __import__("tempfile"), "audit": audit}
-        for primitive in FAILURES:
-            module_name, name = primitive.split(".")
-            module = modules[module_name]
-            real = getattr(module, name, None) or open
-            monkeypatch.setattr(module, name, self._wrap(primitive, real), raising=False)
-
-    def _wrap(self, primitive: str, real: Callable) -> Callable:
-        def wrapper(*args: object, **kwargs: object) -> object:
-            if primitive == "os.unlink" and Path(str(args[0])).name.startswith(".tmp-"):
-                return real(*args, **kwargs)  # removing a temp file is best effort; the next write retries it
-            self.calls.append(primitive)
-            if self.fail_at == (primitive, self.calls.count(primitive)):
-                code = FAILURES[primitive]
-                raise OSError(code, os.strerror(code), str(args[0]) if args else None)
-            return real(*args, **kwargs)
-
-        return wrapper
-
-    def points(self) -> list[tuple[str, int]]:
-        """Every (primitive, n-th call) seen: each is a place where the disk can refuse."""
-        return sorted({(p, self.calls[: i + 1].count(p)) for i, p in enumerate(self.calls)})
-
-
-def snapshot(root: Path) -> dict[str, object]:
-    """Files under root (lock files aside) and the audit events without their times."""
-    files = {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in root.rglob("*")
-        if p.is_file() and not p.name.endswith(".lock") and not p.name.endswith(".jsonl")
-    }
-    events = audit.read_events(settings.audit_log_path(root / "cases"))
-    files["audit"] = [(e.actor, e.action, e.case, e.hash, e.comment) for e in events]
-    return files
-
-
 CASE_ID = "geschenk-leverancier"
 
 
-def _approved(cases: Path) -> None:
+def _draft(cases: Path) -> None:
     workflow.save_draft(cases, child.case_version(CASE_ID, "anna", 1), child.ANNA)
+
+
+def _submitted(cases: Path) -> None:
+    _draft(cases)
     workflow.submit(cases, CASE_ID, child.ANNA)
+
+
+def _approved(cases: Path) -> None:
+    _submitted(cases)
     workflow.approve(cases, CASE_ID, child.BRAM)
 
 
@@ -299,25 +253,13 @@ def _revision_approved(cases: Path) -> None:
     workflow.approve(cases, CASE_ID, child.BRAM)
 
 
-WRITES: dict[str, tuple[Callable[[Path], None], Callable[[Path], object]]] = {  # name → (setup, the write)
-    "new case": (
-        lambda c: c.mkdir(),
-        lambda c: workflow.save_draft(c, child.case_version(CASE_ID, "a", 1), child.ANNA),
-    ),
-    "scaffold": (lambda c: c.mkdir(), lambda c: workflow.create_scaffold(c, CASE_ID, child.ANNA)),
-    "edit draft": (lambda c: workflow.save_draft(c, child.case_version(CASE_ID, "a", 1), child.ANNA), _edit),
+WRITES: dict[str, tuple[Callable[[Path], object], Callable[[Path], object]]] = {  # name → (setup, the write)
+    "new case": (Path.mkdir, _draft),
+    "scaffold": (Path.mkdir, lambda c: workflow.create_scaffold(c, CASE_ID, child.ANNA)),
+    "edit draft": (_draft, _edit),
     "edit published": (_published, _edit),
-    "submit": (
-        lambda c: workflow.save_draft(c, child.case_version(CASE_ID, "a", 1), child.ANNA),
-        lambda c: workflow.submit(c, CASE_ID, child.ANNA),
-    ),
-    "approve": (
-        lambda c: (
-            workflow.save_draft(c, child.case_version(CASE_ID, "a", 1), child.ANNA),
-            workflow.submit(c, CASE_ID, child.ANNA),
-        ),
-        lambda c: workflow.approve(c, CASE_ID, child.BRAM),
-    ),
+    "submit": (_draft, lambda c: workflow.submit(c, CASE_ID, child.ANNA)),
+    "approve": (_submitted, lambda c: workflow.approve(c, CASE_ID, child.BRAM)),
     "send back": (_approved, lambda c: workflow.send_back(c, CASE_ID, child.BRAM, "Naam eruit.")),
     "publish": (_approved, lambda c: workflow.publish(c, CASE_ID, child.BRAM)),
     "publish revision": (_revision_approved, lambda c: workflow.publish(c, CASE_ID, child.BRAM)),

@@ -17,11 +17,12 @@ def related(engine: SearchEngine, case: Case) -> None:
     """Links this case makes (it follows / nuances / departs from …) and links made to it."""
     lang = language()
     outgoing = [(link.relation, resources.find_published(engine, link.id)) for link in case.related]
+    linked = {link.id for link in case.related}
     incoming = [
         (link.relation, other)
         for other in resources.published(engine)
         for link in other.related
-        if link.id == case.id and other.id != case.id
+        if link.id == case.id and other.id not in linked  # a mutual link is shown once, as this case's own
     ]
     if not any(other for _, other in outgoing) and not incoming:
         return

@@ -131,8 +131,7 @@ def _picked_list(cases: list[Case]) -> None:
     facet, term = pick
     chosen = [case for case in cases if _matches(case, facet, term)]
     st.subheader(f"{widgets.md_inline(_pick_title(facet, term))} ({len(chosen)})", anchor=False)
-    for case in chosen:
-        widgets.compact_case(case)
+    widgets.case_list(chosen)
 
 
 def _is_officer() -> bool:

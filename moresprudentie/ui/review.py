@@ -144,18 +144,18 @@ if not queue:
 items = {item.version.case_id: item for item in queue}
 chosen = st.selectbox(t("review.pick"), list(items), key=PICK, format_func=lambda case_id: _label(items[case_id]))
 item = items.get(chosen or "") or next(iter(items.values()))
-officer.ready()
 
 preview, side = st.columns([3, 2], gap="large")
-with side:
-    _status(item)
-    found = _findings(item)
-    _actions(item, actor, found)
-    _history(item)
-with preview:
+with preview:  # first: it is quick, and it is what the reviewer reads
     if item.version.case is None:
         st.error(t("review.invalid") + "\n\n" + "\n".join(f"- {md_inline(str(p))}" for p in item.version.problems))
     else:
         with st.container(border=True):
             render.case_header(item.version.case)
             render.case_body(item.version.case)
+with side:
+    _status(item)
+    officer.ready()
+    found = _findings(item)
+    _actions(item, actor, found)
+    _history(item)

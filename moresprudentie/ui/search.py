@@ -56,8 +56,7 @@ if query:
 elif not filters.is_default:
     chosen = [case for case in cases if filters.accepts(case)]
     st.subheader(t("search.browse", count=len(chosen)), anchor=False)
-    for case in chosen:
-        widgets.compact_case(case)
+    widgets.case_list(chosen)
 else:
     st.markdown(t("search.try"))
     for number, example in enumerate(t("search.examples").split("|")):

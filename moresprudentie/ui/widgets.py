@@ -24,6 +24,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 HIGHLIGHT = "orange-background"
 EXCERPT_WORDS = 55
 EXCERPT_LEAD = 12  # words shown before the first highlighted word
+LIST_LIMIT = 50
 # Similarity bands over Hit.score (a logistic of how far a case stands above the rest of the
 # collection for this query). Measured on the 198 evaluation queries over the shipped collection:
 # 84 % of the intended cases score >= 0.7 against 3 % of the others (77 % of 'strong' hits are the
@@ -150,3 +151,11 @@ def compact_case(case: Case) -> None:
     with st.container(border=True):
         case_link(case)
         st.caption(meta_line(case))
+
+
+def case_list(cases: list[Case], limit: int = LIST_LIMIT) -> None:
+    """Compact entries for a list of cases, the first `limit` only (a page stays quick at any size)."""
+    for case in cases[:limit]:
+        compact_case(case)
+    if len(cases) > limit:
+        st.caption(t("search.list_limit", shown=limit, count=len(cases)))

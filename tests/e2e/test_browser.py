@@ -9,6 +9,7 @@ go to test-output/screenshots/, the startup time to test-output/e2e-timing.txt.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -240,10 +241,13 @@ def test_session_leader_prepares_a_deliberation(page, server: Server) -> None:
 def test_overview_click_through_to_the_cases(page, server: Server) -> None:
     _open(page, server, "/overzicht")
     page.locator("[data-testid=stVegaLiteChart]").first.locator("g.mark-rect path").first.click()
-    page.get_by_role("heading", name="Thema's:").wait_for()
+    page.get_by_role("heading", name="Thema:").wait_for()
     _settle(page)
     _shot(page, "05-overzicht.png")
     page.get_by_role("tab", name="Waarden in spanning").click()
+    _settle(page)
+    page.locator("[data-testid=stVegaLiteChart]").last.locator("g.mark-rect path").nth(40).click()
+    page.get_by_role("heading", name=re.compile(r" en .* samen \(\d+\)")).wait_for()
     _settle(page)
     _shot(page, "06-waarden-in-spanning.png")
 
