@@ -4,10 +4,14 @@ It lives outside the case files (settings.audit_log_path), so no officer name ev
 that employees read. One JSON object per line. Appends hold a file lock and are fsynced, so
 concurrent writers never interleave and a crash loses at most the line being written; a torn last
 line is skipped (with a warning) when reading, and the next append starts on a fresh line.
+The workflow writes an event just before the change it records and retracts it if the change fails,
+so every change that happened is in the log (after a crash in between, an event may name a change
+that did not happen; such an event never grants anything, see drafts.review_of).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -44,21 +48,27 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def append_event(path: Path, event: Event) -> None:
-    """Append one event durably (locked, fsynced). Raises StorageError when the log cannot be written."""
+def append_event(path: Path, event: Event) -> int:
+    """Append one event durably (locked, fsynced); returns the log's size before it, for retract_event.
+
+    All or nothing: if the line cannot be written and synced, the log is cut back to where it was.
+    Raises StorageError when the log cannot be written.
+    """
     line = (json.dumps(asdict(event), ensure_ascii=False) + "\n").encode("utf-8")
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT_S), open(path, "a+b") as handle:
-            handle.seek(0, os.SEEK_END)
-            if handle.tell() > 0:
-                handle.seek(-1, os.SEEK_END)
-                if handle.read(1) != b"\n":  # a crash tore the last line: keep ours intact
-                    line = b"\n" + line
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT_S), open(path, "a+b", buffering=0) as handle:
+            offset = handle.seek(0, os.SEEK_END)
+            if offset and os.pread(handle.fileno(), 1, offset - 1) != b"\n":
+                line = b"\n" + line  # a crash tore the last line: keep ours whole
+            try:
+                _write_all(handle.fileno(), line)
+                os.fsync(handle.fileno())
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(handle.fileno(), offset)
+                raise
     except LockTimeout:
         raise StorageError(
             f"{path}: the audit log is locked by another writer for over {LOCK_TIMEOUT_S:.0f} s; try again, "
@@ -67,8 +77,26 @@ def append_event(path: Path, event: Event) -> None:
     except OSError as exc:
         raise StorageError(
             f"{path}: could not write the audit log ({exc.strerror or exc}); the '{event.action}' of "
-            f"'{event.case}' is not recorded. Free disk space or fix the permissions, then repeat the step."
+            f"'{event.case}' is not recorded and nothing was changed. Free disk space or fix the permissions, "
+            "then repeat the step."
         ) from exc
+    return offset
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def retract_event(path: Path, offset: int) -> None:
+    """Take back the last event because its change could not be made: cut the log at `offset`.
+
+    Callers hold the workflow lock, so no other event can have been appended after theirs.
+    """
+    with FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT_S), open(path, "r+b", buffering=0) as handle:
+        os.ftruncate(handle.fileno(), offset)
+        os.fsync(handle.fileno())
 
 
 def read_events(path: Path, case_id: str | None = None) -> list[Event]:

@@ -111,5 +111,16 @@ def case_from_fields(values: Mapping[str, Any], source: str = "form") -> tuple[C
 
     Empty values count as not given, so a blank required field reads "required field is missing".
     """
-    given = {name: value for name, value in values.items() if value not in (None, "", [])}
-    return parse_case(yaml.safe_dump(given, allow_unicode=True, sort_keys=False), source)
+    given = {name: _as_text(value) for name, value in values.items() if value not in (None, "", [])}
+    # Every scalar double-quoted text: escapes are explicit, so any typed character survives the trip
+    # (a plain scalar would turn a typed U+0085 into a line break, for one).
+    return parse_case(yaml.safe_dump(given, allow_unicode=True, sort_keys=False, default_style='"'), source)
+
+
+def _as_text(value: Any) -> Any:
+    """Numbers as the text the reader would see in a file (the case model converts them back)."""
+    if isinstance(value, dict):
+        return {key: _as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_text(item) for item in value]
+    return str(value)

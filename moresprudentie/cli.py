@@ -357,7 +357,7 @@ def new(
 @review_app.command("list")
 def review_list(cases: CasesOption = None, as_json: JsonOption = False) -> None:
     """The review queue: every draft and revision with its state, most urgent first."""
-    from .workflow import review_queue
+    from .drafts import review_queue
 
     items = review_queue(settings.cases_dir(cases))
     rows = [

@@ -3,7 +3,9 @@
 How a query is ranked (each choice was measured on labelled queries with ~2,700 English distractor
 dilemmas mixed in; the figures are in the README):
 - Semantic: the cosine between the query and every passage; a case scores its best passage
-  (max over passages), and that passage is shown as the match.
+  (max over passages), and that passage is shown as the match. A query of several sentences also
+  scores each sentence on its own (its best passage per case), averaged with the whole query: a
+  story touches several moments of a case, and the whole-query vector blurs them.
 - Cross-lingual calibration: a multilingual model scores a translation lower than the same text
   (USE-m3: monolingual cosines are 1.15× the cross-lingual ones on the Dutch/English STS-b pairs),
   so cases in the other language than the query get that factor back. Without it, an English query
@@ -35,7 +37,7 @@ from . import settings
 from .case import Case, normalise_term
 from .embedders import Embedder, load_embedder
 from .errors import CaseNotFoundError, UsageError
-from .index import IndexReport, Passage, VectorIndex, case_passages, sync_index
+from .index import IndexReport, Passage, VectorIndex, case_passages, sentences, sync_index
 from .lexical import LexicalIndex, TokenCache
 from .loading import LoadResult, Problem, _link_problems, case_files, case_hash, load_case_file
 
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 LEXICAL_WEIGHT_SHORT = 0.6  # a search-box query of up to 7 words: exact words matter
 LEXICAL_WEIGHT_LONG = 0.1  # a story of a few sentences: meaning matters more than shared words
 SHORT_QUERY_WORDS = 8
+WHOLE_QUERY_WEIGHT = 0.5  # vs. the mean of its sentences, for queries of two or more sentences
+MIN_SENTENCE_WORDS = 3
 
 
 def _terms(values: Iterable[str] | str | None) -> frozenset[str]:
@@ -276,8 +280,9 @@ class SearchEngine:
             return []
         language = snap.lexical.query_language(query)
         short = len(query.split()) < SHORT_QUERY_WORDS
+        parts = [part for part in sentences(query) if len(part.split()) >= MIN_SENTENCE_WORDS]
         evidence = _Evidence(
-            vector=self.embedder.embed([query])[0],
+            vectors=self.embedder.embed([query, *parts] if len(parts) > 1 else [query]),
             language=language,
             lexical=snap.lexical.scores(query, language),
             lexical_weight=LEXICAL_WEIGHT_SHORT if short else LEXICAL_WEIGHT_LONG,
@@ -300,7 +305,7 @@ class SearchEngine:
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
         case = snap.ordered[position]
         evidence = _Evidence(
-            vector=centroid,
+            vectors=centroid[None, :],
             language=case.language,
             lexical=snap.lexical.scores(f"{case.title}\n{case.dilemma}", case.language),
             lexical_weight=LEXICAL_WEIGHT_LONG,
@@ -309,8 +314,13 @@ class SearchEngine:
 
     def _rank(self, snap: _Snapshot, evidence: _Evidence, allowed: np.ndarray, k: int) -> list[Hit]:
         """Fuse best-passage cosine and BM25 as z-scores; return the top k allowed cases."""
-        passage_scores = snap.vectors.vectors @ evidence.vector.astype(np.float32)
-        semantic = np.maximum.reduceat(passage_scores, snap.vectors.starts[:-1])
+        scores = snap.vectors.vectors @ evidence.vectors.T  # (passages, 1 + sentences): one pass over memory
+        per_case = np.maximum.reduceat(scores, snap.vectors.starts[:-1], axis=0)
+        semantic, passage_scores = per_case[:, 0], scores[:, 0]
+        if scores.shape[1] > 1:
+            weight = WHOLE_QUERY_WEIGHT
+            semantic = weight * semantic + (1 - weight) * per_case[:, 1:].mean(axis=1)
+            passage_scores = weight * passage_scores + (1 - weight) * scores[:, 1:].mean(axis=1)
         scale = getattr(self.embedder, "cross_lingual_scale", 1.0)
         if evidence.language and scale != 1.0:
             semantic = np.where(snap.languages != evidence.language, semantic * scale, semantic)
@@ -330,7 +340,7 @@ class SearchEngine:
 class _Evidence:
     """What a query (or a case, for more-like-this) brings to the ranking."""
 
-    vector: np.ndarray
+    vectors: np.ndarray  # (1 + sentences, dimension): the whole text first, then its sentences if several
     language: str | None
     lexical: np.ndarray  # BM25 per case position, 0 for cases in another language
     lexical_weight: float

@@ -44,7 +44,7 @@ ROLES = Setting(
     "roles",
     "MORESPRUDENTIE_ROLES",
     str(PROJECT_ROOT / ".streamlit" / "secrets.toml"),
-    "TOML file whose [moresprudentie] officers = [...] lists who may write (the app's secrets.toml)",
+    "TOML file listing who may write: officers = a list of names, in table moresprudentie (the app's secrets.toml)",
 )
 ALL_SETTINGS = (CASES, INDEX, MODEL, AUDIT_LOG, ROLES)
 

@@ -327,6 +327,7 @@ def print_report(report: dict) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a running app on this machine (default: start our own on a free port)")
+    parser.add_argument("--pid", type=int, help="process id of the server behind --url (to report its CPU per search)")
     parser.add_argument("--users", type=int, default=20, help="concurrent sessions (1–100, default 20)")
     parser.add_argument("--searches", type=int, default=5, help="searches per user (1–50, default 5)")
     parser.add_argument("--baseline-searches", type=int, default=10, help="searches by the lone user (default 10)")
@@ -345,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     (ROOT / "test-output").mkdir(exist_ok=True)
     with app_server(args.url, args.startup_timeout) as (url, pid):
-        report = asyncio.run(measure(url, pid, args))
+        report = asyncio.run(measure(url, pid or args.pid, args))
     if args.json:
         print(json.dumps(report, indent=1))
     else:

@@ -16,7 +16,7 @@ import streamlit as st
 from conftest import SEARCH_CASES, write_case
 from streamlit.testing.v1 import AppTest
 
-from moresprudentie import anonymisation, settings, workflow
+from moresprudentie import anonymisation, drafts, settings, workflow
 from moresprudentie.detectors import Hit
 from moresprudentie.loading import MAX_FILE_BYTES, load_cases
 from moresprudentie.roles import actor_for
@@ -144,7 +144,7 @@ def test_trial_officers_take_turns_for_the_four_eyes_rule(app, cases: Path, monk
     assert button(at, "review.approve").disabled  # the first trial name wrote it
     run(at.selectbox(key=auth.TRIAL_KEY).set_value(auth.TRIAL_NAMES[1]))
     run(button(at, "review.approve").click())
-    assert workflow.review_queue(cases)[0].review.approvers == (auth.TRIAL_NAMES[1],)
+    assert drafts.review_queue(cases)[0].review.approvers == (auth.TRIAL_NAMES[1],)
 
 
 # -- adding a case ---------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def test_save_as_draft_is_invisible_in_search_and_a_second_save_of_an_old_versio
     saved = load_cases(cases).cases["taart-met-telefoonnummer"]
     assert saved.status == "draft" and "anna" not in (cases / "taart-met-telefoonnummer.yaml").read_text()
     # someone else edits the file meanwhile: our next save must not overwrite it
-    other = workflow.editable_version(cases, saved.id)
+    other = drafts.editable_version(cases, saved.id)
     edited = saved.model_copy(update={"title": "Aangepast door Bram"})
     workflow.save_draft(cases, edited, actor_for("bram@example.nl", frozenset({"bram@example.nl"})), other.hash)
     at = fill(at, title="Mijn eigen aanpassing")
@@ -286,3 +286,34 @@ def test_review_shows_findings_and_blocks_approval(app, cases: Path) -> None:
     run(at)
     assert f":red-background[{SURNAME}]" in shown(at)
     assert button(at, "review.approve").disabled and "rode bevindingen" in shown(at)
+
+
+def test_every_finding_kind_state_and_action_has_a_label() -> None:
+    from typing import get_args
+
+    from moresprudentie.audit import ACTIONS
+    from moresprudentie.detectors import KINDS
+    from moresprudentie.drafts import State
+    from moresprudentie.ui.i18n import strings
+
+    assert set(strings()["findings"]["kinds"]) == set(KINDS)
+    assert set(strings()["review"]["states"]) == set(get_args(State))
+    assert set(strings()["review"]["actions"]) == set(ACTIONS)
+
+
+def test_hostile_draft_text_stays_inert_on_both_pages(app, cases: Path) -> None:
+    hostile = "<script>alert(1)</script> [klik](javascript:alert(1)) bel 06-12345678"
+    write_case(cases, "vijandig-concept", status="draft", title="<b>vet</b>", situation=hostile)
+    workflow.submit(cases, "vijandig-concept", actor_for("anna@example.nl", frozenset({"anna@example.nl"})))
+    at = app(nav.REVIEW, BRAM)
+    run(at.selectbox(key="review_pick").set_value("vijandig-concept"))
+    for element in [*at.markdown, *at.caption, *at.error, *at.info, *at.warning]:
+        assert not getattr(element, "allow_html", False)
+    assert not re.search(r"(?<!\\)<script", shown(at)) and no_case_text_in_html(at)
+    at = fill(app(nav.ADD_CASE, ANNA), **(SEEDED | {"situation": hostile}))
+    assert not re.search(r"(?<!\\)<script", shown(at)) and no_case_text_in_html(at)
+
+
+def no_case_text_in_html(at: AppTest) -> bool:
+    """Only the app's static style sheet may be HTML; no case text ever goes there."""
+    return all("alert" not in element.proto.body and "vet" not in element.proto.body for element in at.get("html"))

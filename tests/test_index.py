@@ -11,6 +11,7 @@ import pytest
 from conftest import FakeEmbedder, write_case
 
 from moresprudentie import index as index_module
+from moresprudentie import index_files
 from moresprudentie.errors import StorageError
 from moresprudentie.index import MANIFEST, PASSAGES, POINTER, VECTORS, case_passages, read_index, sync_index
 from moresprudentie.loading import load_cases
@@ -62,6 +63,28 @@ def test_fresh_build_embeds_every_passage_and_documents_itself(search_cases: Pat
     assert list(manifest["cases"]) == sorted(manifest["cases"])
     assert {"faiss-cpu", "numpy", "moresprudentie"} <= set(manifest["libraries"])
     np.testing.assert_allclose(np.linalg.norm(index.vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_long_situation_is_also_embedded_as_two_sentence_windows() -> None:
+    from moresprudentie.case import Case
+
+    base = {"id": "lang-verhaal", "title": "T", "language": "nl", "date": "2024", "themes": ["vertrouwen"]}
+    base |= {"values": ["integriteit"], "dilemma": "Wat nu?", "judgement": "J.", "reasoning": "R."}
+    case = Case.model_validate(base | {"situation": "Een. Twee! Drie? Vier.", "lessons": ["L1", "L2"]})
+    passages = [(p.field, p.text) for p in case_passages(case)]
+    assert passages == [
+        ("dilemma", "Wat nu?"),
+        ("situation", "Een. Twee! Drie? Vier."),
+        ("situation", "Een. Twee!"),
+        ("situation", "Twee! Drie?"),
+        ("situation", "Drie? Vier."),
+        ("judgement", "J."),
+        ("reasoning", "R."),
+        ("lessons", "L1"),
+        ("lessons", "L2"),
+    ]
+    short = Case.model_validate(base | {"situation": "Een. Twee."})
+    assert [p.field for p in case_passages(short)] == ["dilemma", "situation", "judgement", "reasoning"]
 
 
 def test_unchanged_collection_embeds_nothing(built: tuple) -> None:
@@ -180,7 +203,7 @@ def test_manifest_with_consistent_checksum_but_wrong_counts_is_refused(built: tu
     manifest["cases"][first]["passages"] += 1
     raw = json.dumps(manifest).encode()
     (folder / MANIFEST).write_bytes(raw)
-    pointer = {"generation": folder.name, "manifest_sha256": index_module._sha256(raw)}
+    pointer = {"generation": folder.name, "manifest_sha256": index_files._sha256(raw)}
     (index_dir / POINTER).write_text(json.dumps(pointer))
     _, report = sync(cases_dir, index_dir, embedder)
     assert report.rebuilt_because and "do not agree" in report.rebuilt_because
@@ -197,14 +220,14 @@ def test_old_generations_are_cleaned_up(built: tuple) -> None:
 def test_crash_while_writing_leaves_the_old_index_readable(built: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
     cases_dir, index_dir, embedder = built
     before, _ = read_index(index_dir)
-    real_write = index_module.atomic_write
+    real_write = index_files.atomic_write
 
     def failing_write(path: Path, data: bytes | str) -> None:
         if path.name == MANIFEST:
             raise StorageError(f"{path}: disk full")
         real_write(path, data)
 
-    monkeypatch.setattr(index_module, "atomic_write", failing_write)
+    monkeypatch.setattr(index_files, "atomic_write", failing_write)
     write_case(cases_dir, "nieuwe-zaak")
     index, report = sync(cases_dir, index_dir, embedder)
     assert not report.saved and "nieuwe-zaak" in index.case_ids  # served from memory this time

@@ -36,6 +36,18 @@ def test_best_case_first_with_its_matching_passage(engine: SearchEngine) -> None
     assert hits[0].matched.field in {"situation", "dilemma", "lessons"}
 
 
+def test_a_story_is_also_scored_sentence_by_sentence(search_cases: Path, tmp_path: Path) -> None:
+    embedder = FakeEmbedder()
+    engine = SearchEngine.open(search_cases, tmp_path / "index", embedder=embedder)
+    embedder.texts_embedded = 0
+    story = "Mijn collega rijdt op zaterdag met de dienstauto. Hij gaat naar de bouwmarkt. Zeg ik er iets van?"
+    hits = engine.search(story, k=1)
+    assert embedder.texts_embedded == 4  # the whole story and its three sentences, in one call
+    assert ids(hits) == ["dienstauto-zaterdag"]
+    engine.search("dienstauto op zaterdag", k=1)
+    assert embedder.texts_embedded == 5  # one sentence: just the query
+
+
 def test_scores_are_in_unit_range_and_sorted(engine: SearchEngine) -> None:
     hits = engine.search("dienstauto zaterdag", k=10)
     scores = [hit.score for hit in hits]
@@ -150,6 +162,43 @@ def test_search_while_refreshing_from_other_threads(engine: SearchEngine, search
         thread.join()
     assert not errors
     assert "extra-4" in engine.cases
+
+
+def test_refresh_rereads_only_changed_files(engine: SearchEngine, search_cases: Path, monkeypatch) -> None:
+    from moresprudentie import search
+
+    read: list[str] = []
+    real = search.load_case_file
+    monkeypatch.setattr(search, "load_case_file", lambda path: read.append(path.name) or real(path))
+    engine.refresh()
+    assert read == []
+    write_case(search_cases, "dossier-buurman", title="Het dossier van de buurman, herzien")
+    engine.refresh()
+    assert read == ["dossier-buurman.yaml"]
+    assert engine.cases["dossier-buurman"].title.endswith("herzien")
+
+
+class ScaledFake(FakeEmbedder):
+    cross_lingual_scale = 1.5
+
+
+@pytest.mark.parametrize(("embedder", "first"), [(FakeEmbedder(), "same-en"), (ScaledFake(), "same-nl")])
+def test_cross_lingual_scale_lifts_cases_in_the_other_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder: FakeEmbedder, first: str
+) -> None:
+    """Two cases with the same words, one marked Dutch: an English query ties them on meaning, and a
+    model's cross-lingual scale (translations score lower) must then favour the other language."""
+    from moresprudentie import search
+
+    monkeypatch.setattr(search, "LEXICAL_WEIGHT_LONG", 0.0)
+    monkeypatch.setattr(search, "LEXICAL_WEIGHT_SHORT", 0.0)
+    text = {"situation": "The inspector and the harbour master share a boat.", "dilemma": "Should the inspector go?"}
+    write_case(tmp_path / "c", "same-en", language="en", title="Harbour boat", **text)
+    write_case(tmp_path / "c", "same-nl", language="nl", title="Harbour boat", **text)
+    write_case(tmp_path / "c", "other", language="en", title="Unrelated", situation="Nothing alike here at all.")
+    engine = SearchEngine.open(tmp_path / "c", tmp_path / "index", embedder=embedder)
+    hits = engine.search("Should the inspector share the boat with the harbour master?", k=2)
+    assert ids(hits)[0] == first
 
 
 # -- with the real model ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from moresprudentie import settings, workflow
 from moresprudentie.audit import Event, append_event, read_events
 from moresprudentie.authoring import case_from_fields, field_help, field_order, scaffold
 from moresprudentie.case import FIELD_NAMES, Case
+from moresprudentie.drafts import editable_version, review_queue
 from moresprudentie.errors import (
     ConflictError,
     PermissionDeniedError,
@@ -27,16 +28,7 @@ from moresprudentie.errors import (
 )
 from moresprudentie.loading import load_cases, parse_case
 from moresprudentie.roles import Actor, actor_for, load_officers, officers_from_config
-from moresprudentie.workflow import (
-    approve,
-    create_scaffold,
-    editable_version,
-    publish,
-    review_queue,
-    save_draft,
-    send_back,
-    submit,
-)
+from moresprudentie.workflow import approve, create_scaffold, publish, save_draft, send_back, submit
 
 OFFICERS = frozenset({"anna@example.nl", "bram@example.nl"})
 ANNA = actor_for("Anna@Example.nl", OFFICERS)
@@ -331,7 +323,7 @@ def test_failed_write_leaves_the_previous_version_intact(
         patch.setattr(os, target, broken)
         save_draft(cases, make_case(title="Halverwege"), ANNA, opened)
     if expected is StorageError:
-        assert "previous version is intact" in str(info.value)
+        assert "Free disk space or fix the" in str(info.value)  # says what to do
     assert snapshot(cases) == before  # the old file, no temp files, no audit line
     assert load_cases(cases).cases["taart-van-aanvrager"].title == make_case().title
 
@@ -349,10 +341,20 @@ def test_full_disk_while_publishing_keeps_the_draft_and_its_approval(
 
 
 def test_full_disk_while_creating_leaves_no_file(cases: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with monkeypatch.context() as patch, pytest.raises(StorageError, match="nothing was written"):
+    with monkeypatch.context() as patch, pytest.raises(StorageError, match="Free disk space"):
         patch.setattr(os, "fsync", no_space)
         save_draft(cases, make_case(), ANNA)
-    assert snapshot(cases) == {}
+    assert not list(cases.rglob("*")) and read_events(settings.audit_log_path(cases)) == []
+
+
+def test_a_change_that_fails_after_its_event_takes_the_event_back(cases: Path, monkeypatch) -> None:
+    save_draft(cases, make_case(), ANNA)
+    log_before = settings.audit_log_path(cases).read_bytes()
+    broken = OSError(errno.EACCES, "Permission denied")
+    with monkeypatch.context() as patch, pytest.raises(StorageError, match="permissions"):
+        patch.setattr(os, "replace", lambda *args: (_ for _ in ()).throw(broken))
+        save_draft(cases, make_case(title="Niet gelukt"), ANNA, editable_version(cases, make_case().id).hash)
+    assert settings.audit_log_path(cases).read_bytes() == log_before
 
 
 # -- audit log -----------------------------------------------------------------------------------------
@@ -502,3 +504,12 @@ def test_form_values_get_the_same_checks_as_case_files() -> None:
     assert [(p.field, p.severity) for p in problems] == [("themes", "warning")]
     case, problems = case_from_fields({"id": "x-y-z", "title": "no", "situation": "a: b # c"})
     assert case is None and ("dilemma", "required field is missing") in {(p.field, p.message) for p in problems}
+
+
+@pytest.mark.parametrize(
+    "typed", ["0\x850", "a\u2028b", "x: y # z", "null", "~", "ja", "regel 1\n\n  ingesprongen", "- item"]
+)
+def test_form_text_is_stored_as_typed(typed: str) -> None:
+    values = make_case().model_dump(mode="json") | {"situation": typed, "duration_minutes": 45}
+    case, problems = case_from_fields(values)
+    assert case is not None and case.situation == typed and case.duration_minutes == 45, problems

@@ -8,7 +8,7 @@ officer role, exclusive creation and the "changed since you opened it" check.
 
 import streamlit as st
 
-from moresprudentie import settings, workflow
+from moresprudentie import drafts, settings, workflow
 from moresprudentie.authoring import case_from_fields
 from moresprudentie.errors import CaseFileError, MoresprudentieError
 from moresprudentie.loading import MAX_FILE_BYTES, parse_case
@@ -26,7 +26,7 @@ def _open(case_id: str | None) -> None:
     if not case_id:
         return
     try:
-        version = workflow.editable_version(settings.cases_dir(), case_id)
+        version = drafts.editable_version(settings.cases_dir(), case_id)
     except MoresprudentieError as exc:
         officer.flash(exc)
         return
@@ -82,9 +82,7 @@ def _choose_source() -> None:
     )
     if mode == "edit":
         cases_dir = settings.cases_dir()
-        ids = sorted(
-            set(resources.engine().cases) | {item.version.case_id for item in workflow.review_queue(cases_dir)}
-        )
+        ids = sorted(set(resources.engine().cases) | {item.version.case_id for item in drafts.review_queue(cases_dir)})
         left, right = st.columns([4, 1], vertical_alignment="bottom")
         left.selectbox(t("add.edit_pick"), ids, key=PICK, index=None)
         right.button(t("add.edit_open"), on_click=lambda: _open(st.session_state.get(PICK)), width="stretch")

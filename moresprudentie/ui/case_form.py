@@ -15,7 +15,7 @@ import streamlit as st
 from moresprudentie import anonymisation
 from moresprudentie.anonymisation import Finding
 from moresprudentie.authoring import field_help, field_order
-from moresprudentie.case import TEXT_FIELDS, VOCABULARY_FIELDS, Case, label, vocabulary
+from moresprudentie.case import LIST_TEXT_FIELDS, TEXT_FIELDS, VOCABULARY_FIELDS, Case, label, vocabulary
 from moresprudentie.loading import Problem
 from moresprudentie.ui import officer
 from moresprudentie.ui.i18n import language, t
@@ -38,8 +38,8 @@ GROUPS = {  # rows of fields per group; short fields share a row
     "session": (("discussion_questions",), ("variations",), ("related",), ("allowed_terms",)),
 }
 LONG_FIELDS = (*TEXT_FIELDS, "dissent")
-LINE_FIELDS = ("options", "stakeholders", "norms", "lessons", "discussion_questions", "variations", "allowed_terms")
-CHECKED_FIELDS = ("title", *LONG_FIELDS, *LINE_FIELDS[:-1])  # every free text an employee will read
+LINE_FIELDS = (*LIST_TEXT_FIELDS, "allowed_terms")  # lists edited as one item per line
+CHECKED_FIELDS = ("title", *LONG_FIELDS, *LIST_TEXT_FIELDS)  # every free text an employee will read
 MAX_TEXT = 20_000
 MISSING = "required field is missing"  # the loader's words for an empty required field
 RELATED_SEPARATOR = ":"  # a related line is "id" or "id: relation"
@@ -154,7 +154,7 @@ def _vocabulary_widget(field: str) -> None:
     if field in ("themes", "values"):
         st.multiselect(**common)
     else:
-        st.selectbox(index=None, placeholder=t("filters.any"), **common)
+        st.selectbox(index=None, placeholder=t("add.choose"), **common)
     if extra:
         st.caption(f":orange[{md_inline(t('add.free_term', terms=', '.join(extra)))}]")
 

@@ -8,7 +8,7 @@ refreshes the shared search engine, so employees find the case seconds later.
 
 import streamlit as st
 
-from moresprudentie import anonymisation, settings, workflow
+from moresprudentie import anonymisation, drafts, settings, workflow
 from moresprudentie.errors import MoresprudentieError
 from moresprudentie.roles import Actor, normalise_name
 from moresprudentie.ui import auth, nav, officer, render, resources
@@ -40,12 +40,12 @@ def _act(action: str, case_id: str, actor: Actor) -> None:
     officer.flash(t(DONE[action], id=case_id))
 
 
-def _label(item: workflow.QueueItem) -> str:
+def _label(item: drafts.QueueItem) -> str:
     title = item.version.case.title if item.version.case else item.version.case_id
     return f"{t(f'review.states.{item.review.state}')} · {title}"
 
 
-def _status(item: workflow.QueueItem) -> None:
+def _status(item: drafts.QueueItem) -> None:
     review = item.review
     colour = STATE_COLOURS[review.state]
     badges = f":{colour}-badge[{t(f'review.states.{review.state}')}]"
@@ -60,7 +60,7 @@ def _status(item: workflow.QueueItem) -> None:
         st.info(md_inline(review.last_comment), icon=":material/comment:")
 
 
-def _findings(item: workflow.QueueItem) -> list[anonymisation.Finding]:
+def _findings(item: drafts.QueueItem) -> list[anonymisation.Finding]:
     case = item.version.case
     found = anonymisation.check_case(case) if case is not None else []
     st.subheader(t("findings.title"), anchor=False, divider="gray")
@@ -73,7 +73,7 @@ def _findings(item: workflow.QueueItem) -> list[anonymisation.Finding]:
     return found
 
 
-def _actions(item: workflow.QueueItem, actor: Actor, found: list[anonymisation.Finding]) -> None:
+def _actions(item: drafts.QueueItem, actor: Actor, found: list[anonymisation.Finding]) -> None:
     """The steps that fit the state; a reason instead of a button where a step is not possible."""
     review, case_id = item.review, item.version.case_id
     own = normalise_name(actor.name) in review.authors
@@ -118,7 +118,7 @@ def _actions(item: workflow.QueueItem, actor: Actor, found: list[anonymisation.F
     )
 
 
-def _history(item: workflow.QueueItem) -> None:
+def _history(item: drafts.QueueItem) -> None:
     if not item.review.history:
         return
     with st.expander(t("review.history")):
@@ -137,7 +137,7 @@ if published:
         nav.CASE.path, label=t("review.open_case"), icon=":material/article:", query_params={"case": published}
     )
 
-queue = workflow.review_queue(settings.cases_dir())
+queue = drafts.review_queue(settings.cases_dir())
 if not queue:
     st.info(t("review.empty"), icon=":material/inbox:")
     st.stop()
