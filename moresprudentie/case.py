@@ -49,7 +49,7 @@ def _as_list(value: Any) -> Any:
 
 Text = Annotated[str, BeforeValidator(normalise_text), Field(min_length=1, max_length=20_000)]
 Term = Annotated[str, BeforeValidator(normalise_term), Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")]
-TextList = Annotated[list[Text], BeforeValidator(_as_list)]
+TextList = Annotated[list[Text], BeforeValidator(_as_list), Field(max_length=100)]
 TermList = Annotated[list[Term], BeforeValidator(_as_list), Field(min_length=1, max_length=20)]
 CaseId = Annotated[str, BeforeValidator(normalise_text), Field(pattern=ID_PATTERN)]
 

@@ -22,6 +22,7 @@ from .errors import CaseFileError, UsageError
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 6
+MAX_NODES = 2_000  # a rich case has a few hundred; more is an attack or a mistake, refused before any work
 NULL_SCALARS = {"", "~", "null", "Null", "NULL"}
 CASE_SUFFIX = ".yaml"
 
@@ -66,6 +67,7 @@ class _StrictLoader(yaml.BaseLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self._nodes = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
@@ -76,6 +78,9 @@ class _StrictLoader(yaml.BaseLoader):
         if tag not in (None, "!", "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"):
             raise _Refused(mark, f"YAML tags such as '{tag}' are not allowed; remove the tag")
         self._depth += 1
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Refused(mark, f"more than {MAX_NODES} values; a case needs far fewer (split long lists)")
         if self._depth > MAX_DEPTH:
             raise _Refused(mark, f"nesting deeper than {MAX_DEPTH} levels; a case needs at most lists of items")
         try:
@@ -283,12 +288,20 @@ def _link_problems(cases: Iterable[Case], directory: Path) -> list[Problem]:
     return problems
 
 
+UNICODE_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 class _CaseDumper(yaml.SafeDumper):
     pass
 
 
 def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
+    if any(char in value for char in UNICODE_LINE_BREAKS):
+        style = '"'  # only double quotes keep these exactly (other styles fold them into spaces)
+    elif "\n" in value:
+        style = "|"
+    else:
+        style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

@@ -6,7 +6,7 @@ import time
 import unicodedata
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from moresprudentie.case import Case, normalise_text
@@ -74,6 +74,7 @@ typed_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), mi
 
 @FAST
 @given(title=typed_text, situation=typed_text, lessons=st.lists(typed_text, max_size=3))
+@example(title="null", situation="regel\x85volgende\n\u2028regel", lessons=["~", "no"])
 def test_typed_text_round_trips_through_yaml(title: str, situation: str, lessons: list[str]) -> None:
     """Form → YAML → load: equal to what was typed after NFC, \\n line ends and stripping."""
     title = title[:120]
