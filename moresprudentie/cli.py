@@ -129,8 +129,14 @@ class _EchoHandler(logging.Handler):
 
 
 def _open_engine(
-    cases: Path | None, index: Path | None, model: str | None, quiet: bool, rebuild: bool = False
+    cases: Path | None,
+    index: Path | None,
+    model: str | None,
+    quiet: bool,
+    rebuild: bool = False,
+    announce: bool = True,
 ) -> SearchEngine:
+    """Open the engine (progress bar unless quiet); say on stderr what the index update did."""
     from .search import SearchEngine
 
     library_log = logging.getLogger("moresprudentie")
@@ -138,7 +144,7 @@ def _open_engine(
         library_log.addHandler(_EchoHandler(logging.WARNING))
     engine = SearchEngine.open(cases, index, model=model, progress=not quiet, rebuild=rebuild)
     report = engine.report
-    if not quiet and report.changed_anything:
+    if announce and not quiet and report.changed_anything:
         typer.echo(_report_line(report), err=True)
     return engine
 
@@ -228,7 +234,7 @@ def index_command(
     as_json: JsonOption = False,
 ) -> None:
     """Build or update the search index (only new or changed cases are embedded)."""
-    engine = _open_engine(cases, index, model, quiet=as_json, rebuild=rebuild)
+    engine = _open_engine(cases, index, model, quiet=as_json, rebuild=rebuild, announce=False)
     report = engine.report
     if as_json:
         echo_json(
@@ -243,8 +249,8 @@ def index_command(
                 "saved": report.saved,
             }
         )
-    elif not report.changed_anything:
-        typer.echo(_report_line(report) + " (up to date)")
+    else:
+        typer.echo(_report_line(report) + ("" if report.changed_anything else " (up to date)"))
     invalid = {p.path for p in engine.problems if p.severity == "error"}
     if invalid and not as_json:
         typer.echo(f"{len(invalid)} invalid case file(s) left out; run `moresprudentie validate` to see why", err=True)

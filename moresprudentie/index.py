@@ -13,6 +13,7 @@ documented in docs/index-format.md. Why it is built this way:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import sys
@@ -27,7 +28,7 @@ from filelock import Timeout as LockTimeout
 
 from .case import Case
 from .embedders import Embedder
-from .errors import IndexCorruptError, StorageError
+from .errors import IndexCorruptError, ModelError, StorageError
 from .index_files import (
     FORMAT_VERSION,
     MANIFEST,
@@ -36,6 +37,7 @@ from .index_files import (
     VECTORS,
     Manifest,
     VectorIndex,
+    allocate,
     make_index,
     read_index,
     read_pointer,
@@ -61,8 +63,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-PASSAGE_SCHEME = "fields-2"  # bump when case_passages or embedding_text change: old vectors no longer fit
+PASSAGE_SCHEME = "fields-3"  # bump when case_passages or embedding_text change: old vectors no longer fit
 WINDOW_SENTENCES = 2  # a long situation is also embedded as every run of this many sentences
+MIN_WINDOWED_SENTENCES = 4  # a shorter one is its own window (measured: same recall, fewer vectors)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 LOCK = ".lock"
 EMBED_BATCH = 64  # small batches keep the model free for queries between them, and the bar moving
@@ -84,7 +87,7 @@ def sentences(text: str) -> list[str]:
 
 def _windows(text: str) -> list[str]:
     found = sentences(text)
-    if len(found) <= WINDOW_SENTENCES:
+    if len(found) < MIN_WINDOWED_SENTENCES:
         return []
     return [" ".join(found[i : i + WINDOW_SENTENCES]) for i in range(len(found) - WINDOW_SENTENCES + 1)]
 
@@ -159,20 +162,27 @@ def _up_to_date(index: VectorIndex, ids: Sequence[str], hashes: Mapping[str, str
     return index.case_ids == tuple(ids) and index.hashes == tuple(hashes[cid] for cid in ids)
 
 
-def _embed(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
-    """Embed in small batches (queries from other threads get the model in between), with a bar."""
-    out = np.empty((len(texts), embedder.dimension), dtype=np.float32)
-    bar = _progress_bar(len(texts), progress)
+def _embed_into(
+    vectors: np.ndarray, todo: list[tuple[int, Case, list[Passage]]], embedder: Embedder, progress: bool
+) -> int:
+    """Embed the passages of `todo` (first row, case, passages) straight into their rows of `vectors`,
+    in small batches (queries from other threads get the model in between), with a bar. The texts are
+    made batch by batch, so a 100k-case build never holds them all. Returns how many were embedded."""
+    pending = ((row + n, embedding_text(case, p)) for row, case, passages in todo for n, p in enumerate(passages))
+    bar = _progress_bar(sum(len(passages) for _, _, passages in todo), progress)
+    done = 0
     try:
-        for start in range(0, len(texts), EMBED_BATCH):
-            batch = embedder.embed(texts[start : start + EMBED_BATCH])
-            out[start : start + len(batch)] = batch
-            bar.update(len(batch))
+        while batch := list(itertools.islice(pending, EMBED_BATCH)):
+            rows, texts = zip(*batch, strict=True)
+            embedded = embedder.embed(list(texts))
+            if embedded.shape != (len(texts), vectors.shape[1]) or not np.isfinite(embedded).all():
+                raise ModelError(f"model {embedder.model_id} returned invalid vectors; nothing was saved")
+            vectors[list(rows)] = embedded
+            done += len(texts)
+            bar.update(len(texts))
     finally:
         bar.close()
-    if not np.isfinite(out).all():
-        raise IndexCorruptError(f"model {embedder.model_id} returned invalid vectors (NaN/inf); nothing was saved")
-    return out
+    return done
 
 
 def _progress_bar(total: int, progress: bool) -> Any:
@@ -192,7 +202,10 @@ def _update(
     """A new index for `cases`, copying the vectors of unchanged cases from `old`."""
     ids = sorted(cases)
     old_position = {cid: i for i, cid in enumerate(old.case_ids)} if old else {}
-    counts, fields, sources, texts, targets = [], [], [], [], []
+    counts: list[int] = []
+    fields: list[str] = []
+    sources: list[tuple[int, slice]] = []
+    todo: list[tuple[int, Case, list[Passage]]] = []
     row = 0
     for cid in ids:
         case = cases[cid]
@@ -207,23 +220,23 @@ def _update(
         ):
             sources.append((row, old.rows(i)))
         else:
-            texts.extend(embedding_text(case, p) for p in passages)
-            targets.extend(range(row, row + len(passages)))
+            todo.append((row, case, passages))
         counts.append(len(passages))
         fields.extend(names)
         row += len(passages)
-    vectors = np.empty((row, embedder.dimension), dtype=np.float32)
+    file, vectors = allocate(row, embedder.dimension)
     for start, rows in sources:
         vectors[start : start + rows.stop - rows.start] = old.vectors[rows]  # type: ignore[union-attr]
-    if texts:
-        vectors[targets] = _embed(embedder, texts, progress)
-    index = make_index(embedder.model_id, embedder.dimension, ids, [hashes[c] for c in ids], counts, fields, vectors)
+    embedded = _embed_into(vectors, todo, embedder, progress)
+    index = make_index(
+        embedder.model_id, embedder.dimension, ids, [hashes[c] for c in ids], counts, fields, vectors, file
+    )
     old_ids = set(old_position)
     stats = {
         "added": len(set(ids) - old_ids),
         "changed": len(ids) - len(sources) - len(set(ids) - old_ids),
         "removed": len(old_ids - set(ids)),
-        "embedded_passages": len(texts),
+        "embedded_passages": embedded,
     }
     return index, stats
 

@@ -1,7 +1,7 @@
 """Search over a case collection: filters first, then semantic and lexical evidence fused per case.
 
-How a query is ranked (each choice was measured on labelled queries with ~2,700 English distractor
-dilemmas mixed in; the figures are in the README):
+How a query is ranked (each choice was measured with scripts/evaluate.py on the tuning queries,
+with and without ~2,700 English distractor dilemmas mixed in; figures in docs/evaluation.md):
 - Semantic: the cosine between the query and every passage; a case scores its best passage
   (max over passages), and that passage is shown as the match. A query of several sentences also
   scores each sentence on its own (its best passage per case), averaged with the whole query: a
@@ -24,7 +24,6 @@ and refresh() builds a new snapshot and swaps it in with one assignment.
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from collections.abc import Iterable
@@ -34,22 +33,23 @@ from pathlib import Path
 import numpy as np
 
 from . import settings
-from .case import Case, normalise_term
+from .case import DATE_PATTERN, Case, normalise_term
 from .embedders import Embedder, load_embedder
 from .errors import CaseNotFoundError, UsageError
-from .index import IndexReport, Passage, VectorIndex, case_passages, sentences, sync_index
+from .index import IndexReport, VectorIndex, case_passages, sentences, sync_index
 from .lexical import LexicalIndex, TokenCache
 from .loading import LoadResult, Problem, _link_problems, case_files, case_hash, load_case_file
 
-log = logging.getLogger(__name__)
-
-# Fusion weights, measured on the evaluation queries with and without distractors (README "Search
-# quality"); recall@5 changes by less than 0.01 for 0.4–0.8 (short) and 0.1–0.15 (long).
+# Fusion weights, measured on the tuning queries with and without distractors: recall@5 moves by at
+# most 0.01 for 0.4–0.8 (short) and 0.05–0.15 (long); with distractors MRR@10 peaks at 0.1 (long).
 LEXICAL_WEIGHT_SHORT = 0.6  # a search-box query of up to 7 words: exact words matter
 LEXICAL_WEIGHT_LONG = 0.1  # a story of a few sentences: meaning matters more than shared words
 SHORT_QUERY_WORDS = 8
 WHOLE_QUERY_WEIGHT = 0.5  # vs. the mean of its sentences, for queries of two or more sentences
 MIN_SENTENCE_WORDS = 3
+# More-like-this compares the moral core, not the facts of the story: with these fields the
+# cases' own `related:` links come back in the top 5 for 27% of pairs, with every passage 17%.
+MORAL_CORE_FIELDS = frozenset({"dilemma", "judgement", "reasoning", "lessons"})
 
 
 def _terms(values: Iterable[str] | str | None) -> frozenset[str]:
@@ -85,7 +85,7 @@ class Filters:
         object.__setattr__(self, "languages", frozenset(v.strip().lower() for v in _terms(self.languages)))
         for name in ("date_from", "date_to"):
             value = getattr(self, name)
-            if value is not None and not _valid_date(value):
+            if value is not None and not DATE_PATTERN.match(value):
                 raise UsageError(f"{name.replace('_', '-')} '{value}': use YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2023-06")
 
     @property
@@ -108,12 +108,6 @@ class Filters:
         if self.date_from and last < _date_bounds(self.date_from)[0]:
             return False
         return not (self.date_to and first > _date_bounds(self.date_to)[1])
-
-
-def _valid_date(value: str) -> bool:
-    from .case import DATE_PATTERN
-
-    return bool(DATE_PATTERN.match(value))
 
 
 @dataclass(frozen=True)
@@ -175,11 +169,9 @@ class _Snapshot:
 
     cases: dict[str, Case]
     problems: list[Problem]
-    hashes: dict[str, str]
     ordered: tuple[Case, ...]  # in index order (by id)
     position: dict[str, int]
     vectors: VectorIndex
-    passages: tuple[Passage, ...]  # aligned with the vector rows
     lexical: LexicalIndex
     published: np.ndarray  # bool per case position
     languages: np.ndarray  # language code per case position
@@ -251,17 +243,12 @@ class SearchEngine:
             current=previous.vectors if previous else None,
         )
         ordered = tuple(result.cases[cid] for cid in vectors.case_ids)
-        passages = tuple(p for case in ordered for p in case_passages(case))
-        if len(passages) != len(vectors.vectors):  # sync_index guarantees this; never serve wrong ids
-            raise AssertionError("passages and vectors out of step")
         return _Snapshot(
             cases=result.cases,
             problems=result.problems,
-            hashes=result.hashes,
             ordered=ordered,
             position={case.id: i for i, case in enumerate(ordered)},
             vectors=vectors,
-            passages=passages,
             lexical=LexicalIndex(ordered, vectors.hashes, self._tokens),
             published=np.array([case.is_published for case in ordered], dtype=bool),
             languages=np.array([case.language for case in ordered]),
@@ -290,7 +277,8 @@ class SearchEngine:
         return self._rank(snap, evidence, allowed, k)
 
     def similar(self, case_id: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """More like this: the k cases closest to a given case (never the case itself)."""
+        """More like this: the k cases whose moral core (dilemma, judgement, reasoning, lessons) is
+        closest to that of a given case (never the case itself)."""
         snap = self._snapshot
         position = snap.position.get(case_id)
         if position is None:
@@ -301,7 +289,9 @@ class SearchEngine:
         allowed[position] = False
         if k <= 0 or not allowed.any():
             return []
-        centroid = snap.vectors.vectors[snap.vectors.rows(position)].mean(axis=0)
+        rows = snap.vectors.rows(position)
+        core = [row for row in range(rows.start, rows.stop) if snap.vectors.fields[row] in MORAL_CORE_FIELDS]
+        centroid = snap.vectors.vectors[core].mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
         case = snap.ordered[position]
         evidence = _Evidence(
@@ -347,9 +337,11 @@ class _Evidence:
 
 
 def _hit(snap: _Snapshot, position: int, passage_scores: np.ndarray, fused: float) -> Hit:
+    """The hit with its best passage (cut from the case again: cheaper than keeping every passage)."""
     rows = snap.vectors.rows(position)
-    passage = snap.passages[rows.start + int(np.argmax(passage_scores[rows]))]
-    return Hit(snap.ordered[position], _display(fused), Match(passage.field, passage.text))
+    case = snap.ordered[position]
+    passage = case_passages(case)[int(np.argmax(passage_scores[rows]))]
+    return Hit(case, _display(fused), Match(passage.field, passage.text))
 
 
 def _allowed(snap: _Snapshot, filters: Filters) -> np.ndarray:

@@ -131,9 +131,25 @@ def test_trial_mode_is_refused_unless_the_server_is_bound_to_localhost(app, monk
     monkeypatch.setattr(auth, "server_is_local", lambda: True)
     at = app(nav.ADD_CASE, secrets=False)
     assert "Proefmodus" in shown(at)
+    assert text("auth.trial_banner", "nl")[:40] in shown(at)
     assert at.text_input(key="form.id")
     for page in (nav.SEARCH, nav.SESSION, nav.OVERVIEW, nav.REVIEW):  # the banner is on every page
         assert "Proefmodus" in shown(app(page, secrets=False)), page.path
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"host": "127.0.0.1:8501", "x-forwarded-for": "203.0.113.9"}, {"host": "moresprudentie.example.nl"}],
+    ids=["behind a proxy", "public host name"],
+)
+def test_trial_mode_is_refused_for_requests_relayed_from_elsewhere(app, monkeypatch, headers) -> None:
+    """Bound to 127.0.0.1 but published by a reverse proxy: visitors must not become officers."""
+    monkeypatch.setenv(auth.TRIAL_ENV, "1")
+    monkeypatch.setattr(auth, "server_is_local", lambda: True)
+    monkeypatch.setattr(auth, "_request_headers", lambda: headers)
+    at = app(nav.ADD_CASE, secrets=False)
+    assert "geweigerd" in shown(at) and write_controls(at) == []
+    assert text("auth.trial_banner", "nl")[:40] not in shown(at)
 
 
 def test_trial_officers_take_turns_for_the_four_eyes_rule(app, cases: Path, monkeypatch) -> None:

@@ -89,6 +89,8 @@ def test_index_command_builds_then_reports_up_to_date(run) -> None:
     assert code == 0 and "up to date" in out
     code, out, _ = run("index", "--rebuild", "--json")
     assert json.loads(out)["rebuilt_because"]
+    code, out, _ = run("index", "--rebuild")
+    assert code == 0 and "6 case(s)" in out and "rebuilt" in out
 
 
 def test_similar(run) -> None:

@@ -63,6 +63,8 @@ def test_shipped_streamlit_config_keeps_the_app_private(tmp_path: Path) -> None:
             "server.address",
             "server.maxUploadSize",
             "client.showErrorDetails",
+            "server.fileWatcherType",
+            "runner.postScriptGC",
         ],
         home=tmp_path,
     )
@@ -71,6 +73,8 @@ def test_shipped_streamlit_config_keeps_the_app_private(tmp_path: Path) -> None:
     assert options["server.address"] == "127.0.0.1"  # only a reverse proxy on this machine reaches it
     assert 0 < options["server.maxUploadSize"] <= 5  # MB: a case file is at most 256 KiB
     assert options["client.showErrorDetails"] in ("none", False)  # no tracebacks with server paths
+    assert options["server.fileWatcherType"] == "none"  # no code reloads under running sessions
+    assert options["runner.postScriptGC"] is False  # half a search's CPU; memory stays flat without it
 
 
 def test_secrets_are_never_committed() -> None:

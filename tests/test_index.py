@@ -12,7 +12,7 @@ from conftest import FakeEmbedder, write_case
 
 from moresprudentie import index as index_module
 from moresprudentie import index_files
-from moresprudentie.errors import StorageError
+from moresprudentie.errors import ModelError, StorageError
 from moresprudentie.index import MANIFEST, PASSAGES, POINTER, VECTORS, case_passages, read_index, sync_index
 from moresprudentie.loading import load_cases
 
@@ -209,6 +209,21 @@ def test_manifest_with_consistent_checksum_but_wrong_counts_is_refused(built: tu
     assert report.rebuilt_because and "do not agree" in report.rebuilt_because
 
 
+def test_broken_model_output_saves_nothing(built: tuple) -> None:
+    class NaNModel(FakeEmbedder):
+        def embed(self, texts):
+            return super().embed(texts) * np.nan
+
+    cases_dir, index_dir, _ = built
+    before, _ = read_index(index_dir)
+    write_case(cases_dir, "nieuwe-zaak")
+    with pytest.raises(ModelError, match="invalid vectors"):
+        sync(cases_dir, index_dir, NaNModel())
+    after, _ = read_index(index_dir)
+    assert before is not None and after is not None
+    assert_same(after, before)
+
+
 def test_old_generations_are_cleaned_up(built: tuple) -> None:
     cases_dir, index_dir, embedder = built
     for n in range(4):
@@ -237,6 +252,34 @@ def test_crash_while_writing_leaves_the_old_index_readable(built: tuple, monkeyp
     monkeypatch.undo()
     sync(cases_dir, index_dir, embedder)
     assert len(list(index_dir.glob("gen-*"))) == 2  # the half-written generation was cleaned up
+
+
+def test_vectors_file_is_faiss_own_format(built: tuple) -> None:
+    """The one-copy writer must produce exactly what FAISS writes (and FAISS must read it back)."""
+    import faiss
+
+    _, index_dir, _ = built
+    index, _ = read_index(index_dir)
+    assert index is not None and index.file is not None
+    flat = faiss.IndexFlatIP(index.dimension)
+    flat.add(index.vectors)
+    assert bytes(faiss.serialize_index(flat)) == (generation(index_dir) / VECTORS).read_bytes()
+    assert index.vectors.ctypes.data % 64 == 0  # rows on a cache line: BLAS reads them at full speed
+
+
+def test_without_the_fast_layout_faiss_itself_reads_and_writes(built: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If a FAISS version lays its files out differently, the plain FAISS calls take over."""
+    cases_dir, index_dir, embedder = built
+    fast, _ = read_index(index_dir)
+    monkeypatch.setattr(index_files, "_layout", lambda dimension: None)
+    slow, _ = read_index(index_dir)  # a file written the fast way, read the FAISS way
+    assert slow is not None and slow.file is None and fast is not None
+    assert_same(slow, fast)
+    write_case(cases_dir, "nieuwe-zaak")
+    sync(cases_dir, index_dir, embedder)  # written the FAISS way
+    monkeypatch.undo()
+    reread, _ = read_index(index_dir)
+    assert reread is not None and reread.file is not None and "nieuwe-zaak" in reread.case_ids
 
 
 def test_empty_collection(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
@@ -73,8 +74,17 @@ def collection(folder: Path, count: int, edited: tuple[int, ...] = ()) -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class State:
+    """A collection, an engine opened on a fresh index of it, and that fresh index as stored."""
+
+    folder: Path
+    engine: SearchEngine
+    vectors: VectorIndex
+
+
 @pytest.fixture(scope="module")
-def states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, SearchEngine]]:
+def states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, State]:
     """Two versions of a collection (B: two cases edited, two removed, three added) and a fresh engine
     for each, built from scratch in its own index folder: what every recovered index must equal."""
     root = tmp_path_factory.mktemp("states")
@@ -84,10 +94,11 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Se
         (b / f"zaak-{n:03d}.yaml").unlink()
     for n in (30, 31, 32):
         write_case(b, f"nieuw-{n}", title=f"Nieuwe zaak {n}", situation=f"Nieuw {n}: geschenk en overwerk.")
-    return {
-        name: (folder, SearchEngine.open(folder, root / f"fresh-{name}", embedder=FakeEmbedder()))
-        for name, folder in (("a", a), ("b", b))
-    }
+    built = {}
+    for name, folder in (("a", a), ("b", b)):
+        engine = SearchEngine.open(folder, root / f"fresh-{name}", embedder=FakeEmbedder())
+        built[name] = State(folder, engine, read_index(root / f"fresh-{name}")[0])
+    return built
 
 
 # -- kill -9 --------------------------------------------------------------------------------------------
@@ -99,23 +110,23 @@ def test_killed_indexer_leaves_the_old_or_the_new_index(states: dict, tmp_path: 
     the killed writer must not pile up."""
     rng = random.Random(SEED)
     index_dir = tmp_path / "index"
-    fresh = {name: engine._snapshot.vectors for name, (_, engine) in states.items()}
-    folders = [str(states["a"][0]), str(states["b"][0])]
+    fresh = [state.vectors for state in states.values()]
+    folders = [str(states["a"].folder), str(states["b"].folder)]
     kills, torn, started = 0, 0, time.monotonic()
     while kills < MIN_KILLS or time.monotonic() - started < KILL_BUDGET_S:
         child.run_and_kill(child.index_forever, (folders, str(index_dir)), rng.uniform(0.0, 0.25))
         kills += 1
         on_disk, _ = read_index(index_dir)  # never raises after a kill: CURRENT only names whole generations
-        assert on_disk is None or any(same_index(on_disk, f) for f in fresh.values()), f"seed {SEED}, kill {kills}"
+        assert on_disk is None or any(same_index(on_disk, f) for f in fresh), f"seed {SEED}, kill {kills}"
         torn += len(generations(index_dir)) > 2 or bool(temps(index_dir))
         name = rng.choice("ab")
-        engine = SearchEngine.open(states[name][0], index_dir, embedder=FakeEmbedder())
+        engine = SearchEngine.open(states[name].folder, index_dir, embedder=FakeEmbedder())
         assert engine.report.rebuilt_because is None, f"seed {SEED}, kill {kills}: {engine.report.rebuilt_because}"
-        assert results(engine) == results(states[name][1])
+        assert results(engine) == results(states[name].engine)
         if engine.report.changed_anything:  # this start wrote: it removed what killed writers left
             assert len(generations(index_dir)) <= 2 and temps(index_dir) == [], f"seed {SEED}, kill {kills}"
-    SearchEngine.open(states["a"][0], index_dir, embedder=FakeEmbedder())
-    SearchEngine.open(states["b"][0], index_dir, embedder=FakeEmbedder())  # the last start writes: cleans up
+    SearchEngine.open(states["a"].folder, index_dir, embedder=FakeEmbedder())
+    SearchEngine.open(states["b"].folder, index_dir, embedder=FakeEmbedder())  # the last start writes: cleans up
     assert len(generations(index_dir)) == 2 and temps(index_dir) == []
     assert torn > 0, f"seed {SEED}: none of {kills} kills landed inside a write; the test would prove nothing"
 
@@ -180,14 +191,14 @@ def _damages(rng: random.Random, size: int) -> list[tuple[str, Callable[[Path], 
 
 @pytest.mark.parametrize("name", [VECTORS, PASSAGES, MANIFEST, POINTER])
 def test_every_damage_is_detected_and_rebuilt_to_a_fresh_build(
-    states: dict, tmp_path: Path, name: str, caplog: pytest.LogCaptureFixture
+    states: dict[str, State], tmp_path: Path, name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    folder, fresh = states["a"]
+    folder, fresh = states["a"].folder, states["a"]
     pristine = tmp_path / "pristine"
     SearchEngine.open(folder, pristine, embedder=FakeEmbedder())
     current = json.loads((pristine / POINTER).read_text())["generation"]
     relative = name if name == POINTER else f"{current}/{name}"
-    expected = results(fresh)
+    expected = results(fresh.engine)
     for label, damage in _damages(random.Random(SEED), (pristine / relative).stat().st_size):
         index_dir = tmp_path / "damaged"
         shutil.rmtree(index_dir, ignore_errors=True)
@@ -197,19 +208,18 @@ def test_every_damage_is_detected_and_rebuilt_to_a_fresh_build(
         with caplog.at_level(logging.WARNING, logger="moresprudentie"):
             engine = SearchEngine.open(folder, index_dir, embedder=FakeEmbedder())
         if (name, label) == (POINTER, "delete"):  # looks like a new folder: built afresh, old generations removed
-            assert engine.report.added == len(fresh.cases) and len(generations(index_dir)) == 1
+            assert engine.report.added == len(fresh.engine.cases) and len(generations(index_dir)) == 1
         else:
             assert (engine.report.rebuilt_because or "").startswith("damaged"), f"{name}: {label} went unnoticed"
             assert "rebuilding it from the case files" in caplog.text
         assert results(engine) == expected, f"{name}: {label}"
         repaired, _ = read_index(index_dir)
-        assert repaired is not None and same_index(repaired, fresh._snapshot.vectors), f"{name}: {label}"
+        assert repaired is not None and same_index(repaired, fresh.vectors), f"{name}: {label}"
 
 
 def test_faiss_alone_would_serve_a_flipped_vector_file(states: dict, tmp_path: Path) -> None:
     """Why the checksums matter: FAISS reads a vector file with a flipped bit without complaint."""
-    folder, _ = states["a"]
-    SearchEngine.open(folder, tmp_path, embedder=FakeEmbedder())
+    SearchEngine.open(states["a"].folder, tmp_path, embedder=FakeEmbedder())
     generation = json.loads((tmp_path / POINTER).read_text())["generation"]
     path = tmp_path / generation / VECTORS
     _flip(path, 8 * (path.stat().st_size - 100))  # inside the float data
@@ -360,23 +370,23 @@ def test_index_write_failures_serve_from_memory_and_keep_the_old_index(
     caplog: pytest.LogCaptureFixture,
     point: tuple[str, int],
 ) -> None:
-    (a, fresh_a), (b, fresh_b) = states["a"], states["b"]
+    a, b = states["a"], states["b"]
     index_dir = tmp_path / "index"
-    SearchEngine.open(a, index_dir, embedder=FakeEmbedder())
+    SearchEngine.open(a.folder, index_dir, embedder=FakeEmbedder())
     with monkeypatch.context() as patch, caplog.at_level(logging.WARNING, logger="moresprudentie"):
         Faults(patch, point)
-        engine = SearchEngine.open(b, index_dir, embedder=FakeEmbedder())
-    assert results(engine) == results(fresh_b)  # served, from memory if need be
+        engine = SearchEngine.open(b.folder, index_dir, embedder=FakeEmbedder())
+    assert results(engine) == results(b.engine)  # served, from memory if need be
     on_disk, _ = read_index(index_dir)
     assert on_disk is not None
     if engine.report.saved:
-        assert same_index(on_disk, fresh_b._snapshot.vectors)
+        assert same_index(on_disk, b.vectors)
     else:
-        assert same_index(on_disk, fresh_a._snapshot.vectors)  # the previous index, intact
+        assert same_index(on_disk, a.vectors)  # the previous index, intact
         assert "in-memory index" in caplog.text and ("Free disk space" in caplog.text or "writable" in caplog.text)
-    SearchEngine.open(b, index_dir, embedder=FakeEmbedder())
+    SearchEngine.open(b.folder, index_dir, embedder=FakeEmbedder())
     assert len(generations(index_dir)) <= 2 and temps(index_dir) == []
-    assert same_index(read_index(index_dir)[0], fresh_b._snapshot.vectors)
+    assert same_index(read_index(index_dir)[0], b.vectors)
 
 
 # -- hostile input that stays under the file-size limit ------------------------------------------------

@@ -24,6 +24,7 @@ from moresprudentie.ui.i18n import t
 
 TRIAL_ENV = "MORESPRUDENTIE_TRIAL_OFFICER"
 LOCAL_ADDRESSES = frozenset({"127.0.0.1", "localhost", "::1"})
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
 TRIAL_NAMES = ("proef-functionaris-1", "proef-functionaris-2")
 TRIAL_KEY = "trial_officer"
 
@@ -43,13 +44,31 @@ def server_is_local() -> bool:
     return str(st.get_option("server.address") or "") in LOCAL_ADDRESSES
 
 
+def _request_headers() -> dict[str, str]:
+    return {key.lower(): value for key, value in (st.context.headers or {}).items()}
+
+
+def request_is_local() -> bool:
+    """A request relayed by a proxy, or addressed to a public host name, is not from this machine.
+
+    A server bound to 127.0.0.1 can still be published by a reverse proxy on the same host; the
+    proxy's forwarding headers (or a non-local Host) give that away.
+    """
+    headers = _request_headers()
+    if any(name in headers for name in FORWARDING_HEADERS):
+        return False
+    host = headers.get("host", "")
+    host = host[1 : host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
+    return host in LOCAL_ADDRESSES or host == ""
+
+
 def trial_requested() -> bool:
     return os.environ.get(TRIAL_ENV, "").strip() == "1"
 
 
 def trial_active() -> bool:
-    """Trial mode counts only on a server that nobody else can reach."""
-    return trial_requested() and server_is_local()
+    """Trial mode counts only on a server that nobody else can reach, for a request from this machine."""
+    return trial_requested() and server_is_local() and request_is_local()
 
 
 def current_actor() -> Actor | None:
@@ -87,7 +106,7 @@ def officer_or_stop() -> Actor:
         st.stop()
     if actor is not None and actor.is_officer:
         return actor
-    if trial_requested() and not server_is_local():
+    if trial_requested() and not trial_active():
         address = str(st.get_option("server.address") or t("auth.all_addresses"))
         st.warning(t("auth.trial_refused", address=address), icon=":material/gpp_bad:")
     if actor is not None:
