@@ -42,43 +42,36 @@ def _write_temp(path: Path, data: bytes) -> Path:
 
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Replace path with data atomically (temp file, fsync, rename, fsync dir)."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = _write_temp(path, payload)
-        try:
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-        _fsync_dir(path.parent)
-    except OSError as exc:
-        raise StorageError(
-            f"{path}: could not write ({exc.strerror or exc}); the previous version is intact. "
-            "Free disk space or fix the folder's permissions, then try again."
-        ) from exc
+    _move_into_place(Path(path), data, exclusive=False)
 
 
 def create_exclusive(path: Path, data: bytes | str) -> None:
     """Create path with data, failing with ConflictError when it already exists (never overwrites)."""
+    _move_into_place(Path(path), data, exclusive=True)
+
+
+def _move_into_place(path: Path, data: bytes | str, *, exclusive: bool) -> None:
+    """Write a fsynced temp file beside path, then rename it over path (or link it, when exclusive:
+    a hard link fails if path exists, so two creators of one id can never both win)."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = _write_temp(path, payload)
         try:
-            os.link(temp, path)  # atomic and exclusive: fails if path exists
+            if exclusive:
+                os.link(temp, path)
+            else:
+                os.replace(temp, path)
         except FileExistsError as exc:
             raise ConflictError(f"{path}: already exists; choose another id.") from exc
         finally:
             with contextlib.suppress(OSError):
-                os.unlink(temp)
+                os.unlink(temp)  # after a rename it is gone already
         _fsync_dir(path.parent)
     except OSError as exc:
+        outcome = "nothing was written" if exclusive else "the previous version is intact"
         raise StorageError(
-            f"{path}: could not create ({exc.strerror or exc}); nothing was written. "
+            f"{path}: could not write ({exc.strerror or exc}); {outcome}. "
             "Free disk space or fix the folder's permissions, then try again."
         ) from exc
 
