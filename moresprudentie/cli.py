@@ -20,7 +20,6 @@ from .loading import load_cases
 
 if TYPE_CHECKING:  # the search stack (FAISS, BM25, models) is imported only when a search command runs
     from .index import IndexReport
-    from .roles import Actor
     from .search import Filters, Hit, SearchEngine
 
 app = typer.Typer(
@@ -128,7 +127,7 @@ class _EchoHandler(logging.Handler):
         typer.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
 
 
-def _open_engine(
+def open_engine(
     cases: Path | None,
     index: Path | None,
     model: str | None,
@@ -234,7 +233,7 @@ def index_command(
     as_json: JsonOption = False,
 ) -> None:
     """Build or update the search index (only new or changed cases are embedded)."""
-    engine = _open_engine(cases, index, model, quiet=as_json, rebuild=rebuild, announce=False)
+    engine = open_engine(cases, index, model, quiet=as_json, rebuild=rebuild, announce=False)
     report = engine.report
     if as_json:
         echo_json(
@@ -281,7 +280,7 @@ def search(
         raise UsageError('give one query ("…") or --queries FILE with one query per line')
     filters = _filters(theme, value, language, organisation, method, date_from, date_to, include_drafts)
     lines = _query_lines(queries) if queries is not None else [query or ""]
-    engine = _open_engine(cases, index, model, quiet=as_json)
+    engine = open_engine(cases, index, model, quiet=as_json)
     for line in lines:
         if queries is not None and not as_json:
             typer.echo(f"\n== {line}")
@@ -307,218 +306,15 @@ def similar(
 ) -> None:
     """More like this: the cases closest to a given case."""
     filters = _filters(theme, value, language, organisation, method, date_from, date_to, include_drafts)
-    engine = _open_engine(cases, index, model, quiet=as_json)
+    engine = open_engine(cases, index, model, quiet=as_json)
     _print_hits(engine.similar(case_id, k=k, filters=filters), as_json)
 
 
 # -- officer commands (new, review …): draft → review → publish, same rules as the app --
 
-AsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as", envvar="MORESPRUDENTIE_USER", help="who you are (must be listed as officer in the roles file)"
-    ),
-]
-RolesOption = Annotated[
-    Path | None, typer.Option("--roles", help=settings.ROLES.help + f" [env {settings.ROLES.env}]", show_default=False)
-]
-CaseIdArgument = Annotated[str, typer.Argument(metavar="ID", help="the case id (its file name without .yaml)")]
-CommentOption = Annotated[str, typer.Option("--comment", "-m", help="a note for the audit log and the author")]
-review_app = typer.Typer(
-    help="Draft → review → publish for integrity officers (the four-eyes rule applies).", no_args_is_help=True
-)
-app.add_typer(review_app, name="review")
 
-
-def _cli_actor(as_name: str | None, roles: Path | None) -> Actor:
-    from .roles import actor_for, load_officers
-
-    if not as_name or not as_name.strip():
-        raise UsageError("say who you are: --as NAME (or set MORESPRUDENTIE_USER); see docs/deployment.md")
-    return actor_for(as_name, load_officers(roles))
-
-
-@app.command()
-def new(
-    case_id: CaseIdArgument,
-    language: Annotated[str, typer.Option("--language", help="language of the case text: nl or en")] = "nl",
-    stdout: Annotated[bool, typer.Option("--stdout", help="print the scaffold instead of creating the file")] = False,
-    cases: CasesOption = None,
-    as_name: AsOption = None,
-    roles: RolesOption = None,
-) -> None:
-    """Create cases/ID.yaml: a draft with every field and Dutch hints, ready to fill in."""
-    from .authoring import scaffold
-    from .workflow import create_scaffold
-
-    if language not in ("nl", "en"):
-        raise UsageError(f"--language {language}: use nl or en")
-    if stdout:
-        typer.echo(scaffold(case_id, language), nl=False)
-        return
-    path = create_scaffold(settings.cases_dir(cases), case_id, _cli_actor(as_name, roles), language)
-    typer.echo(f"created {path}: fill it in, run `moresprudentie validate` and `moresprudentie check {path}`")
-
-
-@review_app.command("list")
-def review_list(cases: CasesOption = None, as_json: JsonOption = False) -> None:
-    """The review queue: every draft and revision with its state, most urgent first."""
-    from .drafts import review_queue
-
-    items = review_queue(settings.cases_dir(cases))
-    rows = [
-        {
-            "id": item.version.case_id,
-            "state": item.review.state,
-            "title": item.version.case.title if item.version.case else None,
-            "revision": item.version.is_revision,
-            "authors": sorted(item.review.authors),
-            "approvers": list(item.review.approvers),
-            "comment": item.review.last_comment,
-            "problems": [str(p) for p in item.version.problems if p.severity == "error"],
-        }
-        for item in items
-    ]
-    if as_json:
-        echo_json(rows)
-        return
-    for row in rows:
-        title = row["title"] or "(invalid: " + "; ".join(row["problems"]) + ")"
-        authors = f" by {', '.join(row['authors'])}" if row["authors"] else ""
-        extra = (" revision" if row["revision"] else "") + authors
-        typer.echo(f"{row['state']:<10} {row['id']}  {title}{extra}")
-        if row["comment"]:
-            typer.echo(f"           comment: {row['comment']}")
-    if not rows:
-        typer.echo("no drafts waiting")
-
-
-@review_app.command("submit")
-def review_submit(
-    case_id: CaseIdArgument,
-    comment: CommentOption = "",
-    cases: CasesOption = None,
-    as_name: AsOption = None,
-    roles: RolesOption = None,
-) -> None:
-    """Offer a draft for review (a file you edited by hand counts as yours)."""
-    from .workflow import submit
-
-    review = submit(settings.cases_dir(cases), case_id, _cli_actor(as_name, roles), comment)
-    typer.echo(f"{case_id}: {review.state}; a second officer can now approve it")
-
-
-@review_app.command("approve")
-def review_approve(
-    case_id: CaseIdArgument,
-    comment: CommentOption = "",
-    cases: CasesOption = None,
-    as_name: AsOption = None,
-    roles: RolesOption = None,
-) -> None:
-    """Approve a submitted draft as the second officer (not its author)."""
-    from .workflow import approve
-
-    review = approve(settings.cases_dir(cases), case_id, _cli_actor(as_name, roles), comment)
-    typer.echo(f"{case_id}: {review.state}; publish it with `moresprudentie review publish {case_id}`")
-
-
-@review_app.command("send-back")
-def review_send_back(
-    case_id: CaseIdArgument,
-    comment: Annotated[str, typer.Option("--comment", "-m", help="what the author should change (required)")],
-    cases: CasesOption = None,
-    as_name: AsOption = None,
-    roles: RolesOption = None,
-) -> None:
-    """Reject a submitted draft: send it back to its author with a comment."""
-    from .workflow import send_back
-
-    send_back(settings.cases_dir(cases), case_id, _cli_actor(as_name, roles), comment)
-    typer.echo(f"{case_id}: sent back to its author")
-
-
-@review_app.command("publish")
-def review_publish(
-    case_id: CaseIdArgument,
-    cases: CasesOption = None,
-    index: IndexOption = None,
-    model: ModelOption = None,
-    no_index: Annotated[bool, typer.Option("--no-index", help="do not update the search index now")] = False,
-    as_name: AsOption = None,
-    roles: RolesOption = None,
-) -> None:
-    """Publish an approved draft and update the search index, so employees find it."""
-    from .workflow import publish
-
-    folder = settings.cases_dir(cases)
-    published = publish(folder, case_id, _cli_actor(as_name, roles))
-    typer.echo(f"{case_id}: published ({published.title})")
-    if not no_index:
-        _open_engine(folder, index, model, quiet=False)
-
-
-def _check_targets(paths: list[Path]) -> list[Path]:
-    """Case files named directly, or the *.yaml files of the folders named."""
-    from .loading import case_files
-
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(case_files(path))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise UsageError(f"{path}: no such file or folder; give case files or folders of cases")
-    return files
-
-
-@app.command()
-def check(
-    paths: Annotated[
-        list[Path] | None, typer.Argument(help="case files or folders of cases (default: the collection)")
-    ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="also exit 1 on warnings (quasi-identifiers)")] = False,
-    warm_up: Annotated[
-        bool, typer.Option("--warm-up", help="prepare the name detector (builds its cache once, over a minute)")
-    ] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Anonymisation check: print personal data found in cases, with a suggested replacement; exit 1 if any."""
-    from dataclasses import asdict
-
-    from . import anonymisation
-
-    if warm_up:
-        anonymisation.warm_up()
-        if not paths:
-            typer.echo("name detector ready", err=True)
-            raise typer.Exit(0)
-    files = _check_targets(paths or [settings.cases_dir()])
-    findings, errors = [], []
-    for file in files:
-        try:
-            findings.extend((str(file), finding) for finding in anonymisation.check_file(file))
-        except MoresprudentieError as exc:
-            errors.append(str(exc))
-    if as_json:
-        rows = [{"path": path, **asdict(finding)} for path, finding in findings]
-        echo_json({"findings": rows, "errors": errors})
-    else:
-        for path, f in findings:
-            warning = " (warning)" if f.severity == "warn" else ""
-            where = f"{path}:{f.line}" if f.line else path
-            typer.echo(f"{where}: {f.kind}: {f.text} → {f.replacement}{warning}")
-        for error in errors:
-            typer.echo(f"error: {error}")
-        blocking = sum(f.severity == "block" for _, f in findings)
-        typer.echo(
-            f"{len(files)} file(s): {blocking} finding(s), {len(findings) - blocking} warning(s), "
-            f"{len(errors)} unreadable file(s). Replace personal data, or add a reviewed exception to allowed_terms.",
-            err=True,
-        )
-    failed = errors or any(f.severity == "block" or strict for _, f in findings)
-    raise typer.Exit(1 if failed else 0)
+# The officers' commands (check, new, review …) live in cli_officer.py and register on `app` when imported.
+from . import cli_officer  # noqa: E402, F401
 
 
 def main() -> None:
