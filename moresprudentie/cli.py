@@ -90,12 +90,12 @@ def serve(
 
     folder = settings.cases_dir(cases)
     engine = SearchEngine.open(folder, model=model, progress=sys.stderr.isatty())
-    typer.echo(f"{len(engine.cases)} case(s) ready; starting the app on http://127.0.0.1:8501", err=True)
+    typer.echo(f"{len(engine.cases)} case(s) ready; starting the app …", err=True)
     env = {**os.environ, settings.CASES.env: str(folder.resolve())}
     if model:
         env[settings.MODEL.env] = model
     app_file = str(settings.PROJECT_ROOT / "app.py")
-    command = [sys.executable, "-m", "streamlit", "run", app_file, *ctx.args]
+    command = [sys.executable, "-P", "-m", "streamlit", "run", app_file, *ctx.args]  # -P: not from the cwd
     os.execve(sys.executable, command, env)  # noqa: S606 - hand the terminal to streamlit, no shell
 
 
