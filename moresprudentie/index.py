@@ -199,34 +199,37 @@ def _update(
     embedder: Embedder,
     progress: bool,
 ) -> tuple[VectorIndex, dict[str, int]]:
-    """A new index for `cases`, copying the vectors of unchanged cases from `old`."""
+    """A new index for `cases`, copying the vectors of unchanged cases from `old`.
+
+    An unchanged case (same content hash, same passage scheme: checked by _usable) has the same
+    passages, so its rows and fields are taken over without cutting the case up again."""
     ids = sorted(cases)
     old_position = {cid: i for i, cid in enumerate(old.case_ids)} if old else {}
     counts: list[int] = []
     fields: list[str] = []
-    sources: list[tuple[int, slice]] = []
+    runs: list[list[int]] = []  # [new first row, old first row, rows]: unchanged neighbours copied at once
     todo: list[tuple[int, Case, list[Passage]]] = []
-    row = 0
+    row = reused = 0
     for cid in ids:
-        case = cases[cid]
-        passages = case_passages(case)
-        names = [p.field for p in passages]
         i = old_position.get(cid)
-        if (
-            old is not None
-            and i is not None
-            and old.hashes[i] == hashes[cid]
-            and list(old.fields[old.rows(i)]) == names
-        ):
-            sources.append((row, old.rows(i)))
+        if old is not None and i is not None and old.hashes[i] == hashes[cid]:
+            span = old.rows(i)
+            names = list(old.fields[span])
+            if runs and runs[-1][0] + runs[-1][2] == row and runs[-1][1] + runs[-1][2] == span.start:
+                runs[-1][2] += len(names)
+            else:
+                runs.append([row, span.start, len(names)])
+            reused += 1
         else:
-            todo.append((row, case, passages))
-        counts.append(len(passages))
+            passages = case_passages(cases[cid])
+            names = [p.field for p in passages]
+            todo.append((row, cases[cid], passages))
+        counts.append(len(names))
         fields.extend(names)
-        row += len(passages)
+        row += len(names)
     file, vectors = allocate(row, embedder.dimension)
-    for start, rows in sources:
-        vectors[start : start + rows.stop - rows.start] = old.vectors[rows]  # type: ignore[union-attr]
+    for start, old_start, length in runs:
+        vectors[start : start + length] = old.vectors[old_start : old_start + length]  # type: ignore[union-attr]
     embedded = _embed_into(vectors, todo, embedder, progress)
     index = make_index(
         embedder.model_id, embedder.dimension, ids, [hashes[c] for c in ids], counts, fields, vectors, file
@@ -234,7 +237,7 @@ def _update(
     old_ids = set(old_position)
     stats = {
         "added": len(set(ids) - old_ids),
-        "changed": len(ids) - len(sources) - len(set(ids) - old_ids),
+        "changed": len(ids) - reused - len(set(ids) - old_ids),
         "removed": len(old_ids - set(ids)),
         "embedded_passages": embedded,
     }

@@ -296,26 +296,25 @@ def write_index(index_dir: Path, index: VectorIndex, passage_scheme: str) -> str
 
     Returns the manifest's sha256, the identity of this generation."""
     raw_vectors = _vectors_bytes(index)
-    raw_passages = json.dumps(
-        [[case_id, index.fields[row]] for i, case_id in enumerate(index.case_ids) for row in range(*_span(index, i))],
-        ensure_ascii=False,
-    ).encode("utf-8")
-    counts = np.diff(index.starts)
-    manifest = Manifest(
-        format_version=FORMAT_VERSION,
-        passage_scheme=passage_scheme,
-        model_id=index.model_id,
-        dimension=index.dimension,
-        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        libraries=_libraries(),
-        cases={
-            cid: _CaseEntry(hash=h, passages=int(n))
-            for cid, h, n in zip(index.case_ids, index.hashes, counts, strict=True)
-        },
-        files={
-            VECTORS: _FileEntry(sha256=_sha256(raw_vectors), bytes=len(raw_vectors)),
-            PASSAGES: _FileEntry(sha256=_sha256(raw_passages), bytes=len(raw_passages)),
-        },
+    row_ids = np.repeat(np.array(index.case_ids, dtype=object), np.diff(index.starts)).tolist()
+    raw_passages = json.dumps(list(zip(row_ids, index.fields, strict=True)), ensure_ascii=False).encode("utf-8")
+    counts = np.diff(index.starts).tolist()
+    manifest = Manifest.model_validate(  # one validation call: 100k case entries cost milliseconds, not seconds
+        {
+            "format_version": FORMAT_VERSION,
+            "passage_scheme": passage_scheme,
+            "model_id": index.model_id,
+            "dimension": index.dimension,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "libraries": _libraries(),
+            "cases": {
+                cid: {"hash": h, "passages": n} for cid, h, n in zip(index.case_ids, index.hashes, counts, strict=True)
+            },
+            "files": {
+                VECTORS: {"sha256": _sha256(raw_vectors), "bytes": len(raw_vectors)},
+                PASSAGES: {"sha256": _sha256(raw_passages), "bytes": len(raw_passages)},
+            },
+        }
     )
     raw_manifest = manifest.model_dump_json(indent=1).encode("utf-8")
     name = f"{GENERATION_PREFIX}{time.time_ns()}-{os.getpid()}"
@@ -327,10 +326,6 @@ def write_index(index_dir: Path, index: VectorIndex, passage_scheme: str) -> str
     atomic_write(index_dir / POINTER, json.dumps({"generation": name, "manifest_sha256": _sha256(raw_manifest)}))
     _remove_old_generations(index_dir, keep={name, previous})
     return _sha256(raw_manifest)
-
-
-def _span(index: VectorIndex, position: int) -> tuple[int, int]:
-    return int(index.starts[position]), int(index.starts[position + 1])
 
 
 def _pointer_name_or_none(index_dir: Path) -> str | None:
