@@ -25,11 +25,20 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+def _mode_for(path: Path) -> int:
+    """Keep the mode of the file being replaced; a new file is readable by all, writable by its owner."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o644
+
+
 def _write_temp(path: Path, data: bytes) -> Path:
     """Write data to a fsynced temp file in the target's directory (same file system: rename is atomic)."""
     fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), _mode_for(path))  # mkstemp makes 0600: others could not read it
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
