@@ -192,7 +192,9 @@ class SearchEngine:
             ordered=ordered,
             position={case.id: i for i, case in enumerate(ordered)},
             vectors=vectors,
-            lexical=LexicalIndex(ordered, vectors.hashes, self._tokens),
+            lexical=previous.lexical  # the same cases as before: nothing to re-count
+            if previous is not None and previous.vectors is vectors
+            else LexicalIndex(ordered, vectors.hashes, self._tokens),
             published=np.array([case.is_published for case in ordered], dtype=bool),
             languages=np.array([case.language for case in ordered]),
             report=report,
