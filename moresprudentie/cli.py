@@ -141,6 +141,7 @@ class ResultOptions:
     include_drafts: DraftsOption = False
 
     def filters(self) -> Filters:
+        """The picked filters; built when asked, so a command checks its query before a bad --from."""
         from .search import Filters
 
         return Filters(
@@ -155,6 +156,7 @@ class ResultOptions:
         )
 
     def engine(self) -> SearchEngine:
+        """The engine, quiet with --json (stdout is then one JSON document per query)."""
         return open_engine(self.cases, self.index, self.model, quiet=self.as_json)
 
     def print_hits(self, hits: list[Hit]) -> None:
