@@ -118,15 +118,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not (0.5 <= args.minutes <= 120 and 1 <= args.users <= 50 and 1 <= args.searches_per_session <= 100):
         parser.error("keep it bounded: --minutes 0.5–120, --users 1–50, --searches-per-session 1–100")
-    if args.url and not args.pid:
-        parser.error("--url needs --pid (the server process whose memory is watched)")
+    if bool(args.url) != bool(args.pid):
+        parser.error("--url and --pid go together (the running server and the process whose memory is watched)")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with app_server(args.url, args.startup_timeout) as (url, own_pid):
-        result = asyncio.run(soak(url, args.pid or own_pid, args))
+        result = asyncio.run(soak(url, own_pid or args.pid, args))
     return finish(result, args.json, print_report, "flat")
 
 
