@@ -35,8 +35,8 @@ from moresprudentie.settings import SHIPPED_CASES
 EVALUATE = Path(__file__).parent.parent / "scripts" / "evaluate.py"
 PER_KIND = 7
 DISTRACTOR_STEP = 3  # every third public dilemma: ~900 from both sets, a quarter of the index time
-FLOOR_ALONE = 0.85  # measured 0.90–0.95 (19–20 of 21) over the last engine versions
-FLOOR_WITH_DISTRACTORS = 0.90  # measured 1.00 (21/21)
+FLOOR_ALONE = 0.90  # measured 1.00 (21 of 21, set d included); 0.90–0.95 before clauses and lingua
+FLOOR_WITH_DISTRACTORS = 0.90  # measured 0.95–1.00 (20–21 of 21: 909 and 2,727 distractors)
 needs_datasets = pytest.mark.skipif(
     not (DEFAULT_DATASETS / DAILYDILEMMAS).exists(), reason=f"{DEFAULT_DATASETS} (the shared datasets) is not present"
 )
