@@ -13,7 +13,7 @@ import pytest
 from conftest import SEARCH_CASES, FakeEmbedder, write_case
 
 from moresprudentie.errors import CaseNotFoundError, UsageError
-from moresprudentie.search import Filters, SearchEngine, query_parts
+from moresprudentie.search import MAX_QUERY_PARTS, Filters, SearchEngine, query_parts
 
 PUBLISHED = {cid for cid, fields in SEARCH_CASES.items() if fields.get("status") != "draft"}
 
@@ -236,4 +236,11 @@ def test_a_long_sentence_counts_as_its_clauses(search_cases: Path, tmp_path: Pat
     story = "mijn collega rijdt elke zaterdag met de dienstauto naar de bouwmarkt, maar niemand zegt er iets van"
     assert ids(engine.search(story, k=1)) == ["dienstauto-zaterdag"]
     assert embedder.texts_embedded == 2  # "mijn collega … bouwmarkt," and "maar niemand … van"
-    assert query_parts("Kort. Ook kort, met komma.") == ["Kort.", "Ook kort, met komma."]
+    assert query_parts("Te kort. Ook kort, met komma.") == ["Ook kort, met komma."]  # parts of 3+ words
+
+
+def test_a_pasted_document_is_scored_in_a_bounded_number_of_parts() -> None:
+    document = " ".join(f"Zin nummer {i} over de dienstauto." for i in range(500))
+    parts = query_parts(document)
+    assert len(parts) <= MAX_QUERY_PARTS
+    assert " ".join(parts) == document  # nothing dropped, only grouped
