@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from . import __version__, settings
+from .cli_options import grouped
 from .errors import MoresprudentieError, UsageError
 from .loading import load_cases
 
@@ -120,6 +122,47 @@ DateToOption = Annotated[str | None, typer.Option("--to", help="only cases dated
 DraftsOption = Annotated[bool, typer.Option("--include-drafts", help="also show cases that are still drafts")]
 
 
+@dataclass(frozen=True)
+class ResultOptions:
+    """The options `search` and `similar` share: where cases and index are, how many hits, how shown, which."""
+
+    cases: CasesOption = None
+    index: IndexOption = None
+    model: ModelOption = None
+    k: KOption = 10
+    as_json: JsonOption = False
+    theme: ThemeOption = None
+    value: ValueOption = None
+    language: LanguageOption = None
+    organisation: OrganisationOption = None
+    method: MethodOption = None
+    date_from: DateFromOption = None
+    date_to: DateToOption = None
+    include_drafts: DraftsOption = False
+
+    def filters(self) -> Filters:
+        """The picked filters; built when asked, so a command checks its query before a bad --from."""
+        from .search import Filters
+
+        return Filters(
+            themes=frozenset(self.theme or ()),
+            values=frozenset(self.value or ()),
+            languages=frozenset(self.language or ()),
+            organisations=frozenset(self.organisation or ()),
+            methods=frozenset(self.method or ()),
+            date_from=self.date_from,
+            date_to=self.date_to,
+            include_drafts=self.include_drafts,
+        )
+
+    def engine(self) -> SearchEngine:
+        """The engine, quiet with --json (stdout is then one JSON document per query)."""
+        return open_engine(self.cases, self.index, self.model, quiet=self.as_json)
+
+    def print_hits(self, hits: list[Hit]) -> None:
+        _print_hits(hits, self.as_json)
+
+
 class _EchoHandler(logging.Handler):
     """Library warnings (a damaged index being rebuilt, a read-only folder) as plain lines on stderr."""
 
@@ -190,30 +233,6 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
         typer.echo(f"    {hit.matched.field}: {text[:200] + '…' if len(text) > 200 else text}")
 
 
-def _filters(
-    theme: list[str] | None,
-    value: list[str] | None,
-    language: list[str] | None,
-    organisation: list[str] | None,
-    method: list[str] | None,
-    date_from: str | None,
-    date_to: str | None,
-    include_drafts: bool,
-) -> Filters:
-    from .search import Filters
-
-    return Filters(
-        themes=frozenset(theme or ()),
-        values=frozenset(value or ()),
-        languages=frozenset(language or ()),
-        organisations=frozenset(organisation or ()),
-        methods=frozenset(method or ()),
-        date_from=date_from,
-        date_to=date_to,
-        include_drafts=include_drafts,
-    )
-
-
 def _query_lines(path: Path) -> list[str]:
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
@@ -256,58 +275,38 @@ def index_command(
 
 
 @app.command()
+@grouped
 def search(
     query: Annotated[str | None, typer.Argument(help="what you are looking for, in Dutch or English")] = None,
     queries: Annotated[
         Path | None, typer.Option("--queries", help="run every line of this file as a query ('-' reads stdin)")
     ] = None,
-    cases: CasesOption = None,
-    index: IndexOption = None,
-    model: ModelOption = None,
-    k: KOption = 10,
-    as_json: JsonOption = False,
-    theme: ThemeOption = None,
-    value: ValueOption = None,
-    language: LanguageOption = None,
-    organisation: OrganisationOption = None,
-    method: MethodOption = None,
-    date_from: DateFromOption = None,
-    date_to: DateToOption = None,
-    include_drafts: DraftsOption = False,
+    *,
+    options: ResultOptions,
 ) -> None:
     """Find the cases closest to a question or situation (the index is updated first when needed)."""
     if (query is None) == (queries is None):
         raise UsageError('give one query ("…") or --queries FILE with one query per line')
-    filters = _filters(theme, value, language, organisation, method, date_from, date_to, include_drafts)
+    filters = options.filters()
     lines = _query_lines(queries) if queries is not None else [query or ""]
-    engine = open_engine(cases, index, model, quiet=as_json)
+    engine = options.engine()
     for line in lines:
-        if queries is not None and not as_json:
+        if queries is not None and not options.as_json:
             typer.echo(f"\n== {line}")
-        _print_hits(engine.search(line, k=k, filters=filters) if line else [], as_json)
+        options.print_hits(engine.search(line, k=options.k, filters=filters) if line else [])
 
 
 @app.command()
+@grouped
 def similar(
     case_id: Annotated[str, typer.Argument(metavar="ID", help="the id of a case (its file name without .yaml)")],
-    cases: CasesOption = None,
-    index: IndexOption = None,
-    model: ModelOption = None,
-    k: KOption = 10,
-    as_json: JsonOption = False,
-    theme: ThemeOption = None,
-    value: ValueOption = None,
-    language: LanguageOption = None,
-    organisation: OrganisationOption = None,
-    method: MethodOption = None,
-    date_from: DateFromOption = None,
-    date_to: DateToOption = None,
-    include_drafts: DraftsOption = False,
+    *,
+    options: ResultOptions,
 ) -> None:
     """More like this: the cases closest to a given case."""
-    filters = _filters(theme, value, language, organisation, method, date_from, date_to, include_drafts)
-    engine = open_engine(cases, index, model, quiet=as_json)
-    _print_hits(engine.similar(case_id, k=k, filters=filters), as_json)
+    filters = options.filters()
+    engine = options.engine()
+    options.print_hits(engine.similar(case_id, k=options.k, filters=filters))
 
 
 # -- officer commands (new, review …): draft → review → publish, same rules as the app --

@@ -6,6 +6,7 @@ and role checks as the app's officer pages, so the command line is no back door.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,6 +14,7 @@ import typer
 
 from . import settings
 from .cli import CasesOption, IndexOption, JsonOption, ModelOption, app, echo_json, open_engine
+from .cli_options import grouped
 from .errors import MoresprudentieError, UsageError
 
 if TYPE_CHECKING:
@@ -35,22 +37,30 @@ review_app = typer.Typer(
 app.add_typer(review_app, name="review")
 
 
-def _cli_actor(as_name: str | None, roles: Path | None) -> Actor:
-    from .roles import actor_for, load_officers
+@dataclass(frozen=True)
+class Officer:
+    """Who runs an officer command (--as, --roles): checked against the roles file, as the app checks its login."""
 
-    if not as_name or not as_name.strip():
-        raise UsageError("say who you are: --as NAME (or set MORESPRUDENTIE_USER); see docs/deployment.md")
-    return actor_for(as_name, load_officers(roles))
+    as_name: AsOption = None
+    roles: RolesOption = None
+
+    def actor(self) -> Actor:
+        from .roles import actor_for, load_officers
+
+        if not self.as_name or not self.as_name.strip():
+            raise UsageError("say who you are: --as NAME (or set MORESPRUDENTIE_USER); see docs/deployment.md")
+        return actor_for(self.as_name, load_officers(self.roles))
 
 
 @app.command()
+@grouped
 def new(
     case_id: CaseIdArgument,
     language: Annotated[str, typer.Option("--language", help="language of the case text: nl or en")] = "nl",
     stdout: Annotated[bool, typer.Option("--stdout", help="print the scaffold instead of creating the file")] = False,
     cases: CasesOption = None,
-    as_name: AsOption = None,
-    roles: RolesOption = None,
+    *,
+    officer: Officer,
 ) -> None:
     """Create cases/ID.yaml: a draft with every field and Dutch hints, ready to fill in."""
     from .authoring import scaffold
@@ -61,7 +71,7 @@ def new(
     if stdout:
         typer.echo(scaffold(case_id, language), nl=False)
         return
-    path = create_scaffold(settings.cases_dir(cases), case_id, _cli_actor(as_name, roles), language)
+    path = create_scaffold(settings.cases_dir(cases), case_id, officer.actor(), language)
     typer.echo(f"created {path}: fill it in, run `moresprudentie validate` and `moresprudentie check {path}`")
 
 
@@ -99,65 +109,69 @@ def review_list(cases: CasesOption = None, as_json: JsonOption = False) -> None:
 
 
 @review_app.command("submit")
+@grouped
 def review_submit(
     case_id: CaseIdArgument,
     comment: CommentOption = "",
     cases: CasesOption = None,
-    as_name: AsOption = None,
-    roles: RolesOption = None,
+    *,
+    officer: Officer,
 ) -> None:
     """Offer a draft for review (a file you edited by hand counts as yours)."""
     from .workflow import submit
 
-    review = submit(settings.cases_dir(cases), case_id, _cli_actor(as_name, roles), comment)
+    review = submit(settings.cases_dir(cases), case_id, officer.actor(), comment)
     typer.echo(f"{case_id}: {review.state}; a second officer can now approve it")
 
 
 @review_app.command("approve")
+@grouped
 def review_approve(
     case_id: CaseIdArgument,
     comment: CommentOption = "",
     cases: CasesOption = None,
-    as_name: AsOption = None,
-    roles: RolesOption = None,
+    *,
+    officer: Officer,
 ) -> None:
     """Approve a submitted draft as the second officer (not its author)."""
     from .workflow import approve
 
-    review = approve(settings.cases_dir(cases), case_id, _cli_actor(as_name, roles), comment)
+    review = approve(settings.cases_dir(cases), case_id, officer.actor(), comment)
     typer.echo(f"{case_id}: {review.state}; publish it with `moresprudentie review publish {case_id}`")
 
 
 @review_app.command("send-back")
+@grouped
 def review_send_back(
     case_id: CaseIdArgument,
     comment: Annotated[str, typer.Option("--comment", "-m", help="what the author should change (required)")],
     cases: CasesOption = None,
-    as_name: AsOption = None,
-    roles: RolesOption = None,
+    *,
+    officer: Officer,
 ) -> None:
     """Reject a submitted draft: send it back to its author with a comment."""
     from .workflow import send_back
 
-    send_back(settings.cases_dir(cases), case_id, _cli_actor(as_name, roles), comment)
+    send_back(settings.cases_dir(cases), case_id, officer.actor(), comment)
     typer.echo(f"{case_id}: sent back to its author")
 
 
 @review_app.command("publish")
+@grouped
 def review_publish(
     case_id: CaseIdArgument,
     cases: CasesOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
     no_index: Annotated[bool, typer.Option("--no-index", help="do not update the search index now")] = False,
-    as_name: AsOption = None,
-    roles: RolesOption = None,
+    *,
+    officer: Officer,
 ) -> None:
     """Publish an approved draft and update the search index, so employees find it."""
     from .workflow import publish
 
     folder = settings.cases_dir(cases)
-    published = publish(folder, case_id, _cli_actor(as_name, roles))
+    published = publish(folder, case_id, officer.actor())
     typer.echo(f"{case_id}: published ({published.title})")
     if not no_index:
         open_engine(folder, index, model, quiet=False)

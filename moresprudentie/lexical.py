@@ -3,8 +3,10 @@
 A name of a law ("Woo"), a procedure ("aanbesteding") or an article number is what BM25 is good at,
 and it only means something within one language: an English query shares no stems with a Dutch case,
 and stemming a Dutch word with the English stemmer helps nobody. So every language has its own BM25
-index and stemmer, and a query is scored only against the cases in its own language (the language
-is detected cheaply from stopwords, else from which vocabulary knows the query's words).
+index and stemmer, and a query is scored only against the cases in its own language. The query's
+language comes from its stopwords when it is a sentence, else (a keyword query) from lingua's
+character n-gram models: never from which cases know its words, because a collection with thousands
+of English cases would then call every Dutch keyword query English.
 The index lives in memory and is rebuilt on every refresh, from stemmed token ids cached per case
 content hash (a TokenCache), so only new or changed cases are tokenized again.
 """
@@ -15,6 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import bm25s
 import numpy as np
@@ -24,6 +27,9 @@ from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN_PLUS
 from .case import Case, label
 from .loading import case_hash
 
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
+
 LANGUAGES = ("nl", "en")
 _STEMMERS = {"nl": "dutch", "en": "english"}
 _STOPWORDS = {"nl": frozenset(STOPWORDS_DUTCH), "en": frozenset(STOPWORDS_EN_PLUS)}
@@ -31,6 +37,8 @@ _STOPWORDS = {"nl": frozenset(STOPWORDS_DUTCH), "en": frozenset(STOPWORDS_EN_PLU
 _MARKERS = {lang: _STOPWORDS[lang] - _STOPWORDS[other] for lang, other in (("nl", "en"), ("en", "nl"))}
 _WORD = re.compile(r"[^\W_]+")
 _LIST_FIELDS = ("options", "stakeholders", "norms", "lessons")
+# Below this the language model is not sure ("BSN", "social media"), and the query counts as both languages.
+MIN_LANGUAGE_CONFIDENCE = 0.7
 
 
 @cache
@@ -50,13 +58,31 @@ def tokens(text: str, language: str) -> list[str]:
 
 
 def detect_language(text: str) -> str | None:
-    """'nl' or 'en' when the stopwords of the text say so clearly, else None (e.g. a keyword query)."""
+    """'nl' or 'en': from the stopwords when they say so (a sentence), else from the language model
+    (a keyword query); None when neither is sure, or for an empty text."""
     found = words(text)
     nl = sum(w in _MARKERS["nl"] for w in found)
     en = sum(w in _MARKERS["en"] for w in found)
-    if nl == en:
+    if nl != en:
+        return "nl" if nl > en else "en"
+    if not found:
         return None
-    return "nl" if nl > en else "en"
+    best = language_model().compute_language_confidence_values(text)[0]
+    return _LINGUA_CODES[best.language.name] if best.value >= MIN_LANGUAGE_CONFIDENCE else None
+
+
+_LINGUA_CODES = {"DUTCH": "nl", "ENGLISH": "en"}
+
+
+@cache
+def language_model() -> LanguageDetector:
+    """lingua for Dutch and English only (a two-way choice is all BM25 needs), loaded once per process:
+    about 70 MB and a second, so SearchEngine loads it when it opens rather than in a user's search.
+    Measured on 462 labelled queries: right on all 106 that have no telling stopwords."""
+    from lingua import Language, LanguageDetectorBuilder
+
+    languages = (Language.DUTCH, Language.ENGLISH)
+    return LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
 
 
 def case_text(case: Case) -> str:
@@ -79,9 +105,6 @@ class _LanguageIndex:
         if not ids:
             return np.zeros(len(self.slots), dtype=np.float32)
         return np.asarray(self.retriever.get_scores_from_ids(ids), dtype=np.float32)
-
-    def known(self, query_tokens: list[str]) -> int:
-        return 0 if self.retriever is None else len(self.retriever.get_tokens_ids(query_tokens))
 
 
 class TokenCache:
@@ -151,15 +174,6 @@ class LexicalIndex:
         retriever = bm25s.BM25()
         retriever.index(corpus, show_progress=False)
         return _LanguageIndex(slots, retriever)
-
-    def query_language(self, query: str) -> str | None:
-        """The query's language: its stopwords, else the language whose cases know more of its words."""
-        language = detect_language(query)
-        if language:
-            return language
-        known = {lang: index.known(tokens(query, lang)) for lang, index in self._by_language.items()}
-        nl, en = known["nl"], known["en"]
-        return None if nl == en else ("nl" if nl > en else "en")
 
     def scores(self, query: str, language: str | None) -> np.ndarray:
         """BM25 of the query against the cases of `language` (both languages when None), 0 elsewhere."""

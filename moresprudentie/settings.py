@@ -27,6 +27,14 @@ class Setting:
             return str(override)
         return os.environ.get(self.env) or self.default
 
+    def path_beside(self, cases: Path, suffix: str, override: str | Path | None = None) -> Path:
+        """The explicit path, else `.<cases-folder-name><suffix>` beside the collection (git-ignored)."""
+        explicit = self.value(override)
+        if explicit:
+            return Path(explicit).expanduser()
+        cases = Path(cases).resolve()
+        return cases.parent / f".{cases.name}{suffix}"
+
 
 CASES = Setting("cases", "MORESPRUDENTIE_CASES", str(SHIPPED_CASES), "folder with the case files (<id>.yaml)")
 INDEX = Setting("index", "MORESPRUDENTIE_INDEX", "", "index folder (default: a hidden folder beside the cases folder)")
@@ -55,11 +63,7 @@ def cases_dir(override: str | Path | None = None) -> Path:
 
 def index_dir(cases: Path, override: str | Path | None = None) -> Path:
     """Explicit index folder, or `.<cases-folder-name>-index` beside the collection (git-ignored)."""
-    explicit = INDEX.value(override)
-    if explicit:
-        return Path(explicit).expanduser()
-    cases = Path(cases).resolve()
-    return cases.parent / f".{cases.name}-index"
+    return INDEX.path_beside(cases, "-index", override)
 
 
 def model_name(override: str | None = None) -> str:
@@ -67,8 +71,5 @@ def model_name(override: str | None = None) -> str:
 
 
 def audit_log_path(cases: Path, override: str | Path | None = None) -> Path:
-    explicit = AUDIT_LOG.value(override)
-    if explicit:
-        return Path(explicit).expanduser()
-    cases = Path(cases).resolve()
-    return cases.parent / f".{cases.name}-audit.jsonl"
+    """Explicit audit log, or `.<cases-folder-name>-audit.jsonl` beside the collection (git-ignored)."""
+    return AUDIT_LOG.path_beside(cases, "-audit.jsonl", override)

@@ -17,16 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -36,8 +30,10 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-ROOT = Path(__file__).resolve().parent.parent
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/ is not a package (and `python -P` leaves it out)
+
+from _server import app_server, cpu_seconds, finish
+
 SEARCH_FORM = "search_form"
 RUN_TIMEOUT_S = 120.0
 ERROR_ALERT = 1  # Alert.Format.ERROR
@@ -210,58 +206,6 @@ async def run_phase(url: str, name: str, users: int, searches: int, think: float
     return phase
 
 
-# -- the server -----------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen | None, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise SystemExit(f"streamlit exited with code {process.returncode}; run `streamlit run app.py` to see why")
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as answer:  # noqa: S310 - loopback http
-            if answer.status == 200:
-                return
-        time.sleep(0.5)
-    raise SystemExit(f"{url} did not become healthy within {timeout_s:.0f} s")
-
-
-@contextlib.contextmanager
-def app_server(url: str | None, startup_s: float) -> Iterator[tuple[str, int | None]]:
-    """The app to test: the given loopback URL, or our own `streamlit run app.py` (yields url, pid)."""
-    if url:
-        host = urlparse(url).hostname or ""
-        if host not in LOOPBACK:
-            raise SystemExit(f"--url {url}: this load test only runs against this machine (127.0.0.1)")
-        wait_healthy(url.rstrip("/"), None, startup_s)
-        yield url.rstrip("/"), None
-        return
-    port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1"]
-    command += ["--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    # No file watcher: an edit under the project (a developer at work) would reload modules mid-run.
-    command += ["--server.fileWatcherType", "none"]
-    log = open(ROOT / "test-output" / "loadtest-server.log", "w", encoding="utf-8")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
-    try:
-        own = f"http://127.0.0.1:{port}"
-        wait_healthy(own, process, startup_s)
-        yield own, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
 async def warm_up(url: str, startup_s: float) -> float:
     """The first page load opens the engine (model, index): time it, and keep it out of the figures."""
     started = time.perf_counter()
@@ -269,15 +213,6 @@ async def warm_up(url: str, startup_s: float) -> float:
         await asyncio.wait_for(session.open_page(), startup_s)
         await session.search(QUERIES[0])
     return time.perf_counter() - started
-
-
-def cpu_seconds(pid: int | None) -> float | None:
-    """CPU time (user + system) a process has used so far, from /proc (Linux), or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
-    except (OSError, IndexError, TypeError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(url: str, pid: int | None, args: argparse.Namespace) -> dict[str, object]:
@@ -344,14 +279,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    (ROOT / "test-output").mkdir(exist_ok=True)
     with app_server(args.url, args.startup_timeout) as (url, pid):
-        report = asyncio.run(measure(url, pid or args.pid, args))
-    if args.json:
-        print(json.dumps(report, indent=1))
-    else:
-        print_report(report)
-    return 0 if report["target_met"] else 1
+        result = asyncio.run(measure(url, pid or args.pid, args))
+    return finish(result, args.json, print_report, "target_met")
 
 
 if __name__ == "__main__":

@@ -17,25 +17,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/ is not a package: import the load test
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/ is not a package (and `python -P` leaves it out)
 
-from loadtest import ROOT, Phase, app_server, user, warm_up
+from _server import app_server, finish, rss_mb
+from loadtest import Phase, user, warm_up
 
 SETTLE_S = 60.0  # the first minute fills caches (model, index, BM25, Streamlit's own); not a leak
-
-
-def rss_mb(pid: int) -> float:
-    """Resident set size of a process in MB, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"/proc/{pid}/status has no VmRSS line")
 
 
 def slope_per_minute(samples: list[tuple[float, float]]) -> float:
@@ -126,21 +118,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not (0.5 <= args.minutes <= 120 and 1 <= args.users <= 50 and 1 <= args.searches_per_session <= 100):
         parser.error("keep it bounded: --minutes 0.5–120, --users 1–50, --searches-per-session 1–100")
-    if args.url and not args.pid:
-        parser.error("--url needs --pid (the server process whose memory is watched)")
+    if bool(args.url) != bool(args.pid):
+        parser.error("--url and --pid go together (the running server and the process whose memory is watched)")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    (ROOT / "test-output").mkdir(exist_ok=True)
     with app_server(args.url, args.startup_timeout) as (url, own_pid):
-        report = asyncio.run(soak(url, args.pid or own_pid, args))
-    if args.json:
-        print(json.dumps(report, indent=1))
-    else:
-        print_report(report)
-    return 0 if report["flat"] else 1
+        result = asyncio.run(soak(url, own_pid or args.pid, args))
+    return finish(result, args.json, print_report, "flat")
 
 
 if __name__ == "__main__":

@@ -5,12 +5,19 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
+
+    from moresprudentie.ui.nav import PageSpec
+
+APP = str(Path(__file__).parent.parent / "app.py")
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED_CASES = Path(__file__).parent.parent / "cases"
 
@@ -157,3 +164,36 @@ def shipped_cases(tmp_path: Path) -> Path:
     target = tmp_path / "cases"
     shutil.copytree(SHIPPED_CASES, target)
     return target
+
+
+@pytest.fixture
+def open_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_embedder) -> Iterator[Callable[..., AppTest]]:
+    """open_app(cases, page=None, prepare=None): app.py in AppTest on `cases`, with the fake embedder.
+
+    The index goes to tmp_path and the resource caches start and end empty (each test its own engine).
+    `prepare(at)` sets query params, secrets or the user before the first run; then the app is
+    switched to `page` and run again, and must not have raised.
+    """
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from moresprudentie import settings
+    from moresprudentie.ui import resources
+
+    monkeypatch.setenv(settings.INDEX.env, str(tmp_path / "index"))
+    monkeypatch.setattr(resources, "load_embedder", lambda name=None: fake_embedder)
+    st.cache_resource.clear()
+
+    def open_(cases: Path, page: PageSpec | None = None, prepare: Callable[[AppTest], None] | None = None) -> AppTest:
+        monkeypatch.setenv(settings.CASES.env, str(cases))
+        at = AppTest.from_file(APP, default_timeout=60)
+        if prepare is not None:
+            prepare(at)
+        at.run()
+        if page is not None:
+            at.switch_page(page.path).run()
+        assert not at.exception, at.exception
+        return at
+
+    yield open_
+    st.cache_resource.clear()

@@ -11,26 +11,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from conftest import SEARCH_CASES, write_case
+from conftest import APP, SEARCH_CASES, write_case
 from streamlit.testing.v1 import AppTest
 
 from moresprudentie.roles import OFFICER, Actor
-from moresprudentie.ui import auth, i18n, nav, resources
+from moresprudentie.ui import auth, i18n, nav
 
-APP = str(Path(__file__).parent.parent / "app.py")
 HOSTILE_ID = "script-in-de-casus"
 HOSTILE_TITLE = "<img src=x onerror=alert(1)> Een [link](javascript:alert(1))"
 SCRIPT = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-def collection(tmp_path: Path) -> Path:
-    folder = tmp_path / "cases"
-    for case_id, fields in SEARCH_CASES.items():
-        write_case(folder, case_id, **fields)
+def collection(search_cases: Path) -> Path:
+    """The small search collection plus a hostile case and a broken file."""
     write_case(
-        folder,
+        search_cases,
         HOSTILE_ID,
         title=HOSTILE_TITLE,
         themes=["geschenken"],
@@ -44,30 +40,18 @@ def collection(tmp_path: Path) -> Path:
         duration_minutes=60,
         method="dilemmamethode",
     )
-    (folder / "kapot.yaml").write_text("id: kapot\ntitle: [unclosed\n", encoding="utf-8")
-    return folder
+    (search_cases / "kapot.yaml").write_text("id: kapot\ntitle: [unclosed\n", encoding="utf-8")
+    return search_cases
 
 
 @pytest.fixture
-def app(collection: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_embedder) -> Callable[..., AppTest]:
+def app(collection: Path, open_app) -> Callable[..., AppTest]:
     """make(page=None, **query_params): the app run once, switched to a page and run again."""
-    monkeypatch.setenv("MORESPRUDENTIE_CASES", str(collection))
-    monkeypatch.setenv("MORESPRUDENTIE_INDEX", str(tmp_path / "index"))
-    monkeypatch.setattr(resources, "load_embedder", lambda name=None: fake_embedder)
-    st.cache_resource.clear()
 
     def make(page: nav.PageSpec | None = None, **params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        for name, value in params.items():
-            at.query_params[name] = value
-        at.run()
-        if page is not None:
-            at.switch_page(page.path).run()
-        assert not at.exception, at.exception
-        return at
+        return open_app(collection, page, lambda at: at.query_params.update(params))
 
-    yield make
-    st.cache_resource.clear()
+    return make
 
 
 def texts(at: AppTest) -> str:

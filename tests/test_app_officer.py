@@ -12,19 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from conftest import SEARCH_CASES, write_case
+from conftest import write_case
 from streamlit.testing.v1 import AppTest
 
 from moresprudentie import anonymisation, drafts, settings, workflow
 from moresprudentie.detectors import Hit
 from moresprudentie.loading import MAX_FILE_BYTES, load_cases
 from moresprudentie.roles import actor_for
-from moresprudentie.ui import auth, nav, resources
+from moresprudentie.ui import auth, nav
 from moresprudentie.ui.i18n import text
 from moresprudentie.ui.widgets import md_inline
 
-APP = str(Path(__file__).parent.parent / "app.py")
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test", "client_id": "x"}
 OFFICERS = {"officers": ["anna@example.nl", "bram@example.nl"]}
 ANNA = {"is_logged_in": True, "email": "anna@example.nl"}
@@ -38,38 +36,29 @@ def fake_names(text: str, language: str = "nl", context: str | None = None) -> l
 
 
 @pytest.fixture
-def cases(tmp_path: Path) -> Path:
-    folder = tmp_path / "cases"
-    for case_id, fields in SEARCH_CASES.items():
-        write_case(folder, case_id, **fields)
-    return folder
+def cases(search_cases: Path) -> Path:
+    """The small search collection (conftest), named as the workflow calls here name it."""
+    return search_cases
 
 
 @pytest.fixture
-def app(cases: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_embedder) -> Callable[..., AppTest]:
+def app(cases: Path, monkeypatch: pytest.MonkeyPatch, open_app) -> Callable[..., AppTest]:
     """make(page, user=None, secrets=True): the app opened on an officer page as a given user."""
-    monkeypatch.setenv(settings.CASES.env, str(cases))
-    monkeypatch.setenv(settings.INDEX.env, str(tmp_path / "index"))
     monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
     monkeypatch.delenv(auth.TRIAL_ENV, raising=False)
-    monkeypatch.setattr(resources, "load_embedder", lambda name=None: fake_embedder)
     monkeypatch.setattr(anonymisation, "find_names", fake_names)
     monkeypatch.setattr(anonymisation, "warm_up", lambda: None)
-    st.cache_resource.clear()
 
     def make(page: nav.PageSpec, user: dict | None = None, secrets: bool = True) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        if secrets:
-            at.secrets["auth"] = AUTH
-            at.secrets["moresprudentie"] = OFFICERS
-        at.user = user or {"is_logged_in": False}
-        at.run()
-        at.switch_page(page.path).run()
-        assert not at.exception, at.exception
-        return at
+        def sign_in(at: AppTest) -> None:
+            if secrets:
+                at.secrets["auth"] = AUTH
+                at.secrets["moresprudentie"] = OFFICERS
+            at.user = user or {"is_logged_in": False}
 
-    yield make
-    st.cache_resource.clear()
+        return open_app(cases, page, sign_in)
+
+    return make
 
 
 def shown(at: AppTest) -> str:

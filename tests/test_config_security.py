@@ -14,14 +14,12 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from conftest import SEARCH_CASES, write_case
 from packaging.requirements import Requirement
 from packaging.version import Version
 from streamlit.testing.v1 import AppTest
 
 from moresprudentie import settings
-from moresprudentie.ui import auth, nav, resources
+from moresprudentie.ui import auth, nav
 
 ROOT = Path(__file__).parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -92,32 +90,27 @@ OFFICER_PAGES = [page for page in nav.PAGES if page.section == "officers"]
 
 
 @pytest.fixture
-def anonymous_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_embedder):
-    cases = tmp_path / "cases"
-    for case_id, fields in SEARCH_CASES.items():
-        write_case(cases, case_id, **fields)
-    monkeypatch.setenv(settings.CASES.env, str(cases))
-    monkeypatch.setenv(settings.INDEX.env, str(tmp_path / "index"))
+def anonymous_app(search_cases: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_app):
+    """open_page(page): the app as shipped (no secrets.toml, no trial mode) for a visitor not logged in."""
     monkeypatch.setenv(settings.AUDIT_LOG.env, str(tmp_path / "audit.jsonl"))
     monkeypatch.delenv(auth.TRIAL_ENV, raising=False)
-    monkeypatch.setattr(resources, "load_embedder", lambda name=None: fake_embedder)
-    st.cache_resource.clear()
-    yield cases
-    st.cache_resource.clear()
+
+    def anonymous(at: AppTest) -> None:
+        at.user = {"is_logged_in": False}
+
+    return lambda page: open_app(search_cases, page, anonymous)
 
 
 @pytest.mark.parametrize("page", OFFICER_PAGES, ids=[page.url_path for page in OFFICER_PAGES])
-def test_every_officer_page_is_closed_to_an_anonymous_visitor(anonymous_app: Path, page: nav.PageSpec) -> None:
+def test_every_officer_page_is_closed_to_an_anonymous_visitor(
+    anonymous_app, tmp_path: Path, page: nav.PageSpec
+) -> None:
     """As shipped (no secrets.toml, no trial mode) an officer page shows no input and writes nothing."""
-    before = sorted(p for p in anonymous_app.parent.rglob("*") if "index" not in p.parts)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.user = {"is_logged_in": False}
-    at.run()
-    at.switch_page(page.path).run()
-    assert not at.exception, at.exception
+    before = sorted(p for p in tmp_path.rglob("*") if "index" not in p.parts)
+    at = anonymous_app(page)
     inputs = [*at.text_area, *at.text_input, *at.get("file_uploader"), *at.button, *at.get("form")]
     assert inputs == [], f"{page.path}: {[type(w).__name__ for w in inputs]}"
-    assert sorted(p for p in anonymous_app.parent.rglob("*") if "index" not in p.parts) == before
+    assert sorted(p for p in tmp_path.rglob("*") if "index" not in p.parts) == before
 
 
 # -- linting and dependencies --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from conftest import SEARCH_CASES, FakeEmbedder, write_case
 
 from moresprudentie.errors import CaseNotFoundError, UsageError
-from moresprudentie.search import Filters, SearchEngine
+from moresprudentie.search import Filters, SearchEngine, query_parts
 
 PUBLISHED = {cid for cid, fields in SEARCH_CASES.items() if fields.get("status") != "draft"}
 
@@ -226,3 +226,14 @@ def test_dutch_paraphrase_finds_the_right_case(real_engine: SearchEngine) -> Non
 def test_english_query_finds_a_dutch_case(real_engine: SearchEngine) -> None:
     hits = real_engine.search("A police officer wants to look up his neighbour's file in the records system", k=3)
     assert ids(hits)[0] == "dossier-buurman"
+
+
+def test_a_long_sentence_counts_as_its_clauses(search_cases: Path, tmp_path: Path) -> None:
+    """People type a whole story as one sentence; its clauses are scored like sentences."""
+    embedder = FakeEmbedder()
+    engine = SearchEngine.open(search_cases, tmp_path / "index", embedder=embedder)
+    embedder.texts_embedded = 0
+    story = "mijn collega rijdt elke zaterdag met de dienstauto naar de bouwmarkt, maar niemand zegt er iets van"
+    assert ids(engine.search(story, k=1)) == ["dienstauto-zaterdag"]
+    assert embedder.texts_embedded == 2  # "mijn collega … bouwmarkt," and "maar niemand … van"
+    assert query_parts("Kort. Ook kort, met komma.") == ["Kort.", "Ook kort, met komma."]

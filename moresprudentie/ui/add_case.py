@@ -152,21 +152,8 @@ with preview_tab:
             render.case_body(case)
 
 left, right = st.columns(2)
-left.button(
-    t("add.save"),
-    on_click=_save,
-    args=(actor, False),
-    disabled=case is None,
-    type="primary",
-    icon=":material/save:",
-    width="stretch",
+officer.wide_button(
+    left, t("add.save"), (_save, (actor, False)), ":material/save:", primary=True, disabled=case is None
 )
-right.button(
-    t("add.save_submit"),
-    on_click=_save,
-    args=(actor, True),
-    disabled=case is None,
-    icon=":material/send:",
-    width="stretch",
-)
+officer.wide_button(right, t("add.save_submit"), (_save, (actor, True)), ":material/send:", disabled=case is None)
 st.page_link(nav.REVIEW.path, label=t("add.to_review"), icon=":material/fact_check:")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from moresprudentie import anonymisation
 from moresprudentie.anonymisation import Finding
@@ -61,24 +62,36 @@ def row(
             return
         left, right = st.columns(2)
         if on_replace is not None:
-            left.button(
-                t("findings.replace", replacement=finding.replacement),
-                key=f"replace.{key}",
-                on_click=on_replace[0],
-                args=on_replace[1],
-                icon=":material/find_replace:",
-                width="stretch",
-            )
+            label = t("findings.replace", replacement=finding.replacement)
+            wide_button(left, label, on_replace, ":material/find_replace:", key=f"replace.{key}")
         if on_allow is not None:
-            right.button(
-                t("findings.allow"),
-                key=f"allow.{key}",
-                on_click=on_allow[0],
-                args=on_allow[1],
-                help=t("findings.allow_help"),
-                icon=":material/check:",
-                width="stretch",
-            )
+            label, tip = t("findings.allow"), t("findings.allow_help")
+            wide_button(right, label, on_allow, ":material/check:", key=f"allow.{key}", help=tip)
+
+
+def wide_button(
+    slot: DeltaGenerator,
+    label: str,
+    callback: Callback,
+    icon: str,
+    *,
+    primary: bool = False,
+    disabled: bool = False,
+    key: str | None = None,
+    help: str | None = None,
+) -> None:
+    """A button filling its column that acts through a callback (which flashes the outcome for the next run)."""
+    slot.button(
+        label,
+        key=key,
+        help=help,
+        on_click=callback[0],
+        args=callback[1],
+        type="primary" if primary else "secondary",
+        icon=icon,
+        disabled=disabled,
+        width="stretch",
+    )
 
 
 def summary(found: list[Finding]) -> None:

@@ -91,30 +91,15 @@ def _actions(item: drafts.QueueItem, actor: Actor, found: list[anonymisation.Fin
         st.caption(t("review.blocked"))
     st.text_area(t("review.comment"), key=COMMENT, help=t("review.comment_help"), height=90)
     left, middle, right = st.columns(3)
-    left.button(
-        t("review.approve"),
-        on_click=_act,
-        args=("approve", case_id, actor),
-        disabled=own or blocked or review.state == "approved",
-        type="primary",
-        icon=":material/thumb_up:",
-        width="stretch",
+    cannot_approve = own or blocked or review.state == "approved"
+    cannot_publish = not review.second_officer_approved or blocked
+    approve, send_back, publish = ((_act, (action, case_id, actor)) for action in ("approve", "send_back", "publish"))
+    officer.wide_button(
+        left, t("review.approve"), approve, ":material/thumb_up:", primary=True, disabled=cannot_approve
     )
-    middle.button(
-        t("review.send_back"),
-        on_click=_act,
-        args=("send_back", case_id, actor),
-        icon=":material/undo:",
-        width="stretch",
-    )
-    right.button(
-        t("review.publish"),
-        on_click=_act,
-        args=("publish", case_id, actor),
-        disabled=not review.second_officer_approved or blocked,
-        type="primary",
-        icon=":material/publish:",
-        width="stretch",
+    officer.wide_button(middle, t("review.send_back"), send_back, ":material/undo:")
+    officer.wide_button(
+        right, t("review.publish"), publish, ":material/publish:", primary=True, disabled=cannot_publish
     )
 
 
