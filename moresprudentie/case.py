@@ -12,7 +12,7 @@ import difflib
 import re
 import unicodedata
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Annotated, Any, Literal
 
@@ -163,12 +163,15 @@ def vocabulary_warnings(case: Case) -> list[tuple[str, str]]:
     for field, kind in VOCABULARY_FIELDS.items():
         value = getattr(case, field)
         terms = value if isinstance(value, list) else [value] if value else []
-        known = tuple(vocabulary()[kind])
-        for term in terms:
-            if term not in known:
-                hint = suggest(term, known)
-                fix = (
-                    f"; did you mean '{hint}'?" if hint else f"; add it to vocabulary.yaml under {kind} if it is agreed"
-                )
-                warnings.append((field, f"'{term}' is not in the vocabulary{fix}"))
+        known = vocabulary()[kind]
+        warnings.extend((field, _unknown_term(kind, term)) for term in terms if term not in known)
     return warnings
+
+
+@lru_cache(maxsize=4096)
+def _unknown_term(kind: str, term: str) -> str:
+    """The warning for a term outside the vocabulary. Cached: a large collection repeats the same few
+    unknown terms, and each message is then one shared string, not a new one per file."""
+    hint = suggest(term, tuple(vocabulary()[kind]))
+    fix = f"; did you mean '{hint}'?" if hint else f"; add it to vocabulary.yaml under {kind} if it is agreed"
+    return f"'{term}' is not in the vocabulary{fix}"

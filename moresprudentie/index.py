@@ -38,6 +38,7 @@ from .index_files import (
     Manifest,
     VectorIndex,
     allocate,
+    copy_rows,
     make_index,
     read_index,
     read_pointer,
@@ -193,6 +194,7 @@ def _progress_bar(total: int, progress: bool) -> Any:
 
 
 def _update(
+    index_dir: Path,
     old: VectorIndex | None,
     cases: Mapping[str, Case],
     hashes: Mapping[str, str],
@@ -227,9 +229,9 @@ def _update(
         counts.append(len(names))
         fields.extend(names)
         row += len(names)
-    file, vectors = allocate(row, embedder.dimension)
+    file, vectors = allocate(row, embedder.dimension, scratch=index_dir)
     for start, old_start, length in runs:
-        vectors[start : start + length] = old.vectors[old_start : old_start + length]  # type: ignore[union-attr]
+        copy_rows(vectors, start, old.vectors, old_start, length)  # type: ignore[union-attr]
     embedded = _embed_into(vectors, todo, embedder, progress)
     index = make_index(
         embedder.model_id, embedder.dimension, ids, [hashes[c] for c in ids], counts, fields, vectors, file
@@ -270,7 +272,7 @@ def sync_index(
             old, reason = _usable(index_dir, embedder, current)
             if old is not None and _up_to_date(old, ids, hashes):
                 return old, IndexReport(index_dir, len(ids))
-        index, stats = _update(old, cases, hashes, embedder, progress)
+        index, stats = _update(index_dir, old, cases, hashes, embedder, progress)
         generation = _save(index_dir, index) if lock is not None else ""
         index = replace(index, generation=generation)
     finally:

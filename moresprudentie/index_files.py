@@ -14,8 +14,10 @@ import contextlib
 import functools
 import hashlib
 import json
+import mmap
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -136,19 +138,72 @@ def _header(layout: tuple[bytes, int, int], rows: int) -> bytes:
     return empty[:offset] + rows.to_bytes(8, "little") + empty[offset + 8 :] + (rows * per_row).to_bytes(8, "little")
 
 
-def allocate(rows: int, dimension: int) -> tuple[np.ndarray | None, np.ndarray]:
+def allocate(rows: int, dimension: int, scratch: Path | None = None) -> tuple[np.ndarray | None, np.ndarray]:
     """(file bytes or None, vectors): a (rows, dimension) float32 array that is the tail of the exact
-    bytes of its vectors.faiss file, so that saving it is one write of memory that already exists."""
+    bytes of its vectors.faiss file, so that saving it is one write of memory that already exists.
+
+    With a `scratch` folder the memory is a shared mapping of a nameless file there (see _scratch):
+    page cache the kernel can reclaim, and pages that copy_rows can let go of during a refresh."""
     layout = _layout(dimension)
     if layout is None:
         return None, np.empty((rows, dimension), dtype=np.float32)
     header = _header(layout, rows)
     size = len(header) + rows * dimension * 4
-    raw = np.empty(size + _ALIGN, dtype=np.uint8)
+    raw = _scratch(scratch, size + _ALIGN) if scratch is not None and rows else None
+    if raw is None:
+        raw = np.empty(size + _ALIGN, dtype=np.uint8)
     start = -(raw.ctypes.data + len(header)) % _ALIGN
     file = raw[start : start + size]
     file[: len(header)] = np.frombuffer(header, dtype=np.uint8)
     return file, file[len(header) :].view(np.float32).reshape(rows, dimension)
+
+
+def _scratch(folder: Path, size: int) -> np.ndarray | None:
+    """`size` bytes mapped from a nameless file in `folder` (it disappears with the mapping), or None
+    when that fails (read-only folder, full disk: the caller falls back to ordinary memory).
+
+    Why: a refresh builds the new vectors while searches may still read the old ones, so anonymous
+    memory would hold two copies at once (2 × 840 MB at 100k cases). File-backed pages can be dropped
+    from the process once copied (copy_rows) and come back from the page cache if a search needs them.
+    The space is reserved up front, so a full disk is an error here and never a SIGBUS later."""
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".vectors-") as handle:
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(handle.fileno(), 0, size)
+            else:  # macOS: no posix_fallocate; a sparse file of the right size
+                handle.truncate(size)
+            mapping = mmap.mmap(handle.fileno(), size)  # shared, read-write; keeps its own descriptor
+    except (OSError, ValueError):
+        return None
+    return np.frombuffer(mapping, dtype=np.uint8)
+
+
+def _mapping(array: np.ndarray) -> mmap.mmap | None:
+    """The scratch mapping an array lives in, if any."""
+    base = array.base
+    while isinstance(base, np.ndarray):
+        base = base.base
+    base = base.obj if isinstance(base, memoryview) else base  # np.frombuffer keeps a memoryview
+    return base if isinstance(base, mmap.mmap) else None
+
+
+COPY_CHUNK_ROWS = 8192  # 16 MB of 512-d rows: the most the two copies overlap during a refresh
+
+
+def copy_rows(target: np.ndarray, start: int, source: np.ndarray, source_start: int, rows: int) -> None:
+    """target[start:start+rows] = source[source_start:source_start+rows], chunk by chunk, dropping each
+    copied chunk's pages from the process when the source is a scratch mapping: a refresh then holds
+    about one copy of the vectors instead of two. A search still reading the old index is unaffected
+    (the kernel faults the pages back in from the page cache, or from the scratch file)."""
+    mapping = _mapping(source)
+    base = np.frombuffer(mapping, dtype=np.uint8).ctypes.data if mapping is not None else 0
+    for offset in range(0, rows, COPY_CHUNK_ROWS):
+        n = min(COPY_CHUNK_ROWS, rows - offset)
+        chunk = source[source_start + offset : source_start + offset + n]
+        target[start + offset : start + offset + n] = chunk
+        if mapping is not None and n:
+            first = (chunk.ctypes.data - base) // mmap.PAGESIZE * mmap.PAGESIZE
+            mapping.madvise(mmap.MADV_DONTNEED, first, chunk.ctypes.data - base + chunk.nbytes - first)
 
 
 def _vectors_bytes(index: VectorIndex) -> memoryview | bytes:
@@ -164,7 +219,7 @@ def _read_vectors(path: Path, entry: _FileEntry, rows: int, dimension: int) -> t
     size = path.stat().st_size
     if size != entry.bytes:
         raise IndexCorruptError(f"{path}: {size} bytes, the manifest says {entry.bytes} (truncated?)")
-    file, vectors = allocate(rows, dimension)
+    file, vectors = allocate(rows, dimension, scratch=path.parent.parent)
     if file is not None and len(file) == size:
         with path.open("rb") as handle:
             filled = handle.readinto(memoryview(file))

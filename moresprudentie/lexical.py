@@ -14,7 +14,7 @@ content hash (a TokenCache), so only new or changed cases are tokenized again.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -136,6 +136,23 @@ class TokenCache:
             del self._docs[case_id]
 
 
+class _Corpus:
+    """Token ids in the shape bm25s.BM25.index takes (`.ids` and `.vocab`), handing out each case's
+    ids as a list only while bm25s looks at it: lists of Python ints for a 100k-case collection at
+    once would cost hundreds of MB for the moment of the build (and that moment is the peak RSS)."""
+
+    def __init__(self, arrays: list[np.ndarray], vocab: dict[str, int]) -> None:
+        self.arrays = arrays
+        self.ids = self  # bm25s reads corpus.ids: len() and iteration are all it needs
+        self.vocab = vocab
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return (ids.tolist() for ids in self.arrays)
+
+
 class LexicalIndex:
     """BM25 scores of a query for every case, zero for cases in another language. Read-only once built."""
 
@@ -151,11 +168,11 @@ class LexicalIndex:
     @staticmethod
     def _build(cases: Sequence[Case], hashes: Sequence[str], cache: TokenCache, language: str) -> _LanguageIndex:
         slots = np.array([i for i, case in enumerate(cases) if case.language == language], dtype=np.int64)
-        corpus = [cache.ids(cases[i], hashes[i]).tolist() for i in slots]
-        if not any(corpus):
+        corpus = _Corpus([cache.ids(cases[i], hashes[i]) for i in slots], cache.vocabulary(language))
+        if not any(len(ids) for ids in corpus.arrays):
             return _LanguageIndex(slots, None)
         retriever = bm25s.BM25()
-        retriever.index((corpus, cache.vocabulary(language)), show_progress=False)
+        retriever.index(corpus, show_progress=False)
         return _LanguageIndex(slots, retriever)
 
     def scores(self, query: str, language: str | None) -> np.ndarray:

@@ -77,9 +77,9 @@ class Hit:
     matched: Match
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _FileState:
-    """One case file as last read: re-read only when its stat key changes."""
+    """One case file as last read: re-read only when its stat key changes (slots: 100k of them)."""
 
     key: tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns: any write or replace changes one
     case: Case | None
@@ -87,12 +87,13 @@ class _FileState:
     problems: tuple[Problem, ...]
 
 
-def _read_folder(folder: Path, previous: dict[Path, _FileState]) -> tuple[LoadResult, dict[Path, _FileState]]:
+def _read_folder(folder: Path, previous: dict[str, _FileState]) -> tuple[LoadResult, dict[str, _FileState]]:
     """Like loading.load_cases, but re-parses only files changed since `previous` (a refresh of a
-    10k-case collection then costs a few stat calls, not ten thousand YAML parses)."""
+    10k-case collection then costs a few stat calls, not ten thousand YAML parses). Keyed by file
+    name, not Path: a Path object costs more memory than the name, 100k times over."""
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder; pass --cases DIR or set MORESPRUDENTIE_CASES")
-    states: dict[Path, _FileState] = {}
+    states: dict[str, _FileState] = {}
     result = LoadResult()
     for path in case_files(folder):
         try:
@@ -100,11 +101,11 @@ def _read_folder(folder: Path, previous: dict[Path, _FileState]) -> tuple[LoadRe
             key = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
         except OSError:
             key = (0, 0, 0, 0)
-        state = previous.get(path)
+        state = previous.get(path.name)
         if state is None or state.key != key:
             case, problems = load_case_file(path)
             state = _FileState(key, case, case_hash(case) if case else None, tuple(problems))
-        states[path] = state
+        states[path.name] = state
         result.problems.extend(state.problems)
         if state.case is not None and state.hash is not None:
             result.cases[state.case.id] = state.case
@@ -126,7 +127,7 @@ class _Snapshot:
     published: np.ndarray  # bool per case position
     languages: np.ndarray  # language code per case position
     report: IndexReport
-    files: dict[Path, _FileState]
+    files: dict[str, _FileState]  # by file name
 
 
 class SearchEngine:

@@ -288,3 +288,33 @@ def test_empty_collection(tmp_path: Path) -> None:
     assert index.case_ids == () and index.vectors.shape == (0, 256)
     reread, _ = read_index(tmp_path / "index")
     assert reread is not None and reread.case_ids == ()
+
+
+def test_vectors_live_in_a_scratch_mapping_and_a_refresh_copies_them_exactly(built: tuple) -> None:
+    """A refresh copies unchanged rows out of the old index's scratch mapping and drops the copied
+    pages (so two full copies never sit in memory at once); the old index still reads the same."""
+    cases_dir, index_dir, embedder = built
+    old, _ = read_index(index_dir)
+    assert old is not None and index_files._mapping(old.vectors) is not None
+    before = old.vectors.copy()
+    write_case(cases_dir, "aaa-eerste-zaak")  # every old row moves down by this case's passages
+    new, report = sync(cases_dir, index_dir, embedder, current=old)
+    assert report.added == 1 and index_files._mapping(new.vectors) is not None
+    np.testing.assert_array_equal(old.vectors, before)  # dropped pages come back from the file
+    for position, case_id in enumerate(old.case_ids):
+        np.testing.assert_array_equal(new.vectors[new.rows(new.case_ids.index(case_id))], before[old.rows(position)])
+
+
+def test_copy_rows_in_chunks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(index_files, "COPY_CHUNK_ROWS", 3)
+    _, source = index_files.allocate(10, 4, scratch=tmp_path)
+    source[:] = np.arange(40, dtype=np.float32).reshape(10, 4)
+    target = np.zeros((12, 4), dtype=np.float32)
+    index_files.copy_rows(target, 1, source, 2, 7)
+    np.testing.assert_array_equal(target[1:8], np.arange(8, 36, dtype=np.float32).reshape(7, 4))
+    assert not target[0].any() and not target[8:].any()
+
+
+def test_without_a_writable_folder_the_vectors_are_ordinary_memory(tmp_path: Path) -> None:
+    file, vectors = index_files.allocate(5, 4, scratch=tmp_path / "missing")
+    assert index_files._mapping(vectors) is None and vectors.shape == (5, 4) and file is not None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
 
 import pytest
 
+from moresprudentie.errors import CaseFileError
 from moresprudentie.loading import MAX_FILE_BYTES, dump_case, load_cases, parse_case
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -114,3 +116,32 @@ def test_unknown_related_id_is_a_warning(tmp_path: Path) -> None:
     result = load_cases(tmp_path)
     assert "fiets-van-de-zaak" in result.cases
     assert any(p.field == "related" and p.severity == "warning" for p in result.problems)
+
+
+# libyaml parses (fast); where it would judge a text differently from PyYAML, PyYAML decides.
+PYYAML_VERDICTS = {
+    "title: x\n\tthemes: [a]\n": "found character '\\t' that cannot start any token",  # libyaml accepts the tab
+    "title: x\nthemes: [why?]\n": "expected ',' or ']', but got '?'",  # libyaml reads a plain 'why?'
+    "title: x\nthemes: {a: b ?c}\n": "expected ',' or '}', but got '?'",
+    "title: x\nnorms:\n\ufeff - a\n": "could not find expected ':'",  # libyaml skips a BOM inside the text
+}
+
+
+@pytest.mark.parametrize("text", sorted(PYYAML_VERDICTS))
+def test_pyyaml_has_the_last_word_where_libyaml_is_more_lenient(text: str) -> None:
+    from moresprudentie.loading import parse_yaml
+
+    with pytest.raises(CaseFileError, match=re.escape(PYYAML_VERDICTS[text])):
+        parse_yaml(text)
+
+
+def test_libyaml_and_pyyaml_read_the_shipped_cases_alike() -> None:
+    import yaml
+
+    from moresprudentie.loading import _compose
+
+    for path in sorted((FIXTURES.parent.parent / "cases").glob("*.yaml"))[:20]:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.__with_libyaml__
+        fast, reference = _compose(text), yaml.compose(text, Loader=yaml.BaseLoader)
+        assert yaml.serialize(fast) == yaml.serialize(reference)
