@@ -39,6 +39,7 @@ _WORD = re.compile(r"[^\W_]+")
 _LIST_FIELDS = ("options", "stakeholders", "norms", "lessons")
 # Below this the language model is not sure ("BSN", "social media"), and the query counts as both languages.
 MIN_LANGUAGE_CONFIDENCE = 0.7
+_LINGUA_CODES = {"DUTCH": "nl", "ENGLISH": "en"}
 
 
 @cache
@@ -69,9 +70,6 @@ def detect_language(text: str) -> str | None:
         return None
     best = language_model().compute_language_confidence_values(text)[0]
     return _LINGUA_CODES[best.language.name] if best.value >= MIN_LANGUAGE_CONFIDENCE else None
-
-
-_LINGUA_CODES = {"DUTCH": "nl", "ENGLISH": "en"}
 
 
 @cache

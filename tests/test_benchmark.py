@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
-BENCHMARK = Path(__file__).parent.parent / "scripts" / "benchmark.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_script", BENCHMARK)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_script
 
 
 def _row(cases: int, update_s: float, p95: float, floor_p95: float, rss: float) -> dict[str, object]:
@@ -31,7 +17,7 @@ def _row(cases: int, update_s: float, p95: float, floor_p95: float, rss: float) 
 
 
 def test_absolute_targets_hold_up_to_10k_and_the_relative_ones_everywhere() -> None:
-    verdicts = _script().verdicts
+    verdicts = load_script("benchmark").verdicts
     assert verdicts(_row(10_000, 1.0, 14, 10, 436)) == {"build": True, "update": True, "query": True, "rss": None}
     assert verdicts(_row(10_000, 2.5, 60, 45, 436))["update"] is False
     assert verdicts(_row(10_000, 1.0, 60, 45, 436))["query"] is False  # within 1.5x, but over 50 ms

@@ -9,12 +9,10 @@ with the fake embedder, in milliseconds.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from conftest import load_script
 
 from moresprudentie.datasets import (
     DAILYDILEMMAS,
@@ -32,7 +30,6 @@ from moresprudentie.datasets import (
 from moresprudentie.search import SearchEngine
 from moresprudentie.settings import SHIPPED_CASES
 
-EVALUATE = Path(__file__).parent.parent / "scripts" / "evaluate.py"
 PER_KIND = 7
 DISTRACTOR_STEP = 3  # every third public dilemma: ~900 from both sets, a quarter of the index time
 FLOOR_ALONE = 0.90  # measured 1.00 (21 of 21, set d included); 0.90–0.95 before clauses and lingua
@@ -40,15 +37,6 @@ FLOOR_WITH_DISTRACTORS = 0.90  # measured 0.95–1.00 (20–21 of 21: 909 and 2,
 needs_datasets = pytest.mark.skipif(
     not (DEFAULT_DATASETS / DAILYDILEMMAS).exists(), reason=f"{DEFAULT_DATASETS} (the shared datasets) is not present"
 )
-
-
-def _evaluate_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("evaluate_script", EVALUATE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -66,7 +54,7 @@ def labelled(tmp_path: Path) -> Path:
 
 
 def test_evaluate_reports_each_kind_and_the_misses(search_cases: Path, labelled: Path, tmp_path, fake_embedder, capsys):
-    script = _evaluate_script()
+    script = load_script("evaluate")
     args = script.parse_args(["--cases", str(search_cases), "--queries", str(labelled), "--misses"])
     report = script.evaluate(args, tmp_path / "work", fake_embedder)
     assert list(report["metrics"]) == ["paraphrase", "keywords", "crosslingual", "overall"]
@@ -81,7 +69,7 @@ def test_evaluate_reports_each_kind_and_the_misses(search_cases: Path, labelled:
 
 @needs_datasets
 def test_evaluate_mixes_distractors_beside_a_copy(search_cases: Path, labelled: Path, tmp_path, fake_embedder):
-    script = _evaluate_script()
+    script = load_script("evaluate")
     args = script.parse_args(["--cases", str(search_cases), "--queries", str(labelled), "--distractors", "25"])
     report = script.evaluate(args, tmp_path / "work", fake_embedder)
     assert report["distractors"] == 25 and report["cases"] == 6 + 25
