@@ -8,6 +8,7 @@ One bad file never stops the rest: `load_cases` returns the valid cases plus the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterable
@@ -130,17 +131,18 @@ def _compose(text: str) -> yaml.Node | None:
     So a text with a tab or a BOM, those forms, and any text libyaml refuses go to PyYAML, whose
     verdict and messages officers have always had. Fuzzing (50,000 mutated case files) found one
     more form only libyaml accepts, malformed beyond what anyone types (`>-#`)."""
-    fast = yaml.__with_libyaml__ and "\t" not in text and "\ufeff" not in text
-    for loader_class in (_FastStrictLoader, _StrictLoader) if fast else (_StrictLoader,):
-        loader = loader_class(text)
-        try:
-            return loader.get_single_node()
-        except yaml.YAMLError:
-            if loader_class is _StrictLoader:
-                raise
-        finally:
-            loader.dispose()
-    raise AssertionError("unreachable")
+    if yaml.__with_libyaml__ and "\t" not in text and "\ufeff" not in text:
+        with contextlib.suppress(yaml.YAMLError):
+            return _single_node(_FastStrictLoader, text)
+    return _single_node(_StrictLoader, text)
+
+
+def _single_node(loader_class: type, text: str) -> yaml.Node | None:
+    loader = loader_class(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 class _Refused(Exception):
