@@ -157,14 +157,20 @@ def label(kind: str, term: str, language: str = "nl") -> str:
     return term.replace("-", " ").capitalize()
 
 
+def vocabulary_terms(case: Case, field: str) -> list[str]:
+    """The terms of a vocabulary field (see VOCABULARY_FIELDS), list or single, as a list."""
+    value = getattr(case, field)
+    return value if isinstance(value, list) else [value] if value else []
+
+
 def vocabulary_warnings(case: Case) -> list[tuple[str, str]]:
     """(field, message) for every term outside the controlled vocabulary, with the closest known term."""
     warnings = []
     for field, kind in VOCABULARY_FIELDS.items():
-        value = getattr(case, field)
-        terms = value if isinstance(value, list) else [value] if value else []
         known = vocabulary()[kind]
-        warnings.extend((field, _unknown_term(kind, term)) for term in terms if term not in known)
+        warnings.extend(
+            (field, _unknown_term(kind, term)) for term in vocabulary_terms(case, field) if term not in known
+        )
     return warnings
 
 

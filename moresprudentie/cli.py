@@ -290,6 +290,7 @@ def search(
     filters = options.filters()
     lines = _query_lines(queries) if queries is not None else [query or ""]
     engine = options.engine()
+    filters.check_against(engine.cases.values())
     for line in lines:
         if queries is not None and not options.as_json:
             typer.echo(f"\n== {line}")
@@ -306,6 +307,7 @@ def similar(
     """More like this: the cases closest to a given case."""
     filters = options.filters()
     engine = options.engine()
+    filters.check_against(engine.cases.values())
     options.print_hits(engine.similar(case_id, k=options.k, filters=filters))
 
 

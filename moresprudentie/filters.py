@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import get_args
 
-from .case import DATE_PATTERN, Case, normalise_term
+from .case import DATE_PATTERN, VOCABULARY_FIELDS, Case, normalise_term, suggest, vocabulary, vocabulary_terms
 from .errors import UsageError
 
 
@@ -69,3 +70,23 @@ class Filters:
         if self.date_from and last < _date_bounds(self.date_from)[0]:
             return False
         return not (self.date_to and first > _date_bounds(self.date_to)[1])
+
+    def check_against(self, cases: Iterable[Case]) -> None:
+        """Refuse a term that neither the vocabulary nor any case knows: a typo in a filter would
+        otherwise come back as an empty result, with nothing to say why."""
+        cases = list(cases)
+        for field, kind in VOCABULARY_FIELDS.items():
+            wanted = getattr(self, kind)
+            if not wanted:
+                continue
+            known = set(vocabulary()[kind]).union(*(vocabulary_terms(case, field) for case in cases))
+            unknown = sorted(wanted - known)
+            if unknown:
+                hint = suggest(unknown[0], sorted(known))
+                guess = f"did you mean '{hint}'? " if hint else ""
+                raise UsageError(
+                    f"{kind[:-1]} '{unknown[0]}' is not a known term; {guess}the terms are in docs/case-format.md"
+                )
+        unknown = sorted(self.languages - set(get_args(Case.model_fields["language"].annotation)))
+        if unknown:
+            raise UsageError(f"language '{unknown[0]}': use nl or en")

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
+from conftest import FakeEmbedder, write_case
 
 from moresprudentie import cli, search
 
@@ -67,6 +67,14 @@ def test_search_filters_and_drafts(run) -> None:
     assert json.loads(out)[0]["id"] == "fles-wijn-concept"
     _, out, _ = run("search", "zaak", "--json", "--organisation", "gemeente", "--value", "loyaliteit")
     assert [h["id"] for h in json.loads(out)] == ["political-tweet"]
+    code, out, _ = run("search", "zaak", "--json", "--theme", "Misbruik middelen")  # any spelling of a term
+    assert code == 0 and json.loads(out)
+
+
+def test_a_term_outside_the_vocabulary_that_a_case_uses_is_a_valid_filter(run, search_cases: Path) -> None:
+    write_case(search_cases, "eigen-thema", themes=["een-eigen-thema"])
+    code, out, _ = run("search", "situatie", "--json", "--theme", "een-eigen-thema")
+    assert code == 0 and [h["id"] for h in json.loads(out)] == ["eigen-thema"]
 
 
 def test_queries_file_gives_one_json_array_per_line_in_order(run, tmp_path: Path) -> None:
@@ -109,6 +117,9 @@ def test_similar(run) -> None:
         (("search", "--queries", "/no/such/file.txt"), 2, "cannot read the queries file"),
         (("search", "x", "--from", "last year"), 2, "YYYY"),
         (("search", "x", "--cases", "/no/such/folder"), 2, "no such folder"),
+        (("search", "x", "--theme", "geschenk"), 2, "theme 'geschenk' is not a known term; did you mean 'geschenken'?"),
+        (("similar", "dossier-buurman", "--method", "geen-methode"), 2, "method 'geen-methode' is not a known term"),
+        (("search", "x", "--language", "de"), 2, "language 'de': use nl or en"),
     ],
 )
 def test_errors_are_one_friendly_line(run, args: tuple, code: int, message: str) -> None:
