@@ -1,51 +1,9 @@
-"""Moresprudentie in the browser: the router over the pages in moresprudentie/ui/.
+"""`streamlit run app.py` from a checkout: the app itself lives in moresprudentie/ui/app.py.
 
-Run with `streamlit run app.py`. Each page is a small script; this file only builds the navigation,
-the sidebar language switch, and the deep links (?q=… opens a search, ?case=<id> opens a case).
+The product card keeps an app.py at the top level; `moresprudentie app` runs the packaged router
+directly, so an installed package needs no checkout.
 """
 
-import streamlit as st
+from moresprudentie.ui.app import main
 
-from moresprudentie.ui import auth, nav
-from moresprudentie.ui.i18n import LANGUAGES, STATE_KEY, language, t
-
-st.set_page_config(page_title="Moresprudentie", page_icon="⚖️", layout="wide")
-# Static styling only (no case or user text ever goes into HTML): case titles read as titles.
-st.html(
-    "<style>"
-    "[data-testid='stPageLink'] a p {font-size: 1.08rem; font-weight: 600; color: #1f4e79;}"
-    "[data-testid='stPageLink-NavLink'] {height: auto;}"
-    "[data-testid='stPageLink-NavLink']:not(:hover) {background-color: transparent;}"
-    "[data-testid='stPageLink-NavLink'] :is(span, div, p) {white-space: normal; overflow: visible;}"
-    "[data-testid='stMainBlockContainer'] {max-width: 1200px; padding-top: 2.5rem;}"
-    "</style>"
-)
-
-
-def _page(spec: nav.PageSpec) -> st.Page:
-    return st.Page(
-        spec.path,
-        title=t(spec.title_key),
-        icon=spec.icon,
-        url_path=spec.url_path,
-        default=spec is nav.SEARCH,
-        visibility="hidden" if spec.hidden else "visible",
-    )
-
-
-language()  # settle the session's language (from ?lang=) before any text is drawn
-pages = {spec: _page(spec) for spec in nav.PAGES}
-sections: dict[str, list[st.Page]] = {}
-for spec, page in pages.items():
-    sections.setdefault(t(f"nav.sections.{spec.section}"), []).append(page)
-current = st.navigation(sections)
-auth.show_account()  # the trial-mode banner on every page; login / logout in the sidebar
-
-with st.sidebar:
-    st.segmented_control(
-        t("app.language"), LANGUAGES, key=STATE_KEY, format_func=str.upper, required=True, width="stretch"
-    )
-
-if current is pages[nav.SEARCH] and st.query_params.get("case"):
-    st.switch_page(pages[nav.CASE], query_params={"case": st.query_params["case"]})
-current.run()
+main()

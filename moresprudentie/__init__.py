@@ -1,22 +1,22 @@
 """moresprudentie: a case-law knowledge base of anonymised moral dilemmas, with semantic search.
 
-The public API: the Case model and loading; search lives in `moresprudentie.search`.
+The public API: the Case model and loading; search lives in `moresprudentie.search.engine`.
 """
 
-from .case import Case, RelatedCase, Relation, label, vocabulary
-from .errors import MoresprudentieError
-from .loading import LoadResult, Problem, dump_case, load_case_file, load_cases, parse_case
+from moresprudentie.cases.loading import LoadResult, Problem, dump_case, load_case_file, load_cases, parse_case
+from moresprudentie.cases.model import Case, RelatedCase, Relation, label, vocabulary
+from moresprudentie.errors import MoresprudentieError
 
 __version__ = "0.1.0"
 
 # Search pulls in FAISS and BM25; import it on first use so that `validate` and the loader stay fast.
 _LAZY = {
-    "Embedder": "embedders",
-    "load_embedder": "embedders",
-    "Filters": "search",
-    "Hit": "search",
-    "Match": "search",
-    "SearchEngine": "search",
+    "Embedder": "search.embedders",
+    "load_embedder": "search.embedders",
+    "Filters": "search.filters",
+    "Hit": "search.engine",
+    "Match": "search.engine",
+    "SearchEngine": "search.engine",
 }
 
 

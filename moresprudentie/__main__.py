@@ -1,5 +1,5 @@
 """`python -m moresprudentie` is the same as the `moresprudentie` command."""
 
-from .cli import main
+from moresprudentie.cli.main import main
 
 main()

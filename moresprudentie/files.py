@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import ConflictError, StorageError
+from moresprudentie.errors import ConflictError, StorageError
 
 TEMP_PREFIX = ".tmp-"
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import yaml
 
-from .case import Case, label
+from moresprudentie.cases.model import Case, label
 
 # Every ASCII mark that can start Markdown, HTML, a link, maths or a Streamlit :directive:, plus the
 # list markers at a line start and the dot of 'www.' (GFM autolink). Commas, full stops, hyphens and

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from moresprudentie.anonymisation import KINDS, check_text, warm_up
+from moresprudentie.anonymisation.check import KINDS, check_text, warm_up
 
 GOLD = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "anonymisation" / "gold.yaml"
 

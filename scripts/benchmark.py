@@ -4,7 +4,7 @@
     python scripts/benchmark.py --sizes 1000 --json
 
 For every size a collection is generated from the public dilemma sets (repeated with a setting
-sentence to reach the size; see moresprudentie.datasets) and measured in its own subprocess, so the
+sentence to reach the size; see evaldata) and measured in its own subprocess, so the
 peak RSS is that of one size:
 - build: SearchEngine.open on an empty index (load the YAML, embed, write), in cases/s; floor: the
   time spent inside embedder.embed during that build (the model's share), and, as a cross-check,
@@ -30,15 +30,15 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+from evaldata import DEFAULT_DATASETS, distractor_cases, scaled_cases, write_cases
 
 from moresprudentie import settings
-from moresprudentie.case import Case
-from moresprudentie.datasets import DEFAULT_DATASETS, distractor_cases, scaled_cases, write_cases
-from moresprudentie.embedders import Embedder, load_embedder
+from moresprudentie.cases.loading import dump_case, load_cases
+from moresprudentie.cases.model import Case
 from moresprudentie.errors import MoresprudentieError
-from moresprudentie.index import case_passages, embedding_text
-from moresprudentie.loading import dump_case, load_cases
-from moresprudentie.search import SearchEngine
+from moresprudentie.search.embedders import Embedder, load_embedder
+from moresprudentie.search.engine import SearchEngine
+from moresprudentie.search.sync import case_passages, embedding_text
 
 RAW_BATCH = 256  # the model's best batch size here; the floor is its fastest honest throughput
 WARM_UP_QUERIES = 10

@@ -9,7 +9,7 @@ The queries are `tests/fixtures/eval/queries-*.yaml` (lists of {case, kind, quer
 --distractors N the first N public dilemmas (DailyDilemmas, then MoralChoice; see docs/evaluation.md
 for their attribution) are written as cases next to a copy of the collection in a work folder. The
 index lives in the work folder too: pass --workdir DIR to keep it, and a re-run embeds only what
-changed. A thin shell: the ranking is moresprudentie's SearchEngine, the counting moresprudentie.datasets.
+changed. A thin shell: the ranking is moresprudentie's SearchEngine, the counting evaldata.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from moresprudentie import settings
-from moresprudentie.datasets import (
+from evaldata import (
     DEFAULT_DATASETS,
     DEFAULT_QUERIES,
     QUERY_GLOB,
@@ -33,9 +32,11 @@ from moresprudentie.datasets import (
     run_queries,
     summarise,
 )
-from moresprudentie.embedders import Embedder
+
+from moresprudentie import settings
 from moresprudentie.errors import MoresprudentieError
-from moresprudentie.search import SearchEngine
+from moresprudentie.search.embedders import Embedder
+from moresprudentie.search.engine import SearchEngine
 
 RECALL_K = 5
 MRR_K = 10

@@ -24,7 +24,7 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["yaml", "moresprudentie"]):
-    from moresprudentie.loading import dump_case, parse_case
+    from moresprudentie.cases.loading import dump_case, parse_case
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = [ROOT / "tests" / "fixtures" / "hostile", ROOT / "tests" / "fixtures" / "collection", ROOT / "cases"]

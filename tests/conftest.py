@@ -18,9 +18,9 @@ import pytest
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
 
-    from moresprudentie.ui.nav import PageSpec
+    from moresprudentie.ui.components.nav import PageSpec
 
-APP = str(Path(__file__).parent.parent / "app.py")
+APP = str(Path(__file__).parent.parent / "moresprudentie" / "ui" / "app.py")
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED_CASES = Path(__file__).parent.parent / "cases"
 SCRIPTS = Path(__file__).parent.parent / "scripts"
@@ -73,7 +73,7 @@ def fake_embedder() -> FakeEmbedder:
 def write_case(folder: Path, case_id: str, **fields: object) -> Path:
     """Write a valid case file with sensible defaults; keyword arguments override fields."""
     from moresprudentie import dump_case
-    from moresprudentie.case import Case
+    from moresprudentie.cases.model import Case
 
     data: dict[str, object] = {
         "id": case_id,
@@ -192,7 +192,7 @@ def open_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_embedder) -> 
     from streamlit.testing.v1 import AppTest
 
     from moresprudentie import settings
-    from moresprudentie.ui import resources
+    from moresprudentie.ui.components import resources
 
     monkeypatch.setenv(settings.INDEX.env, str(tmp_path / "index"))
     monkeypatch.setattr(resources, "load_embedder", lambda name=None: fake_embedder)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from moresprudentie import audit, settings
+from moresprudentie import settings
+from moresprudentie.review import audit
 
 FAILURES = {  # primitive → the error a full or read-only disk gives there
     "tempfile.mkstemp": errno.ENOSPC,

@@ -23,12 +23,13 @@ from conftest import FakeEmbedder
 from filelock import FileLock
 from tqdm import tqdm
 
-from moresprudentie import settings, workflow
-from moresprudentie.case import Case
+from moresprudentie import settings
+from moresprudentie.cases.loading import load_cases
+from moresprudentie.cases.model import Case
 from moresprudentie.errors import ConflictError
-from moresprudentie.index import sync_index
-from moresprudentie.loading import load_cases
-from moresprudentie.roles import actor_for
+from moresprudentie.review import store as workflow
+from moresprudentie.review.roles import actor_for
+from moresprudentie.search.sync import sync_index
 
 OFFICERS = frozenset({"anna@example.nl", "bram@example.nl"})
 ANNA = actor_for("anna@example.nl", OFFICERS)
@@ -159,7 +160,7 @@ def save_edit(folder: Path, case_id: str, writer: str, n: int) -> tuple[str, int
 
 # What the fork server imports once, so that a child starts in milliseconds. Installed modules only:
 # Python 3.11's fork server ignores the parent's sys.path, so this module itself would not be found.
-PRELOAD = ["pytest", "numpy", "faiss", "moresprudentie.search", "moresprudentie.workflow"]
+PRELOAD = ["pytest", "numpy", "faiss", "moresprudentie.search.engine", "moresprudentie.review.store"]
 
 
 def forkserver() -> BaseContext:

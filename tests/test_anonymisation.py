@@ -16,12 +16,12 @@ import pytest
 from conftest import SHIPPED_CASES, write_case
 from typer.testing import CliRunner
 
-from moresprudentie.anonymisation import Finding, apply_replacement, check_case, check_file, check_text, warm_up
-from moresprudentie.case import Case
-from moresprudentie.cli import app
-from moresprudentie.detectors import KINDS, detect
+from moresprudentie.anonymisation.check import Finding, apply_replacement, check_case, check_file, check_text, warm_up
+from moresprudentie.anonymisation.patterns import KINDS, detect
+from moresprudentie.cases.loading import case_files, load_case_file
+from moresprudentie.cases.model import Case
+from moresprudentie.cli.main import app
 from moresprudentie.errors import CaseFileError, UsageError
-from moresprudentie.loading import case_files, load_case_file
 
 ROOT = Path(__file__).parent.parent
 

@@ -14,8 +14,8 @@ import pytest
 from conftest import APP, SEARCH_CASES, write_case
 from streamlit.testing.v1 import AppTest
 
-from moresprudentie.roles import OFFICER, Actor
-from moresprudentie.ui import auth, i18n, nav
+from moresprudentie.review.roles import OFFICER, Actor
+from moresprudentie.ui.components import auth, i18n, nav
 
 HOSTILE_ID = "script-in-de-casus"
 HOSTILE_TITLE = "<img src=x onerror=alert(1)> Een [link](javascript:alert(1))"

@@ -15,13 +15,16 @@ import pytest
 from conftest import write_case
 from streamlit.testing.v1 import AppTest
 
-from moresprudentie import anonymisation, drafts, settings, workflow
-from moresprudentie.detectors import Hit
-from moresprudentie.loading import MAX_FILE_BYTES, load_cases
-from moresprudentie.roles import actor_for
-from moresprudentie.ui import auth, nav
-from moresprudentie.ui.i18n import text
-from moresprudentie.ui.widgets import md_inline
+from moresprudentie import settings
+from moresprudentie.anonymisation import check as anonymisation
+from moresprudentie.anonymisation.patterns import Hit
+from moresprudentie.cases.loading import MAX_FILE_BYTES, load_cases
+from moresprudentie.review import store as workflow
+from moresprudentie.review import versions as drafts
+from moresprudentie.review.roles import actor_for
+from moresprudentie.ui.components import auth, nav
+from moresprudentie.ui.components.i18n import text
+from moresprudentie.ui.components.widgets import md_inline
 
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test", "client_id": "x"}
 OFFICERS = {"officers": ["anna@example.nl", "bram@example.nl"]}
@@ -296,10 +299,10 @@ def test_review_shows_findings_and_blocks_approval(app, cases: Path) -> None:
 def test_every_finding_kind_state_and_action_has_a_label() -> None:
     from typing import get_args
 
-    from moresprudentie.audit import ACTIONS
-    from moresprudentie.detectors import KINDS
-    from moresprudentie.drafts import State
-    from moresprudentie.ui.i18n import strings
+    from moresprudentie.anonymisation.patterns import KINDS
+    from moresprudentie.review.audit import ACTIONS
+    from moresprudentie.review.versions import State
+    from moresprudentie.ui.components.i18n import strings
 
     assert set(strings()["findings"]["kinds"]) == set(KINDS)
     assert set(strings()["review"]["states"]) == set(get_args(State))

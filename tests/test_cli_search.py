@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import FakeEmbedder, write_case
 
-from moresprudentie import cli, search
+from moresprudentie.cli import main as cli
+from moresprudentie.search import engine as search
 
 HIT_KEYS = {"id", "title", "score", "language", "matched"}
 

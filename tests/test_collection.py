@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from moresprudentie.case import FIELD_NAMES, vocabulary
-from moresprudentie.loading import case_files, load_cases
+from moresprudentie.cases.loading import case_files, load_cases
+from moresprudentie.cases.model import FIELD_NAMES, vocabulary
 
 ROOT = Path(__file__).parent.parent
 

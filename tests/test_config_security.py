@@ -19,7 +19,7 @@ from packaging.version import Version
 from streamlit.testing.v1 import AppTest
 
 from moresprudentie import settings
-from moresprudentie.ui import auth, nav
+from moresprudentie.ui.components import auth, nav
 
 ROOT = Path(__file__).parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

@@ -6,9 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-
-from moresprudentie import load_cases
-from moresprudentie.datasets import (
+from evaldata import (
     DAILYDILEMMAS,
     DEFAULT_DATASETS,
     MORALCHOICE,
@@ -28,6 +26,8 @@ from moresprudentie.datasets import (
     summarise,
     write_cases,
 )
+
+from moresprudentie import load_cases
 from moresprudentie.errors import CaseFileError, UsageError
 
 MORALCHOICE_COLUMNS = [

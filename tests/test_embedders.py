@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import FakeEmbedder
 
-from moresprudentie import embedders
-from moresprudentie.embedders import Embedder, load_embedder, normalise_rows
 from moresprudentie.errors import ModelError
+from moresprudentie.search import embedders
+from moresprudentie.search.embedders import Embedder, load_embedder, normalise_rows
 
 
 def test_fake_embedder_satisfies_the_protocol() -> None:

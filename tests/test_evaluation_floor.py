@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import load_script
-
-from moresprudentie.datasets import (
+from evaldata import (
     DAILYDILEMMAS,
     DEFAULT_DATASETS,
     DEFAULT_QUERIES,
@@ -27,7 +26,8 @@ from moresprudentie.datasets import (
     run_queries,
     spread_subset,
 )
-from moresprudentie.search import SearchEngine
+
+from moresprudentie.search.engine import SearchEngine
 from moresprudentie.settings import SHIPPED_CASES
 
 PER_KIND = 7
@@ -81,7 +81,7 @@ def test_evaluate_mixes_distractors_beside_a_copy(search_cases: Path, labelled: 
 
 @pytest.fixture(scope="session")
 def default_embedder():
-    from moresprudentie.embedders import load_embedder
+    from moresprudentie.search.embedders import load_embedder
 
     return load_embedder()
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moresprudentie import handout
-from moresprudentie.case import Case, vocabulary
+from moresprudentie.cases.model import Case, vocabulary
 
 SCRIPT = "<script>alert(1)</script>"
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from conftest import FakeEmbedder, write_case
 
-from moresprudentie import index as index_module
-from moresprudentie import index_files
+from moresprudentie.cases.loading import load_cases
 from moresprudentie.errors import ModelError, StorageError
-from moresprudentie.index import MANIFEST, PASSAGES, POINTER, VECTORS, case_passages, read_index, sync_index
-from moresprudentie.loading import load_cases
+from moresprudentie.search import store as index_files
+from moresprudentie.search import sync as index_module
+from moresprudentie.search.sync import MANIFEST, PASSAGES, POINTER, VECTORS, case_passages, read_index, sync_index
 
 
 class OtherModel(FakeEmbedder):
@@ -66,7 +66,7 @@ def test_fresh_build_embeds_every_passage_and_documents_itself(search_cases: Pat
 
 
 def test_long_situation_is_also_embedded_as_two_sentence_windows() -> None:
-    from moresprudentie.case import Case
+    from moresprudentie.cases.model import Case
 
     base = {"id": "lang-verhaal", "title": "T", "language": "nl", "date": "2024", "themes": ["vertrouwen"]}
     base |= {"values": ["integriteit"], "dilemma": "Wat nu?", "judgement": "J.", "reasoning": "R."}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from moresprudentie.lexical import LexicalIndex, TokenCache, detect_language, tokens, words
-from moresprudentie.loading import load_cases
+from moresprudentie.cases.loading import load_cases
+from moresprudentie.search.lexical import LexicalIndex, TokenCache, detect_language, tokens, words
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from moresprudentie.cases.loading import MAX_FILE_BYTES, dump_case, load_cases, parse_case
 from moresprudentie.errors import CaseFileError
-from moresprudentie.loading import MAX_FILE_BYTES, dump_case, load_cases, parse_case
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -129,7 +129,7 @@ PYYAML_VERDICTS = {
 
 @pytest.mark.parametrize("text", sorted(PYYAML_VERDICTS))
 def test_pyyaml_has_the_last_word_where_libyaml_is_more_lenient(text: str) -> None:
-    from moresprudentie.loading import parse_yaml
+    from moresprudentie.cases.loading import parse_yaml
 
     with pytest.raises(CaseFileError, match=re.escape(PYYAML_VERDICTS[text])):
         parse_yaml(text)
@@ -138,7 +138,7 @@ def test_pyyaml_has_the_last_word_where_libyaml_is_more_lenient(text: str) -> No
 def test_libyaml_and_pyyaml_read_the_shipped_cases_alike() -> None:
     import yaml
 
-    from moresprudentie.loading import _compose
+    from moresprudentie.cases.loading import _compose
 
     for path in sorted((FIXTURES.parent.parent / "cases").glob("*.yaml"))[:20]:
         text = path.read_text(encoding="utf-8")

@@ -9,8 +9,8 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from moresprudentie.case import Case, normalise_text
-from moresprudentie.loading import Problem, dump_case, parse_case
+from moresprudentie.cases.loading import Problem, dump_case, parse_case
+from moresprudentie.cases.model import Case, normalise_text
 
 FAST = settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 

@@ -14,13 +14,14 @@ import pytest
 import reliability_child as child
 from conftest import FakeEmbedder, write_case
 
-from moresprudentie import index as index_module
-from moresprudentie import settings, workflow
+from moresprudentie import settings
+from moresprudentie.cases.loading import content_hash, dump_case, load_cases, parse_case
 from moresprudentie.errors import StorageError
 from moresprudentie.files import atomic_write
-from moresprudentie.index import case_passages, read_index, sync_index
-from moresprudentie.loading import content_hash, dump_case, load_cases, parse_case
-from moresprudentie.search import SearchEngine
+from moresprudentie.review import store as workflow
+from moresprudentie.search import sync as index_module
+from moresprudentie.search.engine import SearchEngine
+from moresprudentie.search.sync import case_passages, read_index, sync_index
 
 CASE_ID = "geschenk-leverancier"
 
@@ -48,7 +49,7 @@ def draft_hash(writer: str, n: int) -> str:
 
 
 def drafted_hashes(cases: Path) -> list[str]:
-    from moresprudentie.audit import read_events
+    from moresprudentie.review.audit import read_events
 
     return [e.hash for e in read_events(settings.audit_log_path(cases)) if e.action == "drafted"]
 

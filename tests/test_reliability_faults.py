@@ -25,11 +25,14 @@ import reliability_child as child
 from conftest import FakeEmbedder, write_case
 from fault_injection import Faults, snapshot
 
-from moresprudentie import audit, cli, settings, workflow
+from moresprudentie import settings
+from moresprudentie.cases.loading import MAX_FILE_BYTES, load_case_file, parse_case
+from moresprudentie.cli import main as cli
 from moresprudentie.errors import StorageError
-from moresprudentie.index import MANIFEST, PASSAGES, POINTER, VECTORS, VectorIndex, read_index
-from moresprudentie.loading import MAX_FILE_BYTES, load_case_file, parse_case
-from moresprudentie.search import SearchEngine
+from moresprudentie.review import audit
+from moresprudentie.review import store as workflow
+from moresprudentie.search.engine import SearchEngine
+from moresprudentie.search.sync import MANIFEST, PASSAGES, POINTER, VECTORS, VectorIndex, read_index
 
 QUERIES = ("geschenk van een leverancier", "dienstauto in het weekend", "unpaid overtime hours", "zaak 7 les")
 KILL_BUDGET_S = 12.0  # per kill test: as many kills as fit, at least MIN_KILLS

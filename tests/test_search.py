@@ -13,7 +13,7 @@ import pytest
 from conftest import SEARCH_CASES, FakeEmbedder, write_case
 
 from moresprudentie.errors import CaseNotFoundError, UsageError
-from moresprudentie.search import MAX_QUERY_PARTS, Filters, SearchEngine, query_parts
+from moresprudentie.search.engine import MAX_QUERY_PARTS, Filters, SearchEngine, query_parts
 
 PUBLISHED = {cid for cid, fields in SEARCH_CASES.items() if fields.get("status") != "draft"}
 
@@ -165,7 +165,7 @@ def test_search_while_refreshing_from_other_threads(engine: SearchEngine, search
 
 
 def test_refresh_rereads_only_changed_files(engine: SearchEngine, search_cases: Path, monkeypatch) -> None:
-    from moresprudentie import search
+    from moresprudentie.search import engine as search
 
     read: list[str] = []
     real = search.load_case_file
@@ -188,7 +188,7 @@ def test_cross_lingual_scale_lifts_cases_in_the_other_language(
 ) -> None:
     """Two cases with the same words, one marked Dutch: an English query ties them on meaning, and a
     model's cross-lingual scale (translations score lower) must then favour the other language."""
-    from moresprudentie import search
+    from moresprudentie.search import engine as search
 
     monkeypatch.setattr(search, "LEXICAL_WEIGHT_LONG", 0.0)
     monkeypatch.setattr(search, "LEXICAL_WEIGHT_SHORT", 0.0)
@@ -206,7 +206,7 @@ def test_cross_lingual_scale_lifts_cases_in_the_other_language(
 
 @pytest.fixture(scope="session")
 def use_m3():
-    from moresprudentie.embedders import load_embedder
+    from moresprudentie.search.embedders import load_embedder
 
     return load_embedder("use-m3")
 

@@ -14,11 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from moresprudentie import settings, workflow
-from moresprudentie.audit import Event, append_event, read_events
-from moresprudentie.authoring import case_from_fields, field_help, field_order, scaffold
-from moresprudentie.case import FIELD_NAMES, Case
-from moresprudentie.drafts import editable_version, review_queue
+from moresprudentie import settings
+from moresprudentie.cases.loading import load_cases, parse_case
+from moresprudentie.cases.model import FIELD_NAMES, Case
 from moresprudentie.errors import (
     ConflictError,
     PermissionDeniedError,
@@ -26,9 +24,12 @@ from moresprudentie.errors import (
     UsageError,
     WorkflowError,
 )
-from moresprudentie.loading import load_cases, parse_case
-from moresprudentie.roles import Actor, actor_for, load_officers, officers_from_config
-from moresprudentie.workflow import approve, create_scaffold, publish, save_draft, send_back, submit
+from moresprudentie.review import store as workflow
+from moresprudentie.review.audit import Event, append_event, read_events
+from moresprudentie.review.authoring import case_from_fields, field_help, field_order, scaffold
+from moresprudentie.review.roles import Actor, actor_for, load_officers, officers_from_config
+from moresprudentie.review.store import approve, create_scaffold, publish, save_draft, send_back, submit
+from moresprudentie.review.versions import editable_version, review_queue
 
 OFFICERS = frozenset({"anna@example.nl", "bram@example.nl"})
 ANNA = actor_for("Anna@Example.nl", OFFICERS)
@@ -397,7 +398,7 @@ def test_audit_log_full_disk_is_a_storage_error(tmp_path: Path, monkeypatch: pyt
 
 
 def test_drafts_are_invisible_in_search_until_published(cases: Path, tmp_path: Path, fake_embedder) -> None:
-    from moresprudentie.search import Filters, SearchEngine
+    from moresprudentie.search.engine import Filters, SearchEngine
 
     case = make_case(situation="Een aanvrager brengt een zelfgebakken appeltaart naar de balie.")
     save_draft(cases, case, ANNA)
@@ -446,7 +447,7 @@ def test_scaffold_names_every_field_and_points_at_what_is_missing() -> None:
 
 
 def cli(*args: str, env: dict[str, str] | None = None):
-    from moresprudentie.cli import app
+    from moresprudentie.cli.main import app
 
     return CliRunner().invoke(app, list(args), env=env, catch_exceptions=True)
 

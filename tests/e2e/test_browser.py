@@ -89,7 +89,7 @@ reasoning: Zorgvuldigheid gaat voor; niets in een casus mag code worden.
 @pytest.fixture(scope="module")
 def collection(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A copy of the shipped cases plus the hostile case, with its index built by the library."""
-    from moresprudentie.search import SearchEngine
+    from moresprudentie.search.engine import SearchEngine
 
     base = tmp_path_factory.mktemp("e2e")
     cases, index = base / "cases", base / "index"

@@ -1,0 +1,183 @@
+"""The Case model: the contract with the integrity officers who write case files.
+
+Field names, types and limits live here once; `docs/case-format.md` describes them for people and a
+test keeps the two in step. Vocabulary terms outside `vocabulary.yaml` are allowed (a warning, see
+`vocabulary_warnings`), because a new theme should never block a case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import unicodedata
+from enum import StrEnum
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{1,78})[a-z0-9]$"
+DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+TEXT_FIELDS = ("situation", "dilemma", "judgement", "reasoning")
+LIST_TEXT_FIELDS = ("options", "stakeholders", "norms", "lessons", "discussion_questions", "variations")
+VOCABULARY_FIELDS = {"themes": "themes", "values": "values", "organisation": "organisations", "method": "methods"}
+
+
+def normalise_text(value: Any) -> Any:
+    """Text is stored NFC-normalised, with line ends as \\n and surrounding white space stripped."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return value
+
+
+def normalise_term(value: Any) -> Any:
+    """Terms are lower-case slugs: 'Discretionaire ruimte' and 'discretionaire-ruimte' are one term."""
+    if isinstance(value, str):
+        return re.sub(r"[\s_]+", "-", normalise_text(value).lower())
+    return value
+
+
+def _as_list(value: Any) -> Any:
+    """A single scalar where a list is expected is unambiguous: treat it as a one-item list."""
+    if isinstance(value, str | dict):
+        return [value]
+    return value
+
+
+Text = Annotated[str, BeforeValidator(normalise_text), Field(min_length=1, max_length=20_000)]
+Term = Annotated[str, BeforeValidator(normalise_term), Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")]
+TextList = Annotated[list[Text], BeforeValidator(_as_list), Field(max_length=100)]
+TermList = Annotated[list[Term], BeforeValidator(_as_list), Field(min_length=1, max_length=20)]
+CaseId = Annotated[str, BeforeValidator(normalise_text), Field(pattern=ID_PATTERN)]
+
+
+class Relation(StrEnum):
+    FOLLOWS = "follows"
+    NUANCES = "nuances"
+    DEPARTS = "departs"
+    SEE_ALSO = "see-also"
+
+
+class RelatedCase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: CaseId
+    relation: Relation = Relation.SEE_ALSO
+
+
+def _related_item(value: Any) -> Any:
+    return {"id": value} if isinstance(value, str) else value
+
+
+class Case(BaseModel):
+    """One anonymised moral deliberation, as written in `cases/<id>.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    id: CaseId
+    title: Annotated[Text, Field(max_length=120)]
+    language: Literal["nl", "en"]
+    date: str
+    themes: TermList
+    values: TermList
+    situation: Text
+    dilemma: Text
+    judgement: Text
+    reasoning: Text
+    organisation: Term | None = None
+    method: Term | None = None
+    options: TextList = []
+    stakeholders: TextList = []
+    norms: TextList = []
+    dissent: Text | None = None
+    lessons: TextList = []
+    discussion_questions: TextList = []
+    variations: TextList = []
+    related: Annotated[list[Annotated[RelatedCase, BeforeValidator(_related_item)]], BeforeValidator(_as_list)] = []
+    duration_minutes: Annotated[int, Field(ge=5, le=480)] | None = None
+    status: Literal["draft", "published"] = "published"
+    allowed_terms: TextList = []
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _check_date(cls, value: Any) -> str:
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        text = str(value).strip() if isinstance(value, str | int) else None
+        match = DATE_PATTERN.match(text or "")
+        if not match:
+            raise ValueError("use YYYY, YYYY-MM or YYYY-MM-DD, e.g. date: 2024-03")
+        year, month, day = (int(part) if part else 1 for part in match.groups())
+        try:
+            dt.date(year, month, day)
+        except ValueError as exc:
+            raise ValueError(f"{text} is not a real date ({exc})") from None
+        return text
+
+    @model_validator(mode="after")
+    def _no_self_reference(self) -> Case:
+        if any(link.id == self.id for link in self.related):
+            raise ValueError("related: a case cannot be related to itself; remove its own id")
+        return self
+
+    @property
+    def year(self) -> int:
+        return int(self.date[:4])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+
+FIELD_NAMES: tuple[str, ...] = tuple(Case.model_fields)
+REQUIRED_FIELDS: tuple[str, ...] = tuple(name for name, info in Case.model_fields.items() if info.is_required())
+
+
+def suggest(word: str, candidates: list[str] | tuple[str, ...]) -> str | None:
+    """The closest candidate to a misspelt word, for 'did you mean …?' messages."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+@cache
+def vocabulary() -> dict[str, dict[str, dict[str, str]]]:
+    """The controlled vocabularies: {kind: {term: {"nl": label, "en": label}}}."""
+    text = resources.files("moresprudentie.cases").joinpath("vocabulary.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def label(kind: str, term: str, language: str = "nl") -> str:
+    """A human label for a term (kind: themes, values, organisations, methods, relations)."""
+    entry = vocabulary().get(kind, {}).get(term)
+    if entry:
+        return entry.get(language) or entry["nl"]
+    return term.replace("-", " ").capitalize()
+
+
+def vocabulary_terms(case: Case, field: str) -> list[str]:
+    """The terms of a vocabulary field (see VOCABULARY_FIELDS), list or single, as a list."""
+    value = getattr(case, field)
+    return value if isinstance(value, list) else [value] if value else []
+
+
+def vocabulary_warnings(case: Case) -> list[tuple[str, str]]:
+    """(field, message) for every term outside the controlled vocabulary, with the closest known term."""
+    warnings = []
+    for field, kind in VOCABULARY_FIELDS.items():
+        known = vocabulary()[kind]
+        warnings.extend(
+            (field, _unknown_term(kind, term)) for term in vocabulary_terms(case, field) if term not in known
+        )
+    return warnings
+
+
+@lru_cache(maxsize=4096)
+def _unknown_term(kind: str, term: str) -> str:
+    """The warning for a term outside the vocabulary. Cached: a large collection repeats the same few
+    unknown terms, and each message is then one shared string, not a new one per file."""
+    hint = suggest(term, tuple(vocabulary()[kind]))
+    fix = f"; did you mean '{hint}'?" if hint else f"; add it to vocabulary.yaml under {kind} if it is agreed"
+    return f"'{term}' is not in the vocabulary{fix}"

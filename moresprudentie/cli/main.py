@@ -1,0 +1,279 @@
+"""The `moresprudentie` command: a thin shell that parses options, calls the library and prints.
+
+Exit codes: 0 success, 1 problems found (invalid cases, findings, errors), 2 usage errors.
+Library errors (MoresprudentieError) become one plain line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from moresprudentie import __version__, settings
+from moresprudentie.cases.loading import load_cases
+from moresprudentie.cli import officer
+from moresprudentie.cli.options import (
+    CasesOption,
+    IndexOption,
+    JsonOption,
+    ModelOption,
+    echo_json,
+    grouped,
+    open_engine,
+    report_line,
+)
+from moresprudentie.errors import MoresprudentieError, UsageError
+
+if TYPE_CHECKING:  # the search stack (FAISS, BM25, models) is imported only when a search command runs
+    from moresprudentie.search.engine import Filters, Hit, SearchEngine
+
+app = typer.Typer(
+    help="moresprudentie: find, check and publish anonymised moral deliberation cases.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"moresprudentie {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="show the version")
+    ] = False,
+) -> None:
+    """moresprudentie: find, check and publish anonymised moral deliberation cases."""
+
+
+@app.command()
+def validate(cases: CasesOption = None, as_json: JsonOption = False) -> None:
+    """Check every case file: print problems and warnings; exit 1 when any case is invalid."""
+    folder = settings.cases_dir(cases)
+    result = load_cases(folder)
+    if as_json:
+        echo_json(
+            [
+                {"path": p.path, "line": p.line, "field": p.field, "message": p.message, "severity": p.severity}
+                for p in result.problems
+            ]
+        )
+    else:
+        for problem in result.problems:
+            typer.echo(str(problem))
+        files = len({p.path for p in result.errors})
+        typer.echo(
+            f"{len(result.cases)} valid case(s), {files} invalid file(s), {len(result.warnings)} warning(s) in {folder}",
+            err=True,
+        )
+    raise typer.Exit(1 if result.errors else 0)
+
+
+@app.command("app", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def serve(
+    ctx: typer.Context,
+    cases: CasesOption = None,
+    model: Annotated[str | None, typer.Option("--model", help=settings.MODEL.help)] = None,
+) -> None:
+    """Build or update the index, then start the web app (extra options go to `streamlit run`)."""
+    import os
+
+    from moresprudentie.search.engine import SearchEngine
+
+    folder = settings.cases_dir(cases)
+    engine = SearchEngine.open(folder, model=model, progress=sys.stderr.isatty())
+    typer.echo(f"{len(engine.cases)} case(s) ready; starting the app …", err=True)
+    env = {**os.environ, settings.CASES.env: str(folder.resolve())}
+    if model:
+        env[settings.MODEL.env] = model
+    app_file = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")  # inside the installed package
+    command = [sys.executable, "-P", "-m", "streamlit", "run", app_file, *ctx.args]  # -P: not from the cwd
+    os.execve(sys.executable, command, env)  # noqa: S606 - hand the terminal to streamlit, no shell
+
+
+# -- search commands (index, search, similar) --
+
+KOption = Annotated[int, typer.Option("-k", help="number of results", min=1, max=1000)]
+ThemeOption = Annotated[list[str] | None, typer.Option("--theme", help="only cases with this theme (repeatable)")]
+ValueOption = Annotated[list[str] | None, typer.Option("--value", help="only cases weighing this value (repeatable)")]
+LanguageOption = Annotated[list[str] | None, typer.Option("--language", help="only cases in this language: nl or en")]
+OrganisationOption = Annotated[
+    list[str] | None, typer.Option("--organisation", help="only cases from this kind of organisation (repeatable)")
+]
+MethodOption = Annotated[list[str] | None, typer.Option("--method", help="only cases discussed with this method")]
+DateFromOption = Annotated[str | None, typer.Option("--from", help="only cases dated from YYYY[-MM[-DD]]")]
+DateToOption = Annotated[str | None, typer.Option("--to", help="only cases dated up to YYYY[-MM[-DD]]")]
+DraftsOption = Annotated[bool, typer.Option("--include-drafts", help="also show cases that are still drafts")]
+
+
+@dataclass(frozen=True)
+class ResultOptions:
+    """The options `search` and `similar` share: where cases and index are, how many hits, how shown, which."""
+
+    cases: CasesOption = None
+    index: IndexOption = None
+    model: ModelOption = None
+    k: KOption = 10
+    as_json: JsonOption = False
+    theme: ThemeOption = None
+    value: ValueOption = None
+    language: LanguageOption = None
+    organisation: OrganisationOption = None
+    method: MethodOption = None
+    date_from: DateFromOption = None
+    date_to: DateToOption = None
+    include_drafts: DraftsOption = False
+
+    def filters(self) -> Filters:
+        """The picked filters; built when asked, so a command checks its query before a bad --from."""
+        from moresprudentie.search.engine import Filters
+
+        return Filters(
+            themes=frozenset(self.theme or ()),
+            values=frozenset(self.value or ()),
+            languages=frozenset(self.language or ()),
+            organisations=frozenset(self.organisation or ()),
+            methods=frozenset(self.method or ()),
+            date_from=self.date_from,
+            date_to=self.date_to,
+            include_drafts=self.include_drafts,
+        )
+
+    def engine(self) -> SearchEngine:
+        """The engine, quiet with --json (stdout is then one JSON document per query)."""
+        return open_engine(self.cases, self.index, self.model, quiet=self.as_json)
+
+    def print_hits(self, hits: list[Hit]) -> None:
+        _print_hits(hits, self.as_json)
+
+
+def _hit_json(hit: Hit) -> dict:
+    case = hit.case
+    return {
+        "id": case.id,
+        "title": case.title,
+        "score": hit.score,
+        "language": case.language,
+        "date": case.date,
+        "organisation": case.organisation,
+        "themes": case.themes,
+        "values": case.values,
+        "status": case.status,
+        "matched": {"field": hit.matched.field, "text": hit.matched.text},
+    }
+
+
+def _print_hits(hits: list[Hit], as_json: bool) -> None:
+    if as_json:
+        echo_json([_hit_json(hit) for hit in hits])
+        return
+    if not hits:
+        typer.echo("no matching cases (try other words or fewer filters)")
+    for rank, hit in enumerate(hits, 1):
+        case = hit.case
+        draft = ", draft" if case.status == "draft" else ""
+        typer.echo(f"{rank:2}. {hit.score:.2f}  {case.title}  [{case.id}, {case.language}, {case.date}{draft}]")
+        text = " ".join(hit.matched.text.split())
+        typer.echo(f"    {hit.matched.field}: {text[:200] + '…' if len(text) > 200 else text}")
+
+
+def _query_lines(path: Path) -> list[str]:
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(
+            f"{path}: cannot read the queries file ({exc}); give a UTF-8 text file, one query per line"
+        ) from None
+    return [line.strip() for line in text.splitlines()]
+
+
+@app.command("index")
+def index_command(
+    cases: CasesOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="re-embed every case from scratch")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Build or update the search index (only new or changed cases are embedded)."""
+    engine = open_engine(cases, index, model, quiet=as_json, rebuild=rebuild, announce=False)
+    report = engine.report
+    if as_json:
+        echo_json(
+            {
+                "index": str(report.path),
+                "cases": report.cases,
+                "added": report.added,
+                "changed": report.changed,
+                "removed": report.removed,
+                "embedded_passages": report.embedded_passages,
+                "rebuilt_because": report.rebuilt_because,
+                "saved": report.saved,
+            }
+        )
+    else:
+        typer.echo(report_line(report) + ("" if report.changed_anything else " (up to date)"))
+    invalid = {p.path for p in engine.problems if p.severity == "error"}
+    if invalid and not as_json:
+        typer.echo(f"{len(invalid)} invalid case file(s) left out; run `moresprudentie validate` to see why", err=True)
+
+
+@app.command()
+@grouped
+def search(
+    query: Annotated[str | None, typer.Argument(help="what you are looking for, in Dutch or English")] = None,
+    queries: Annotated[
+        Path | None, typer.Option("--queries", help="run every line of this file as a query ('-' reads stdin)")
+    ] = None,
+    *,
+    options: ResultOptions,
+) -> None:
+    """Find the cases closest to a question or situation (the index is updated first when needed)."""
+    if (query is None) == (queries is None):
+        raise UsageError('give one query ("…") or --queries FILE with one query per line')
+    filters = options.filters()
+    lines = _query_lines(queries) if queries is not None else [query or ""]
+    engine = options.engine()
+    filters.check_against(engine.cases.values())
+    for line in lines:
+        if queries is not None and not options.as_json:
+            typer.echo(f"\n== {line}")
+        options.print_hits(engine.search(line, k=options.k, filters=filters) if line else [])
+
+
+@app.command()
+@grouped
+def similar(
+    case_id: Annotated[str, typer.Argument(metavar="ID", help="the id of a case (its file name without .yaml)")],
+    *,
+    options: ResultOptions,
+) -> None:
+    """More like this: the cases closest to a given case."""
+    filters = options.filters()
+    engine = options.engine()
+    filters.check_against(engine.cases.values())
+    options.print_hits(engine.similar(case_id, k=options.k, filters=filters))
+
+
+# The officers' commands (check, new, review …): draft → review → publish, same rules as the app.
+officer.register(app)
+
+
+def main() -> None:
+    """Entry point: run the CLI and turn library errors into one friendly line."""
+    try:
+        app()
+    except UsageError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except MoresprudentieError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,251 @@
+"""The integrity officers' commands: `check`, `new` and the `review` group (submit, approve, …).
+
+Registered on the main `moresprudentie` app by register(), called from cli/main.py; the same library calls
+and role checks as the app's officer pages, so the command line is no back door.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from moresprudentie import settings
+from moresprudentie.cli.options import (
+    CasesOption,
+    IndexOption,
+    JsonOption,
+    ModelOption,
+    echo_json,
+    grouped,
+    open_engine,
+)
+from moresprudentie.errors import MoresprudentieError, UsageError
+
+if TYPE_CHECKING:
+    from moresprudentie.review.roles import Actor
+
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as", envvar="MORESPRUDENTIE_USER", help="who you are (must be listed as officer in the roles file)"
+    ),
+]
+RolesOption = Annotated[
+    Path | None, typer.Option("--roles", help=settings.ROLES.help + f" [env {settings.ROLES.env}]", show_default=False)
+]
+CaseIdArgument = Annotated[str, typer.Argument(metavar="ID", help="the case id (its file name without .yaml)")]
+CommentOption = Annotated[str, typer.Option("--comment", "-m", help="a note for the audit log and the author")]
+review_app = typer.Typer(
+    help="Draft → review → publish for integrity officers (the four-eyes rule applies).", no_args_is_help=True
+)
+
+
+@dataclass(frozen=True)
+class Officer:
+    """Who runs an officer command (--as, --roles): checked against the roles file, as the app checks its login."""
+
+    as_name: AsOption = None
+    roles: RolesOption = None
+
+    def actor(self) -> Actor:
+        from moresprudentie.review.roles import actor_for, load_officers
+
+        if not self.as_name or not self.as_name.strip():
+            raise UsageError("say who you are: --as NAME (or set MORESPRUDENTIE_USER); see docs/deployment.md")
+        return actor_for(self.as_name, load_officers(self.roles))
+
+
+@grouped
+def new(
+    case_id: CaseIdArgument,
+    language: Annotated[str, typer.Option("--language", help="language of the case text: nl or en")] = "nl",
+    stdout: Annotated[bool, typer.Option("--stdout", help="print the scaffold instead of creating the file")] = False,
+    cases: CasesOption = None,
+    *,
+    officer: Officer,
+) -> None:
+    """Create cases/ID.yaml: a draft with every field and Dutch hints, ready to fill in."""
+    from moresprudentie.review.authoring import scaffold
+    from moresprudentie.review.store import create_scaffold
+
+    if language not in ("nl", "en"):
+        raise UsageError(f"--language {language}: use nl or en")
+    if stdout:
+        typer.echo(scaffold(case_id, language), nl=False)
+        return
+    path = create_scaffold(settings.cases_dir(cases), case_id, officer.actor(), language)
+    typer.echo(f"created {path}: fill it in, run `moresprudentie validate` and `moresprudentie check {path}`")
+
+
+@review_app.command("list")
+def review_list(cases: CasesOption = None, as_json: JsonOption = False) -> None:
+    """The review queue: every draft and revision with its state, most urgent first."""
+    from moresprudentie.review.versions import review_queue
+
+    items = review_queue(settings.cases_dir(cases))
+    rows = [
+        {
+            "id": item.version.case_id,
+            "state": item.review.state,
+            "title": item.version.case.title if item.version.case else None,
+            "revision": item.version.is_revision,
+            "authors": sorted(item.review.authors),
+            "approvers": list(item.review.approvers),
+            "comment": item.review.last_comment,
+            "problems": [str(p) for p in item.version.problems if p.severity == "error"],
+        }
+        for item in items
+    ]
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        title = row["title"] or "(invalid: " + "; ".join(row["problems"]) + ")"
+        authors = f" by {', '.join(row['authors'])}" if row["authors"] else ""
+        extra = (" revision" if row["revision"] else "") + authors
+        typer.echo(f"{row['state']:<10} {row['id']}  {title}{extra}")
+        if row["comment"]:
+            typer.echo(f"           comment: {row['comment']}")
+    if not rows:
+        typer.echo("no drafts waiting")
+
+
+@review_app.command("submit")
+@grouped
+def review_submit(
+    case_id: CaseIdArgument,
+    comment: CommentOption = "",
+    cases: CasesOption = None,
+    *,
+    officer: Officer,
+) -> None:
+    """Offer a draft for review (a file you edited by hand counts as yours)."""
+    from moresprudentie.review.store import submit
+
+    review = submit(settings.cases_dir(cases), case_id, officer.actor(), comment)
+    typer.echo(f"{case_id}: {review.state}; a second officer can now approve it")
+
+
+@review_app.command("approve")
+@grouped
+def review_approve(
+    case_id: CaseIdArgument,
+    comment: CommentOption = "",
+    cases: CasesOption = None,
+    *,
+    officer: Officer,
+) -> None:
+    """Approve a submitted draft as the second officer (not its author)."""
+    from moresprudentie.review.store import approve
+
+    review = approve(settings.cases_dir(cases), case_id, officer.actor(), comment)
+    typer.echo(f"{case_id}: {review.state}; publish it with `moresprudentie review publish {case_id}`")
+
+
+@review_app.command("send-back")
+@grouped
+def review_send_back(
+    case_id: CaseIdArgument,
+    comment: Annotated[str, typer.Option("--comment", "-m", help="what the author should change (required)")],
+    cases: CasesOption = None,
+    *,
+    officer: Officer,
+) -> None:
+    """Reject a submitted draft: send it back to its author with a comment."""
+    from moresprudentie.review.store import send_back
+
+    send_back(settings.cases_dir(cases), case_id, officer.actor(), comment)
+    typer.echo(f"{case_id}: sent back to its author")
+
+
+@review_app.command("publish")
+@grouped
+def review_publish(
+    case_id: CaseIdArgument,
+    cases: CasesOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+    no_index: Annotated[bool, typer.Option("--no-index", help="do not update the search index now")] = False,
+    *,
+    officer: Officer,
+) -> None:
+    """Publish an approved draft and update the search index, so employees find it."""
+    from moresprudentie.review.store import publish
+
+    folder = settings.cases_dir(cases)
+    published = publish(folder, case_id, officer.actor())
+    typer.echo(f"{case_id}: published ({published.title})")
+    if not no_index:
+        open_engine(folder, index, model, quiet=False)
+
+
+def _check_targets(paths: list[Path]) -> list[Path]:
+    """Case files named directly, or the *.yaml files of the folders named."""
+    from moresprudentie.cases.loading import case_files
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(case_files(path))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder; give case files or folders of cases")
+    return files
+
+
+def check(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="case files or folders of cases (default: the collection)")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="also exit 1 on warnings (quasi-identifiers)")] = False,
+    warm_up: Annotated[
+        bool, typer.Option("--warm-up", help="prepare the name detector (builds its cache once, over a minute)")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Anonymisation check: print personal data found in cases, with a suggested replacement; exit 1 if any."""
+    from dataclasses import asdict
+
+    from moresprudentie.anonymisation import check as anonymisation
+
+    if warm_up:
+        anonymisation.warm_up()
+        if not paths:
+            typer.echo("name detector ready", err=True)
+            raise typer.Exit(0)
+    files = _check_targets(paths or [settings.cases_dir()])
+    findings, errors = [], []
+    for file in files:
+        try:
+            findings.extend((str(file), finding) for finding in anonymisation.check_file(file))
+        except MoresprudentieError as exc:
+            errors.append(str(exc))
+    if as_json:
+        rows = [{"path": path, **asdict(finding)} for path, finding in findings]
+        echo_json({"findings": rows, "errors": errors})
+    else:
+        for path, f in findings:
+            warning = " (warning)" if f.severity == "warn" else ""
+            where = f"{path}:{f.line}" if f.line else path
+            typer.echo(f"{where}: {f.kind}: {f.text} → {f.replacement}{warning}")
+        for error in errors:
+            typer.echo(f"error: {error}")
+        blocking = sum(f.severity == "block" for _, f in findings)
+        typer.echo(
+            f"{len(files)} file(s): {blocking} finding(s), {len(findings) - blocking} warning(s), "
+            f"{len(errors)} unreadable file(s). Replace personal data, or add a reviewed exception to allowed_terms.",
+            err=True,
+        )
+    failed = errors or any(f.severity == "block" or strict for _, f in findings)
+    raise typer.Exit(1 if failed else 0)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `new`, `check` and the `review` group to the main command (one direction: main imports this)."""
+    app.command()(new)
+    app.command()(check)
+    app.add_typer(review_app, name="review")

@@ -1,0 +1,116 @@
+"""Option groups for the typer commands: a block of options declared once, shared by several commands.
+
+Typer reads a command's options from its signature, so commands that take the same options would
+each list them again. Here a frozen dataclass declares the block (its fields annotated like typer
+parameters), and `grouped` shows typer the fields in place of the one parameter typed with it; the
+command receives one instance. Help, order and defaults stay exactly what the fields say.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import json
+import logging
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from moresprudentie import settings
+
+if TYPE_CHECKING:
+    from moresprudentie.search.engine import SearchEngine
+    from moresprudentie.search.sync import IndexReport
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def grouped(command: Command) -> Command:
+    """Expand every parameter typed with a dataclass into that dataclass's fields (put below @app.command)."""
+    signature = inspect.signature(command, eval_str=True)
+    groups: dict[str, tuple[type, list[str]]] = {}
+    parameters: list[inspect.Parameter] = []
+    for parameter in signature.parameters.values():
+        group = parameter.annotation
+        if not (isinstance(group, type) and dataclasses.is_dataclass(group)):
+            parameters.append(parameter)
+            continue
+        hints = typing.get_type_hints(group, include_extras=True)
+        fields = dataclasses.fields(group)
+        groups[parameter.name] = (group, [field.name for field in fields])
+        parameters += [
+            inspect.Parameter(field.name, parameter.kind, default=field.default, annotation=hints[field.name])
+            for field in fields
+        ]
+
+    @functools.wraps(command)
+    def run(**values: Any) -> Any:
+        for name, (group, fields) in groups.items():
+            values[name] = group(**{field: values.pop(field) for field in fields})
+        return command(**values)
+
+    run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": signature.return_annotation}
+    return typing.cast(Command, run)
+
+
+# -- option types and helpers shared by the search and the officer commands --
+
+CasesOption = Annotated[
+    Path | None, typer.Option("--cases", help=settings.CASES.help + f" [env {settings.CASES.env}]", show_default=False)
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
+IndexOption = Annotated[
+    Path | None, typer.Option("--index", help=settings.INDEX.help + f" [env {settings.INDEX.env}]", show_default=False)
+]
+ModelOption = Annotated[
+    str | None, typer.Option("--model", help=settings.MODEL.help + f" [env {settings.MODEL.env}]", show_default=False)
+]
+
+
+def echo_json(data: object) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False))
+
+
+class _EchoHandler(logging.Handler):
+    """Library warnings (a damaged index being rebuilt, a read-only folder) as plain lines on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
+
+
+def open_engine(
+    cases: Path | None,
+    index: Path | None,
+    model: str | None,
+    quiet: bool,
+    rebuild: bool = False,
+    announce: bool = True,
+) -> SearchEngine:
+    """Open the engine (progress bar unless quiet); say on stderr what the index update did."""
+    from moresprudentie.search.engine import SearchEngine
+
+    library_log = logging.getLogger("moresprudentie")
+    if not any(isinstance(h, _EchoHandler) for h in library_log.handlers):
+        library_log.addHandler(_EchoHandler(logging.WARNING))
+    engine = SearchEngine.open(cases, index, model=model, progress=not quiet, rebuild=rebuild)
+    report = engine.report
+    if announce and not quiet and report.changed_anything:
+        typer.echo(report_line(report), err=True)
+    return engine
+
+
+def report_line(report: IndexReport) -> str:
+    line = (
+        f"index {report.path}: {report.cases} case(s); {report.added} added, {report.changed} changed, "
+        f"{report.removed} removed, {report.embedded_passages} passage(s) embedded"
+    )
+    if report.rebuilt_because:
+        line += f" (rebuilt: {report.rebuilt_because})"
+    if not report.saved:
+        line += " (not saved: the index folder is not writable)"
+    return line

@@ -1,0 +1,377 @@
+"""Search over a case collection: filters first, then semantic and lexical evidence fused per case.
+
+How a query is ranked (each choice was measured with scripts/evaluate.py on the tuning queries,
+with and without ~2,700 English distractor dilemmas mixed in; figures in docs/evaluation.md):
+- Semantic: the cosine between the query and every passage; a case scores its best passage
+  (max over passages), and that passage is shown as the match. A query of several sentences also
+  scores each sentence on its own (its best passage per case), averaged with the whole query: a
+  story touches several moments of a case, and one vector for all of it blurs them. A long sentence
+  counts as its clauses, because people type a whole story as one sentence.
+- Cross-lingual calibration: a multilingual model scores a translation lower than the same text
+  (USE-m3: monolingual cosines are 1.15× the cross-lingual ones on the Dutch/English STS-b pairs),
+  so cases in the other language than the query get that factor back. Without it, an English query
+  for a Dutch case loses against every English case that shares its surface.
+- Lexical: BM25 only against cases in the query's language (an English query has no words in common
+  with a Dutch case, and letting BM25 speak there drags unrelated cases up).
+- Fusion: both signals are turned into z-scores over the collection (so neither dominates by scale)
+  and added; only BM25 evidence above the collection mean counts, with a weight that is larger for
+  short keyword queries than for long stories (a long story shares many words with everything).
+- Filters (themes, values, organisation, method, language, dates, drafts) are applied before the
+  top k are taken, so a filtered query still returns k hits when k cases pass.
+
+A SearchEngine is shared read-only between threads: all its data lives in one immutable snapshot,
+and refresh() builds a new snapshot and swaps it in with one assignment.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from moresprudentie import settings
+from moresprudentie.cases.loading import LoadResult, Problem, _link_problems, case_files, case_hash, load_case_file
+from moresprudentie.cases.model import Case
+from moresprudentie.errors import CaseNotFoundError, UsageError
+from moresprudentie.search.embedders import Embedder, load_embedder
+from moresprudentie.search.filters import Filters
+from moresprudentie.search.lexical import LexicalIndex, TokenCache, detect_language, language_model
+from moresprudentie.search.sync import IndexReport, VectorIndex, case_passages, sentences, sync_index
+
+# Fusion weights, measured on the tuning queries with and without distractors: recall@5 moves by at
+# most 0.01 for 0.4–0.8 (short) and 0.05–0.15 (long); with distractors MRR@10 peaks at 0.1 (long).
+LEXICAL_WEIGHT_SHORT = 0.6  # a search-box query of up to 7 words: exact words matter
+LEXICAL_WEIGHT_LONG = 0.1  # a story of a few sentences: meaning matters more than shared words
+SHORT_QUERY_WORDS = 8
+WHOLE_QUERY_WEIGHT = 0.3  # vs. the mean of its parts (measured: 0.1–0.3 beat 0.5 by 1–3 of 462 queries)
+MIN_SENTENCE_WORDS = 3
+# A sentence this long is cut into clauses: at , ; : and before a contrast or a reason (measured on
+# 462 labelled queries: paraphrase recall@5 0.894 → 0.919 alone, 0.924 → 0.929 with distractors).
+LONG_SENTENCE_WORDS = 12
+MAX_QUERY_PARTS = 24  # a story has a handful; a pasted 2,000-word document ~300 (measured: 0.99 s for 97)
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=(?:maar|terwijl|omdat|want|but|while|because)\s)", re.IGNORECASE)
+RERANK_CASES = 200  # a story's sentences re-rank this many of the best cases (see SearchEngine._rank)
+# More-like-this compares the moral core, not the facts of the story: with these fields the
+# cases' own `related:` links come back in the top 5 for 27% of pairs, with every passage 17%.
+MORAL_CORE_FIELDS = frozenset({"dilemma", "judgement", "reasoning", "lessons"})
+
+
+@dataclass(frozen=True)
+class Match:
+    """The passage that matched best: its field name and its text."""
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: the case, a score in [0, 1] (higher is better) and why it matched."""
+
+    case: Case
+    score: float
+    matched: Match
+
+
+@dataclass(frozen=True, slots=True)
+class _FileState:
+    """One case file as last read: re-read only when its stat key changes (slots: 100k of them)."""
+
+    key: tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns: any write or replace changes one
+    case: Case | None
+    hash: str | None
+    problems: tuple[Problem, ...]
+
+
+def _read_folder(folder: Path, previous: dict[str, _FileState]) -> tuple[LoadResult, dict[str, _FileState]]:
+    """Like loading.load_cases, but re-parses only files changed since `previous` (a refresh of a
+    10k-case collection then costs a few stat calls, not ten thousand YAML parses). Keyed by file
+    name, not Path: a Path object costs more memory than the name, 100k times over."""
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder; pass --cases DIR or set MORESPRUDENTIE_CASES")
+    states: dict[str, _FileState] = {}
+    result = LoadResult()
+    for path in case_files(folder):
+        try:
+            info = path.stat()
+            key = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        except OSError:
+            key = (0, 0, 0, 0)
+        state = previous.get(path.name)
+        if state is None or state.key != key:
+            case, problems = load_case_file(path)
+            state = _FileState(key, case, case_hash(case) if case else None, tuple(problems))
+        states[path.name] = state
+        result.problems.extend(state.problems)
+        if state.case is not None and state.hash is not None:
+            result.cases[state.case.id] = state.case
+            result.hashes[state.case.id] = state.hash
+    result.problems.extend(_link_problems(result.cases.values(), folder))
+    return result, states
+
+
+@dataclass(frozen=True, eq=False)
+class _Snapshot:
+    """Everything a search reads, built once and never changed (threads share it without locks)."""
+
+    cases: dict[str, Case]
+    problems: list[Problem]
+    ordered: tuple[Case, ...]  # in index order (by id)
+    position: dict[str, int]
+    vectors: VectorIndex
+    lexical: LexicalIndex
+    published: np.ndarray  # bool per case position
+    languages: np.ndarray  # language code per case position
+    report: IndexReport
+    files: dict[str, _FileState]  # by file name
+
+
+class SearchEngine:
+    """A case collection with its index, ready to search. Create it with SearchEngine.open()."""
+
+    def __init__(
+        self, cases_dir: Path, index_dir: Path, embedder: Embedder, progress: bool = False, rebuild: bool = False
+    ) -> None:
+        self.cases_dir = cases_dir
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self._progress = progress
+        self._refresh_lock = threading.Lock()
+        self._tokens = TokenCache()  # written only while holding _refresh_lock (or in __init__)
+        language_model()  # loaded now, once per process, not in the first keyword search
+        self._snapshot = self._load(None, rebuild=rebuild)
+
+    @classmethod
+    def open(
+        cls,
+        cases_dir: Path | str | None = None,
+        index_dir: Path | str | None = None,
+        embedder: Embedder | None = None,
+        model: str | None = None,
+        progress: bool = False,
+        rebuild: bool = False,
+    ) -> SearchEngine:
+        """Load the cases and bring the index up to date (built, updated or repaired as needed)."""
+        folder = settings.cases_dir(cases_dir)
+        return cls(folder, settings.index_dir(folder, index_dir), embedder or load_embedder(model), progress, rebuild)
+
+    @property
+    def cases(self) -> dict[str, Case]:
+        """All valid cases by id, drafts included."""
+        return self._snapshot.cases
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Everything wrong or doubtful in the case files (invalid files are left out of the search)."""
+        return self._snapshot.problems
+
+    @property
+    def report(self) -> IndexReport:
+        """What the last open/refresh did to the index (added, changed, removed, rebuilt)."""
+        return self._snapshot.report
+
+    def refresh(self) -> None:
+        """Re-read the case folder and update the index (only new or changed cases are embedded).
+
+        Searches running meanwhile keep using the previous snapshot; the new one is swapped in whole.
+        """
+        with self._refresh_lock:
+            self._snapshot = self._load(self._snapshot, rebuild=False)
+
+    def _load(self, previous: _Snapshot | None, rebuild: bool) -> _Snapshot:
+        """A new snapshot, reusing from `previous` every file, vector and token list that did not change."""
+        result, files = _read_folder(self.cases_dir, previous.files if previous else {})
+        vectors, report = sync_index(
+            self.index_dir,
+            result.cases,
+            result.hashes,
+            self.embedder,
+            rebuild=rebuild,
+            progress=self._progress,
+            current=previous.vectors if previous else None,
+        )
+        ordered = tuple(result.cases[cid] for cid in vectors.case_ids)
+        return _Snapshot(
+            cases=result.cases,
+            problems=result.problems,
+            ordered=ordered,
+            position={case.id: i for i, case in enumerate(ordered)},
+            vectors=vectors,
+            lexical=previous.lexical  # the same cases as before: nothing to re-count
+            if previous is not None and previous.vectors is vectors
+            else LexicalIndex(ordered, vectors.hashes, self._tokens),
+            published=np.array([case.is_published for case in ordered], dtype=bool),
+            languages=np.array([case.language for case in ordered]),
+            report=report,
+            files=files,
+        )
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """The k cases that best fit a free-text query (Dutch or English), best first."""
+        query = query.strip()
+        snap = self._snapshot
+        allowed = _allowed(snap, filters or Filters())
+        if not query or k <= 0 or not allowed.any():
+            return []
+        language = detect_language(query)
+        short = len(query.split()) < SHORT_QUERY_WORDS
+        evidence = _Evidence(
+            vectors=self._query_vectors(query),
+            language=language,
+            lexical=snap.lexical.scores(query, language),
+            lexical_weight=LEXICAL_WEIGHT_SHORT if short else LEXICAL_WEIGHT_LONG,
+        )
+        return self._rank(snap, evidence, allowed, k)
+
+    def _query_vectors(self, query: str) -> np.ndarray:
+        """The query's vector, then (for a story) those of its parts. A story is embedded once, part
+        by part, and its whole-query vector is their normalised mean: the same recall as embedding it
+        whole as well (measured), at the cost of one embedding instead of two."""
+        parts = query_parts(query)
+        if len(parts) < 2:
+            return self.embedder.embed([query])
+        vectors = self.embedder.embed(parts)
+        whole = vectors.mean(axis=0)
+        whole /= max(float(np.linalg.norm(whole)), 1e-12)
+        return np.vstack([whole, vectors])
+
+    def similar(self, case_id: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """More like this: the k cases whose moral core (dilemma, judgement, reasoning, lessons) is
+        closest to that of a given case (never the case itself)."""
+        snap = self._snapshot
+        position = snap.position.get(case_id)
+        if position is None:
+            raise CaseNotFoundError(
+                f"no case '{case_id}' in {self.cases_dir}; check the id (the file name without .yaml)"
+            )
+        allowed = _allowed(snap, filters or Filters()).copy()
+        allowed[position] = False
+        if k <= 0 or not allowed.any():
+            return []
+        rows = snap.vectors.rows(position)
+        core = [row for row in range(rows.start, rows.stop) if snap.vectors.fields[row] in MORAL_CORE_FIELDS]
+        centroid = snap.vectors.vectors[core].mean(axis=0)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        case = snap.ordered[position]
+        evidence = _Evidence(
+            vectors=centroid[None, :],
+            language=case.language,
+            lexical=snap.lexical.scores(f"{case.title}\n{case.dilemma}", case.language),
+            lexical_weight=LEXICAL_WEIGHT_LONG,
+        )
+        return self._rank(snap, evidence, allowed, k)
+
+    def _rank(self, snap: _Snapshot, evidence: _Evidence, allowed: np.ndarray, k: int) -> list[Hit]:
+        """Fuse best-passage cosine and BM25 as z-scores; return the top k allowed cases.
+
+        A story's sentences re-rank only the best RERANK_CASES cases: scoring every passage against
+        several vectors costs a matrix product 2–4× slower than one vector (BLAS packs the matrix),
+        while the top 200 by the whole query already hold every case a sentence could lift (measured:
+        the same recall@5 and MRR@10 as scoring all cases)."""
+        vectors = snap.vectors
+        whole = vectors.vectors @ evidence.vectors[0]  # one pass over memory: the floor of any search
+        scale = np.ones(len(snap.ordered), dtype=np.float32)
+        cross_lingual = getattr(self.embedder, "cross_lingual_scale", 1.0)
+        if evidence.language and cross_lingual != 1.0:
+            scale[snap.languages != evidence.language] = cross_lingual
+        semantic = np.maximum.reduceat(whole, vectors.starts[:-1]) * scale
+        mean, std = float(semantic.mean()), max(float(semantic.std()), 1e-9)
+        lexical = np.zeros_like(semantic)
+        if evidence.lexical.any():
+            lexical = evidence.lexical_weight * np.maximum(_zscore(evidence.lexical), 0.0)
+        fused = (semantic - mean) / std + lexical
+        candidates = _top(np.flatnonzero(allowed), fused, max(k, RERANK_CASES))
+        sentences = evidence.vectors[1:]
+        if len(sentences):
+            blended = _sentence_blend(vectors, whole, sentences, candidates)
+            fused[candidates] = (blended * scale[candidates] - mean) / std + lexical[candidates]
+        return [
+            _hit(snap, int(position), _passage_scores(vectors, whole, sentences, int(position)), float(fused[position]))
+            for position in _top(candidates, fused, k)
+        ]
+
+
+def query_parts(query: str) -> list[str]:
+    """The parts of a query that are also scored on their own: its sentences, long ones as clauses,
+    each of at least MIN_SENTENCE_WORDS words. A pasted document is cut into at most MAX_QUERY_PARTS
+    runs of neighbouring parts, so that a search costs what a long story costs, not minutes."""
+    parts: list[str] = []
+    for sentence in sentences(query):
+        if len(sentence.split()) < LONG_SENTENCE_WORDS:
+            parts.append(sentence)
+        else:
+            parts.extend(part for part in _CLAUSE_BREAK.split(sentence) if part)
+    parts = [part for part in parts if len(part.split()) >= MIN_SENTENCE_WORDS]
+    run = math.ceil(len(parts) / MAX_QUERY_PARTS)
+    return parts if run <= 1 else [" ".join(parts[i : i + run]) for i in range(0, len(parts), run)]
+
+
+def _sentence_blend(vectors: VectorIndex, whole: np.ndarray, sentences: np.ndarray, cases: np.ndarray) -> np.ndarray:
+    """Per case: its best cosine with the whole query, averaged with the mean over the query's
+    sentences of each sentence's best cosine in the case."""
+    spans = [vectors.rows(int(position)) for position in cases]
+    rows = np.concatenate([np.arange(span.start, span.stop) for span in spans])
+    starts = np.cumsum([0] + [span.stop - span.start for span in spans[:-1]])
+    per_sentence = np.maximum.reduceat(vectors.vectors[rows] @ sentences.T, starts, axis=0).mean(axis=1)
+    best_whole = np.maximum.reduceat(whole[rows], starts)
+    return WHOLE_QUERY_WEIGHT * best_whole + (1 - WHOLE_QUERY_WEIGHT) * per_sentence
+
+
+def _passage_scores(vectors: VectorIndex, whole: np.ndarray, sentences: np.ndarray, position: int) -> np.ndarray:
+    """Per passage of one case, how well it matches: to pick the passage shown with the hit."""
+    rows = vectors.rows(position)
+    if not len(sentences):
+        return whole[rows]
+    mean_sentence = (vectors.vectors[rows] @ sentences.T).mean(axis=1)
+    return WHOLE_QUERY_WEIGHT * whole[rows] + (1 - WHOLE_QUERY_WEIGHT) * mean_sentence
+
+
+def _top(candidates: np.ndarray, fused: np.ndarray, k: int) -> np.ndarray:
+    """The k best candidates by fused score, best first (ties keep collection order)."""
+    k = min(k, len(candidates))
+    if k == 0:
+        return candidates[:0]
+    top = candidates[np.argpartition(-fused[candidates], k - 1)[:k]]
+    return top[np.argsort(-fused[top], kind="stable")]
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """What a query (or a case, for more-like-this) brings to the ranking."""
+
+    vectors: np.ndarray  # (1 + sentences, dimension): the whole text first, then its sentences if several
+    language: str | None
+    lexical: np.ndarray  # BM25 per case position, 0 for cases in another language
+    lexical_weight: float
+
+
+def _hit(snap: _Snapshot, position: int, passage_scores: np.ndarray, fused: float) -> Hit:
+    """The hit with its best passage (cut from the case again: cheaper than keeping every passage)."""
+    case = snap.ordered[position]
+    passage = case_passages(case)[int(np.argmax(passage_scores))]
+    return Hit(case, _display(fused), Match(passage.field, passage.text))
+
+
+def _allowed(snap: _Snapshot, filters: Filters) -> np.ndarray:
+    """Which case positions pass the filters (computed before ranking, so top-k is never emptied)."""
+    if filters.is_default:
+        return np.ones(len(snap.ordered), dtype=bool) if filters.include_drafts else snap.published
+    return np.fromiter((filters.accepts(case) for case in snap.ordered), dtype=bool, count=len(snap.ordered))
+
+
+def _zscore(values: np.ndarray) -> np.ndarray:
+    if len(values) == 0:
+        return values
+    std = float(values.std())
+    return (values - float(values.mean())) / (std if std > 1e-9 else 1.0)
+
+
+def _display(fused: float) -> float:
+    """A score in [0, 1] for people: a logistic over the fused z-score (3 sd above the rest ≈ 0.73)."""
+    return round(1.0 / (1.0 + math.exp(-(fused - 2.0))), 4)

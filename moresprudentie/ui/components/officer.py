@@ -1,0 +1,128 @@
+"""Shared pieces of the officer pages: anonymisation findings, workflow errors, flash messages.
+
+A finding is shown in its context with the flagged words highlighted (red blocks publication,
+orange warns), and on the add-case page with one-click buttons to replace it or to put it on the
+case's allow-list. All case text is escaped (widgets.md_inline) before it is highlighted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from moresprudentie.anonymisation import check as anonymisation
+from moresprudentie.anonymisation.check import Finding
+from moresprudentie.errors import MoresprudentieError
+from moresprudentie.ui.components.i18n import strings, t
+from moresprudentie.ui.components.widgets import md_inline
+
+CONTEXT_CHARS = 45
+FLASH = "officer_flash"  # a message from a button callback, shown once on the next run
+Callback = tuple[Callable[..., None], tuple[Any, ...]]
+
+
+@st.cache_resource(show_spinner=False)
+def _warm() -> bool:
+    anonymisation.warm_up()  # Deduce builds its lookup structures once per server process
+    return True
+
+
+def ready() -> None:
+    """Load the name detector once per process, with a spinner the first time."""
+    with st.spinner(t("findings.loading")):
+        _warm()
+
+
+def snippet(text: str, finding: Finding) -> str:
+    """The finding in its sentence, as inert Markdown with the flagged words highlighted."""
+    start = max(0, finding.start - CONTEXT_CHARS)
+    end = min(len(text), finding.end + CONTEXT_CHARS)
+    before, hit, after = text[start : finding.start], text[finding.start : finding.end], text[finding.end : end]
+    colour = "red" if finding.severity == "block" else "orange"
+    left = ("… " if start else "") + md_inline(before) + (" " if before[-1:].isspace() else "")
+    right = (" " if after[:1].isspace() else "") + md_inline(after) + (" …" if end < len(text) else "")
+    return f"{left}:{colour}-background[{md_inline(hit)}]{right}"
+
+
+def kind_label(finding: Finding) -> str:
+    return t(f"findings.kinds.{finding.kind}")
+
+
+def row(
+    text: str, finding: Finding, key: str, on_replace: Callback | None = None, on_allow: Callback | None = None
+) -> None:
+    """One finding: where it is, what it is, and (when callbacks are given) how to fix it in one click."""
+    with st.container(border=True):
+        icon = ":material/block:" if finding.severity == "block" else ":material/warning:"
+        st.markdown(f"{icon} **{md_inline(kind_label(finding))}** · {snippet(text, finding)}")
+        if on_replace is None and on_allow is None:
+            return
+        left, right = st.columns(2)
+        if on_replace is not None:
+            label = t("findings.replace", replacement=finding.replacement)
+            wide_button(left, label, on_replace, ":material/find_replace:", key=f"replace.{key}")
+        if on_allow is not None:
+            label, tip = t("findings.allow"), t("findings.allow_help")
+            wide_button(right, label, on_allow, ":material/check:", key=f"allow.{key}", help=tip)
+
+
+def wide_button(
+    slot: DeltaGenerator,
+    label: str,
+    callback: Callback,
+    icon: str,
+    *,
+    primary: bool = False,
+    disabled: bool = False,
+    key: str | None = None,
+    help: str | None = None,
+) -> None:
+    """A button filling its column that acts through a callback (which flashes the outcome for the next run)."""
+    slot.button(
+        label,
+        key=key,
+        help=help,
+        on_click=callback[0],
+        args=callback[1],
+        type="primary" if primary else "secondary",
+        icon=icon,
+        disabled=disabled,
+        width="stretch",
+    )
+
+
+def summary(found: list[Finding]) -> None:
+    """Counts of blocking findings and warnings, or a calm 'nothing found', plus the check's limits."""
+    blocking = sum(1 for finding in found if finding.severity == "block")
+    warnings = len(found) - blocking
+    if blocking:
+        st.error(t("findings.blocking", count=blocking), icon=":material/block:")
+    if warnings:
+        st.warning(t("findings.warnings", count=warnings), icon=":material/warning:")
+    if not found:
+        st.success(t("findings.none"), icon=":material/verified_user:")
+    st.caption(t("findings.limits"))
+
+
+def show_error(exc: MoresprudentieError) -> None:
+    """A library error: a headline in the UI language, then the library's own words (what and how to fix)."""
+    name = type(exc).__name__
+    headline = t(f"workflow_errors.{name}" if name in strings()["workflow_errors"] else "workflow_errors.other")
+    st.error(f"**{headline}**  \n{md_inline(str(exc))}", icon=":material/error:")
+
+
+def flash(message: str | MoresprudentieError) -> None:
+    """Remember a success text or an error for the next run (callbacks cannot draw where it belongs)."""
+    st.session_state[FLASH] = message
+
+
+def show_flash() -> None:
+    """Show the remembered message once."""
+    message = st.session_state.pop(FLASH, None)
+    if isinstance(message, MoresprudentieError):
+        show_error(message)
+    elif message:
+        st.success(message, icon=":material/check_circle:")
