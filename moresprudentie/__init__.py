@@ -3,7 +3,8 @@
 The public API: the Case model and loading; search lives in `moresprudentie.search.engine`.
 """
 
-from moresprudentie.cases.loading import LoadResult, Problem, dump_case, load_case_file, load_cases, parse_case
+from moresprudentie.cases.collection import load_cases
+from moresprudentie.cases.loading import LoadResult, Problem, dump_case, load_case_file, parse_case
 from moresprudentie.cases.model import Case, RelatedCase, Relation, label, vocabulary
 from moresprudentie.errors import MoresprudentieError
 

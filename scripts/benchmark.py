@@ -33,12 +33,13 @@ import numpy as np
 from evaldata import DEFAULT_DATASETS, distractor_cases, scaled_cases, write_cases
 
 from moresprudentie import settings
-from moresprudentie.cases.loading import dump_case, load_cases
+from moresprudentie.cases.collection import load_cases
+from moresprudentie.cases.loading import dump_case
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import MoresprudentieError
 from moresprudentie.search.embedders import Embedder, load_embedder
 from moresprudentie.search.engine import SearchEngine
-from moresprudentie.search.sync import case_passages, embedding_text
+from moresprudentie.search.passages import case_passages, embedding_text
 
 RAW_BATCH = 256  # the model's best batch size here; the floor is its fastest honest throughput
 WARM_UP_QUERIES = 10

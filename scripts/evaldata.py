@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import csv
 import itertools
-import re
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from moresprudentie.cases.loading import CASE_SUFFIX, case_files, decode, dump_case, parse_yaml
+from moresprudentie.cases.collection import case_files
+from moresprudentie.cases.loading import CASE_SUFFIX, decode, dump_case, parse_yaml
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import CaseFileError, UsageError
+from moresprudentie.search.text import sentences
 from moresprudentie.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:  # search pulls in FAISS and a model; converting data needs neither
@@ -50,7 +51,6 @@ SOURCES = {
     "moralchoice": ("2023", "MoralChoice (Scherrer, Shi, Feder & Blei, NeurIPS 2023), MIT licence"),
 }
 TITLE_LIMIT = 100
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 # -- public dilemma sets → cases ---------------------------------------------------------------
 
@@ -67,7 +67,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
 
 def _title(text: str) -> str:
     """A short title: the text's first sentence, capitalised, cut at a word boundary."""
-    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0].rstrip(" .")
+    first = sentences(text)[0].rstrip(" .") if text.strip() else ""
     if len(first) > TITLE_LIMIT:
         first = first[: TITLE_LIMIT - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
     return first[:1].upper() + first[1:]
@@ -75,13 +75,13 @@ def _title(text: str) -> str:
 
 def split_question(text: str) -> tuple[str, str]:
     """(situation, question): the trailing question sentences of a story are its dilemma."""
-    sentences = _SENTENCE_END.split(text.strip())
-    cut = len(sentences)
-    while cut > 0 and sentences[cut - 1].endswith("?"):
+    parts = sentences(text)
+    cut = len(parts)
+    while cut > 0 and parts[cut - 1].endswith("?"):
         cut -= 1
-    if cut in (0, len(sentences)):  # all question or no question: keep the story whole in both places
+    if cut in (0, len(parts)):  # all question or no question: keep the story whole in both places
         return text.strip(), text.strip()
-    return " ".join(sentences[:cut]), " ".join(sentences[cut:])
+    return " ".join(parts[:cut]), " ".join(parts[cut:])
 
 
 def _case(source: str, row_id: str, title: str, situation: str, dilemma: str, **extra: object) -> Case:

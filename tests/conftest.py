@@ -44,6 +44,7 @@ class FakeEmbedder:
 
     model_id = "fake-hash-256"
     dimension = 256
+    cross_lingual_scale = 1.0
 
     def __init__(self) -> None:
         self.calls = 0

@@ -24,7 +24,7 @@ from filelock import FileLock
 from tqdm import tqdm
 
 from moresprudentie import settings
-from moresprudentie.cases.loading import load_cases
+from moresprudentie.cases.collection import load_cases
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import ConflictError
 from moresprudentie.review import store as workflow

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from moresprudentie.anonymisation.check import Finding, apply_replacement, check_case, check_file, check_text, warm_up
 from moresprudentie.anonymisation.patterns import KINDS, detect
-from moresprudentie.cases.loading import case_files, load_case_file
+from moresprudentie.cases.collection import case_files
+from moresprudentie.cases.loading import load_case_file
 from moresprudentie.cases.model import Case
 from moresprudentie.cli.main import app
 from moresprudentie.errors import CaseFileError, UsageError

@@ -18,7 +18,8 @@ from streamlit.testing.v1 import AppTest
 from moresprudentie import settings
 from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.anonymisation.patterns import Hit
-from moresprudentie.cases.loading import MAX_FILE_BYTES, load_cases
+from moresprudentie.cases.collection import load_cases
+from moresprudentie.cases.loading import MAX_FILE_BYTES
 from moresprudentie.review import store as workflow
 from moresprudentie.review import versions as drafts
 from moresprudentie.review.roles import actor_for

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from moresprudentie.cases.loading import case_files, load_cases
+from moresprudentie.cases.collection import case_files, load_cases
 from moresprudentie.cases.model import FIELD_NAMES, vocabulary
 
 ROOT = Path(__file__).parent.parent

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from conftest import FakeEmbedder, write_case
 
-from moresprudentie.cases.loading import load_cases
+from moresprudentie.cases.collection import load_cases
 from moresprudentie.errors import ModelError, StorageError
 from moresprudentie.search import store as index_files
-from moresprudentie.search import sync as index_module
-from moresprudentie.search.sync import MANIFEST, PASSAGES, POINTER, VECTORS, case_passages, read_index, sync_index
+from moresprudentie.search.passages import case_passages
+from moresprudentie.search.store import MANIFEST, PASSAGES, POINTER, VECTORS, VectorIndex, read_index
+from moresprudentie.search.sync import sync_index
 
 
 class OtherModel(FakeEmbedder):
@@ -34,7 +35,7 @@ def passage_count(cases_dir: Path, case_id: str) -> int:
     return len(case_passages(load_cases(cases_dir).cases[case_id]))
 
 
-def assert_same(a: index_module.VectorIndex, b: index_module.VectorIndex) -> None:
+def assert_same(a: VectorIndex, b: VectorIndex) -> None:
     assert a.case_ids == b.case_ids
     assert a.hashes == b.hashes
     assert a.fields == b.fields

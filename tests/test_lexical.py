@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from moresprudentie.cases.loading import load_cases
-from moresprudentie.search.lexical import LexicalIndex, TokenCache, detect_language, tokens, words
+from moresprudentie.cases.collection import load_cases
+from moresprudentie.search.lexical import LexicalIndex, TokenCache, tokens
+from moresprudentie.search.text import detect_language, words
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from moresprudentie.cases.loading import MAX_FILE_BYTES, dump_case, load_cases, parse_case
+from moresprudentie.cases.collection import load_cases
+from moresprudentie.cases.loading import MAX_FILE_BYTES, dump_case, parse_case
 from moresprudentie.errors import CaseFileError
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -15,13 +15,16 @@ import reliability_child as child
 from conftest import FakeEmbedder, write_case
 
 from moresprudentie import settings
-from moresprudentie.cases.loading import content_hash, dump_case, load_cases, parse_case
+from moresprudentie.cases.collection import load_cases
+from moresprudentie.cases.loading import dump_case, file_hash, parse_case
 from moresprudentie.errors import StorageError
 from moresprudentie.files import atomic_write
 from moresprudentie.review import store as workflow
 from moresprudentie.search import sync as index_module
 from moresprudentie.search.engine import SearchEngine
-from moresprudentie.search.sync import case_passages, read_index, sync_index
+from moresprudentie.search.passages import case_passages
+from moresprudentie.search.store import read_index
+from moresprudentie.search.sync import sync_index
 
 CASE_ID = "geschenk-leverancier"
 
@@ -45,7 +48,7 @@ def passages(folder: Path) -> int:
 def draft_hash(writer: str, n: int) -> str:
     """The hash of the bytes save_draft writes for version n of a writer (what the audit log names)."""
     case = child.case_version(CASE_ID, writer, n).model_copy(update={"status": "draft"})
-    return content_hash(dump_case(case).encode("utf-8"))
+    return file_hash(dump_case(case).encode("utf-8"))
 
 
 def drafted_hashes(cases: Path) -> list[str]:
@@ -171,7 +174,7 @@ def assert_nothing_lost(cases: Path, outcomes: dict[str, list[tuple[str, int]]])
                 assert child.version_text(writer, n) in kept, (writer, n)
     assert len(conflicts) == sum(kind == "conflict" for attempts in outcomes.values() for kind, _ in attempts)
     final = workflow.editable_version(cases, CASE_ID)
-    assert final.case is not None and content_hash(final.path.read_bytes()) in drafted
+    assert final.case is not None and file_hash(final.path.read_bytes()) in drafted
     assert list(cases.rglob(".tmp-*")) == []
 
 

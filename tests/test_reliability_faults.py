@@ -32,7 +32,7 @@ from moresprudentie.errors import StorageError
 from moresprudentie.review import audit
 from moresprudentie.review import store as workflow
 from moresprudentie.search.engine import SearchEngine
-from moresprudentie.search.sync import MANIFEST, PASSAGES, POINTER, VECTORS, VectorIndex, read_index
+from moresprudentie.search.store import MANIFEST, PASSAGES, POINTER, VECTORS, VectorIndex, read_index
 
 QUERIES = ("geschenk van een leverancier", "dienstauto in het weekend", "unpaid overtime hours", "zaak 7 les")
 KILL_BUDGET_S = 12.0  # per kill test: as many kills as fit, at least MIN_KILLS

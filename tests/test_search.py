@@ -13,7 +13,8 @@ import pytest
 from conftest import SEARCH_CASES, FakeEmbedder, write_case
 
 from moresprudentie.errors import CaseNotFoundError, UsageError
-from moresprudentie.search.engine import MAX_QUERY_PARTS, Filters, SearchEngine, query_parts
+from moresprudentie.search.engine import Filters, SearchEngine
+from moresprudentie.search.text import MAX_QUERY_PARTS, query_parts
 
 PUBLISHED = {cid for cid, fields in SEARCH_CASES.items() if fields.get("status") != "draft"}
 
@@ -165,11 +166,11 @@ def test_search_while_refreshing_from_other_threads(engine: SearchEngine, search
 
 
 def test_refresh_rereads_only_changed_files(engine: SearchEngine, search_cases: Path, monkeypatch) -> None:
-    from moresprudentie.search import engine as search
+    from moresprudentie.cases import collection
 
     read: list[str] = []
-    real = search.load_case_file
-    monkeypatch.setattr(search, "load_case_file", lambda path: read.append(path.name) or real(path))
+    real = collection.load_case_file
+    monkeypatch.setattr(collection, "load_case_file", lambda path: read.append(path.name) or real(path))
     engine.refresh()
     assert read == []
     write_case(search_cases, "dossier-buurman", title="Het dossier van de buurman, herzien")

@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from moresprudentie import settings
-from moresprudentie.cases.loading import load_cases, parse_case
+from moresprudentie.cases.collection import load_cases
+from moresprudentie.cases.loading import parse_case
 from moresprudentie.cases.model import FIELD_NAMES, Case
 from moresprudentie.errors import (
     ConflictError,

@@ -277,7 +277,8 @@ def parse_case(
     return case, problems
 
 
-def content_hash(data: bytes) -> str:
+def file_hash(data: bytes) -> str:
+    """The sha256 of a file's bytes: what an approval or a conflict check is about (a re-format counts)."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -294,58 +295,9 @@ def load_case_file(path: Path) -> tuple[Case | None, list[Problem]]:
     return parse_case(data, str(path), expected_id=path.stem)
 
 
-def case_files(directory: Path) -> list[Path]:
-    """The case files of a collection: `*.yaml` directly in the folder, hidden files excluded.
-
-    Sorted by name as strings: sorting 100k Path objects compares their parts lists (seconds)."""
-    directory = Path(directory)
-    try:
-        with os.scandir(directory) as entries:
-            names = sorted(e.name for e in entries if e.name.endswith(CASE_SUFFIX) and not e.name.startswith("."))
-    except (FileNotFoundError, NotADirectoryError):
-        return []  # as Path.glob: no folder, no case files
-    return [directory / name for name in names]
-
-
-def load_cases(directory: Path | str) -> LoadResult:
-    """Load every case in a folder; bad files become problems, never exceptions."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise UsageError(f"{directory}: no such folder; pass --cases DIR or set MORESPRUDENTIE_CASES")
-    result = LoadResult()
-    for path in case_files(directory):
-        case, problems = load_case_file(path)
-        result.problems.extend(problems)
-        if case is not None:
-            result.cases[case.id] = case
-            result.hashes[case.id] = case_hash(case)
-    result.problems.extend(_link_problems(result.cases.values(), directory))
-    return result
-
-
-def case_hash(case: Case) -> str:
+def content_hash(case: Case) -> str:
     """A hash of the case's content (not its file bytes): formatting changes never trigger re-embedding."""
     return hashlib.sha256(case.model_dump_json().encode("utf-8")).hexdigest()
-
-
-def _link_problems(cases: Iterable[Case], directory: Path) -> list[Problem]:
-    known = {case.id for case in cases}
-    problems = []
-    for case in cases:
-        for link in case.related:
-            if link.id not in known:
-                hint = suggest(link.id, sorted(known))
-                fix = f"; did you mean '{hint}'?" if hint else ""
-                problems.append(
-                    Problem(
-                        str(directory / f"{case.id}{CASE_SUFFIX}"),
-                        None,
-                        "related",
-                        f"'{link.id}' is not a case in this collection{fix}",
-                        "warning",
-                    )
-                )
-    return problems
 
 
 UNICODE_LINE_BREAKS = ("\x85", "\u2028", "\u2029")

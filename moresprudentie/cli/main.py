@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from moresprudentie import __version__, settings
-from moresprudentie.cases.loading import load_cases
+from moresprudentie.cases.collection import load_cases
 from moresprudentie.cli import officer
 from moresprudentie.cli.options import (
     CasesOption,

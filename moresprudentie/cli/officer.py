@@ -184,7 +184,7 @@ def review_publish(
 
 def _check_targets(paths: list[Path]) -> list[Path]:
     """Case files named directly, or the *.yaml files of the folders named."""
-    from moresprudentie.cases.loading import case_files
+    from moresprudentie.cases.collection import case_files
 
     files: list[Path] = []
     for path in paths:

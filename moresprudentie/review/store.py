@@ -26,7 +26,7 @@ from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
 from moresprudentie import settings
-from moresprudentie.cases.loading import CASE_SUFFIX, content_hash, dump_case
+from moresprudentie.cases.loading import CASE_SUFFIX, dump_case, file_hash
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import CaseNotFoundError, ConflictError, StorageError, UsageError, WorkflowError
 from moresprudentie.files import atomic_write, create_exclusive, remove_stale_temps
@@ -137,15 +137,15 @@ def save_draft(cases_dir: Path | str, case: Case, actor: Actor, expected_hash: s
     main, revision = case_paths(cases_dir, case.id)
     with _locked(cases_dir):
         if expected_hash is None:
-            with _recorded(cases_dir, "drafted", actor, case.id, content_hash(data)):
+            with _recorded(cases_dir, "drafted", actor, case.id, file_hash(data)):
                 target = _create_new(main, revision, data)
-            return Saved(target, content_hash(data))
+            return Saved(target, file_hash(data))
         target = _edit_target(cases_dir, case.id, data, expected_hash)
         if target is None:
-            return Saved(revision if revision.exists() else main, content_hash(data), changed=False)
-        with _recorded(cases_dir, "drafted", actor, case.id, content_hash(data)):
+            return Saved(revision if revision.exists() else main, file_hash(data), changed=False)
+        with _recorded(cases_dir, "drafted", actor, case.id, file_hash(data)):
             atomic_write(target, data)
-    return Saved(target, content_hash(data))
+    return Saved(target, file_hash(data))
 
 
 def _create_new(main: Path, revision: Path, data: bytes) -> Path:
@@ -176,7 +176,7 @@ def _edit_target(cases_dir: Path, case_id: str, data: bytes, expected_hash: str)
             f"{current.path}: changed since you opened it (someone else saved it); your version is kept in "
             f"{kept}. Open the case again, carry your changes over and save."
         )
-    if current.hash == content_hash(data):
+    if current.hash == file_hash(data):
         return None
     published = not current.is_revision and current.case is not None and current.case.is_published
     return case_paths(cases_dir, case_id)[1] if published else current.path
@@ -188,7 +188,7 @@ def create_scaffold(cases_dir: Path | str, case_id: str, actor: Actor, language:
     cases_dir = Path(cases_dir)
     main, revision = case_paths(cases_dir, case_id)
     data = scaffold(case_id, language).encode("utf-8")
-    with _locked(cases_dir), _recorded(cases_dir, "drafted", actor, case_id, content_hash(data)):
+    with _locked(cases_dir), _recorded(cases_dir, "drafted", actor, case_id, file_hash(data)):
         _create_new(main, revision, data)
     return main
 

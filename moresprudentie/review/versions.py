@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Literal
 
 from moresprudentie import settings
-from moresprudentie.cases.loading import CASE_SUFFIX, MAX_FILE_BYTES, Problem, case_files, content_hash, parse_case
+from moresprudentie.cases.collection import case_files
+from moresprudentie.cases.loading import CASE_SUFFIX, MAX_FILE_BYTES, Problem, file_hash, parse_case
 from moresprudentie.cases.model import ID_PATTERN, Case
 from moresprudentie.errors import CaseFileError, CaseNotFoundError, StorageError, UsageError, WorkflowError
 from moresprudentie.review.audit import Event, read_events
@@ -92,7 +93,7 @@ def _read(path: Path, case_id: str, is_revision: bool) -> Version:
     except OSError as exc:
         raise StorageError(f"{path}: cannot read ({exc.strerror or exc}); check the file's permissions") from exc
     case, problems = parse_case(data, str(path), expected_id=case_id)
-    return Version(case_id, path, content_hash(data), case, problems, is_revision)
+    return Version(case_id, path, file_hash(data), case, problems, is_revision)
 
 
 def editable_version(cases_dir: Path | str, case_id: str) -> Version:

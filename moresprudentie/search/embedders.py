@@ -28,10 +28,13 @@ MINILM = "minilm"
 
 @runtime_checkable
 class Embedder(Protocol):
-    """What the index and search need from a model."""
+    """What the index and search need from a model, and what it declares about itself."""
 
     model_id: str  # recorded in the index manifest; a different id means re-embedding
     dimension: int
+    # How much higher a same-language cosine is than a cross-language one for the same meaning (1.0 for a
+    # monolingual model): search multiplies cross-lingual scores by it so translations compete fairly.
+    cross_lingual_scale: float
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return an array of shape (len(texts), dimension), float32, each row of unit length."""
@@ -113,6 +116,7 @@ class SentenceTransformerEmbedder:
             raise ModelError(f"model '{name_or_path}' does not report an embedding dimension; is it a sentence model?")
         self.dimension = int(dimension)
         self.model_id = model_id or f"st/{name_or_path}"
+        self.cross_lingual_scale = 1.0  # not measured for arbitrary models: no correction
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

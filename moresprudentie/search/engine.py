@@ -25,8 +25,6 @@ and refresh() builds a new snapshot and swaps it in with one assignment.
 
 from __future__ import annotations
 
-import math
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,26 +32,23 @@ from pathlib import Path
 import numpy as np
 
 from moresprudentie import settings
-from moresprudentie.cases.loading import LoadResult, Problem, _link_problems, case_files, case_hash, load_case_file
+from moresprudentie.cases.collection import FileState, read_collection
+from moresprudentie.cases.loading import Problem
 from moresprudentie.cases.model import Case
-from moresprudentie.errors import CaseNotFoundError, UsageError
+from moresprudentie.errors import CaseNotFoundError
+from moresprudentie.search import ranking
 from moresprudentie.search.embedders import Embedder, load_embedder
 from moresprudentie.search.filters import Filters
-from moresprudentie.search.lexical import LexicalIndex, TokenCache, detect_language, language_model
-from moresprudentie.search.sync import IndexReport, VectorIndex, case_passages, sentences, sync_index
+from moresprudentie.search.lexical import LexicalIndex, TokenCache
+from moresprudentie.search.passages import case_passages
+from moresprudentie.search.sync import IndexReport, VectorIndex, sync_index
+from moresprudentie.search.text import detect_language, language_model, query_parts
 
 # Fusion weights, measured on the tuning queries with and without distractors: recall@5 moves by at
 # most 0.01 for 0.4–0.8 (short) and 0.05–0.15 (long); with distractors MRR@10 peaks at 0.1 (long).
 LEXICAL_WEIGHT_SHORT = 0.6  # a search-box query of up to 7 words: exact words matter
 LEXICAL_WEIGHT_LONG = 0.1  # a story of a few sentences: meaning matters more than shared words
 SHORT_QUERY_WORDS = 8
-WHOLE_QUERY_WEIGHT = 0.3  # vs. the mean of its parts (measured: 0.1–0.3 beat 0.5 by 1–3 of 462 queries)
-MIN_SENTENCE_WORDS = 3
-# A sentence this long is cut into clauses: at , ; : and before a contrast or a reason (measured on
-# 462 labelled queries: paraphrase recall@5 0.894 → 0.919 alone, 0.924 → 0.929 with distractors).
-LONG_SENTENCE_WORDS = 12
-MAX_QUERY_PARTS = 24  # a story has a handful; a pasted 2,000-word document ~300 (measured: 0.99 s for 97)
-_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=(?:maar|terwijl|omdat|want|but|while|because)\s)", re.IGNORECASE)
 RERANK_CASES = 200  # a story's sentences re-rank this many of the best cases (see SearchEngine._rank)
 # More-like-this compares the moral core, not the facts of the story: with these fields the
 # cases' own `related:` links come back in the top 5 for 27% of pairs, with every passage 17%.
@@ -77,43 +72,6 @@ class Hit:
     matched: Match
 
 
-@dataclass(frozen=True, slots=True)
-class _FileState:
-    """One case file as last read: re-read only when its stat key changes (slots: 100k of them)."""
-
-    key: tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns: any write or replace changes one
-    case: Case | None
-    hash: str | None
-    problems: tuple[Problem, ...]
-
-
-def _read_folder(folder: Path, previous: dict[str, _FileState]) -> tuple[LoadResult, dict[str, _FileState]]:
-    """Like loading.load_cases, but re-parses only files changed since `previous` (a refresh of a
-    10k-case collection then costs a few stat calls, not ten thousand YAML parses). Keyed by file
-    name, not Path: a Path object costs more memory than the name, 100k times over."""
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: no such folder; pass --cases DIR or set MORESPRUDENTIE_CASES")
-    states: dict[str, _FileState] = {}
-    result = LoadResult()
-    for path in case_files(folder):
-        try:
-            info = path.stat()
-            key = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-        except OSError:
-            key = (0, 0, 0, 0)
-        state = previous.get(path.name)
-        if state is None or state.key != key:
-            case, problems = load_case_file(path)
-            state = _FileState(key, case, case_hash(case) if case else None, tuple(problems))
-        states[path.name] = state
-        result.problems.extend(state.problems)
-        if state.case is not None and state.hash is not None:
-            result.cases[state.case.id] = state.case
-            result.hashes[state.case.id] = state.hash
-    result.problems.extend(_link_problems(result.cases.values(), folder))
-    return result, states
-
-
 @dataclass(frozen=True, eq=False)
 class _Snapshot:
     """Everything a search reads, built once and never changed (threads share it without locks)."""
@@ -127,7 +85,7 @@ class _Snapshot:
     published: np.ndarray  # bool per case position
     languages: np.ndarray  # language code per case position
     report: IndexReport
-    files: dict[str, _FileState]  # by file name
+    files: dict[str, FileState]  # by file name
 
 
 class SearchEngine:
@@ -184,7 +142,7 @@ class SearchEngine:
 
     def _load(self, previous: _Snapshot | None, rebuild: bool) -> _Snapshot:
         """A new snapshot, reusing from `previous` every file, vector and token list that did not change."""
-        result, files = _read_folder(self.cases_dir, previous.files if previous else {})
+        result, files = read_collection(self.cases_dir, previous.files if previous else {})
         vectors, report = sync_index(
             self.index_dir,
             result.cases,
@@ -277,68 +235,25 @@ class SearchEngine:
         vectors = snap.vectors
         whole = vectors.vectors @ evidence.vectors[0]  # one pass over memory: the floor of any search
         scale = np.ones(len(snap.ordered), dtype=np.float32)
-        cross_lingual = getattr(self.embedder, "cross_lingual_scale", 1.0)
-        if evidence.language and cross_lingual != 1.0:
-            scale[snap.languages != evidence.language] = cross_lingual
-        semantic = np.maximum.reduceat(whole, vectors.starts[:-1]) * scale
-        mean, std = float(semantic.mean()), max(float(semantic.std()), 1e-9)
-        lexical = np.zeros_like(semantic)
-        if evidence.lexical.any():
-            lexical = evidence.lexical_weight * np.maximum(_zscore(evidence.lexical), 0.0)
-        fused = (semantic - mean) / std + lexical
-        candidates = _top(np.flatnonzero(allowed), fused, max(k, RERANK_CASES))
+        if evidence.language and self.embedder.cross_lingual_scale != 1.0:
+            scale[snap.languages != evidence.language] = self.embedder.cross_lingual_scale
+        semantic = ranking.best_per_case(whole, vectors.starts) * scale
+        fusion = ranking.fuse(semantic, evidence.lexical, evidence.lexical_weight)
+        fused = fusion.scores
+        candidates = ranking.top(np.flatnonzero(allowed), fused, max(k, RERANK_CASES))
         sentences = evidence.vectors[1:]
         if len(sentences):
-            blended = _sentence_blend(vectors, whole, sentences, candidates)
-            fused[candidates] = (blended * scale[candidates] - mean) / std + lexical[candidates]
+            blended = ranking.sentence_blend(vectors, whole, sentences, candidates)
+            fusion.rescore(candidates, blended * scale[candidates])
         return [
-            _hit(snap, int(position), _passage_scores(vectors, whole, sentences, int(position)), float(fused[position]))
-            for position in _top(candidates, fused, k)
+            _hit(
+                snap,
+                int(position),
+                ranking.passage_scores(vectors, whole, sentences, int(position)),
+                float(fused[position]),
+            )
+            for position in ranking.top(candidates, fused, k)
         ]
-
-
-def query_parts(query: str) -> list[str]:
-    """The parts of a query that are also scored on their own: its sentences, long ones as clauses,
-    each of at least MIN_SENTENCE_WORDS words. A pasted document is cut into at most MAX_QUERY_PARTS
-    runs of neighbouring parts, so that a search costs what a long story costs, not minutes."""
-    parts: list[str] = []
-    for sentence in sentences(query):
-        if len(sentence.split()) < LONG_SENTENCE_WORDS:
-            parts.append(sentence)
-        else:
-            parts.extend(part for part in _CLAUSE_BREAK.split(sentence) if part)
-    parts = [part for part in parts if len(part.split()) >= MIN_SENTENCE_WORDS]
-    run = math.ceil(len(parts) / MAX_QUERY_PARTS)
-    return parts if run <= 1 else [" ".join(parts[i : i + run]) for i in range(0, len(parts), run)]
-
-
-def _sentence_blend(vectors: VectorIndex, whole: np.ndarray, sentences: np.ndarray, cases: np.ndarray) -> np.ndarray:
-    """Per case: its best cosine with the whole query, averaged with the mean over the query's
-    sentences of each sentence's best cosine in the case."""
-    spans = [vectors.rows(int(position)) for position in cases]
-    rows = np.concatenate([np.arange(span.start, span.stop) for span in spans])
-    starts = np.cumsum([0] + [span.stop - span.start for span in spans[:-1]])
-    per_sentence = np.maximum.reduceat(vectors.vectors[rows] @ sentences.T, starts, axis=0).mean(axis=1)
-    best_whole = np.maximum.reduceat(whole[rows], starts)
-    return WHOLE_QUERY_WEIGHT * best_whole + (1 - WHOLE_QUERY_WEIGHT) * per_sentence
-
-
-def _passage_scores(vectors: VectorIndex, whole: np.ndarray, sentences: np.ndarray, position: int) -> np.ndarray:
-    """Per passage of one case, how well it matches: to pick the passage shown with the hit."""
-    rows = vectors.rows(position)
-    if not len(sentences):
-        return whole[rows]
-    mean_sentence = (vectors.vectors[rows] @ sentences.T).mean(axis=1)
-    return WHOLE_QUERY_WEIGHT * whole[rows] + (1 - WHOLE_QUERY_WEIGHT) * mean_sentence
-
-
-def _top(candidates: np.ndarray, fused: np.ndarray, k: int) -> np.ndarray:
-    """The k best candidates by fused score, best first (ties keep collection order)."""
-    k = min(k, len(candidates))
-    if k == 0:
-        return candidates[:0]
-    top = candidates[np.argpartition(-fused[candidates], k - 1)[:k]]
-    return top[np.argsort(-fused[top], kind="stable")]
 
 
 @dataclass(frozen=True)
@@ -355,7 +270,7 @@ def _hit(snap: _Snapshot, position: int, passage_scores: np.ndarray, fused: floa
     """The hit with its best passage (cut from the case again: cheaper than keeping every passage)."""
     case = snap.ordered[position]
     passage = case_passages(case)[int(np.argmax(passage_scores))]
-    return Hit(case, _display(fused), Match(passage.field, passage.text))
+    return Hit(case, ranking.display_score(fused), Match(passage.field, passage.text))
 
 
 def _allowed(snap: _Snapshot, filters: Filters) -> np.ndarray:
@@ -363,15 +278,3 @@ def _allowed(snap: _Snapshot, filters: Filters) -> np.ndarray:
     if filters.is_default:
         return np.ones(len(snap.ordered), dtype=bool) if filters.include_drafts else snap.published
     return np.fromiter((filters.accepts(case) for case in snap.ordered), dtype=bool, count=len(snap.ordered))
-
-
-def _zscore(values: np.ndarray) -> np.ndarray:
-    if len(values) == 0:
-        return values
-    std = float(values.std())
-    return (values - float(values.mean())) / (std if std > 1e-9 else 1.0)
-
-
-def _display(fused: float) -> float:
-    """A score in [0, 1] for people: a logistic over the fused z-score (3 sd above the rest ≈ 0.73)."""
-    return round(1.0 / (1.0 + math.exp(-(fused - 2.0))), 4)

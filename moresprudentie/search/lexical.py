@@ -3,43 +3,28 @@
 A name of a law ("Woo"), a procedure ("aanbesteding") or an article number is what BM25 is good at,
 and it only means something within one language: an English query shares no stems with a Dutch case,
 and stemming a Dutch word with the English stemmer helps nobody. So every language has its own BM25
-index and stemmer, and a query is scored only against the cases in its own language. The query's
-language comes from its stopwords when it is a sentence, else (a keyword query) from lingua's
-character n-gram models: never from which cases know its words, because a collection with thousands
-of English cases would then call every Dutch keyword query English.
+index and stemmer, and a query is scored only against the cases in its own language (which language
+a query is in: text.detect_language).
 The index lives in memory and is rebuilt on every refresh, from stemmed token ids cached per case
 content hash (a TokenCache), so only new or changed cases are tokenized again.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
 
 import bm25s
 import numpy as np
 import Stemmer
-from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN_PLUS
 
-from moresprudentie.cases.loading import case_hash
+from moresprudentie.cases.loading import content_hash
 from moresprudentie.cases.model import Case, label
+from moresprudentie.search.text import LANGUAGES, STOPWORDS, words
 
-if TYPE_CHECKING:
-    from lingua import LanguageDetector
-
-LANGUAGES = ("nl", "en")
 _STEMMERS = {"nl": "dutch", "en": "english"}
-_STOPWORDS = {"nl": frozenset(STOPWORDS_DUTCH), "en": frozenset(STOPWORDS_EN_PLUS)}
-# Words in both lists ("in", "is", "over", "die", "was") say nothing about the language.
-_MARKERS = {lang: _STOPWORDS[lang] - _STOPWORDS[other] for lang, other in (("nl", "en"), ("en", "nl"))}
-_WORD = re.compile(r"[^\W_]+")
 _LIST_FIELDS = ("options", "stakeholders", "norms", "lessons")
-# Below this the language model is not sure ("BSN", "social media"), and the query counts as both languages.
-MIN_LANGUAGE_CONFIDENCE = 0.7
-_LINGUA_CODES = {"DUTCH": "nl", "ENGLISH": "en"}
 
 
 @cache
@@ -47,40 +32,10 @@ def _stemmer(language: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer(_STEMMERS[language])
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words; single letters dropped (except digits: 'artikel 4' keeps its 4)."""
-    return [w for w in _WORD.findall(text.lower()) if len(w) > 1 or w.isdigit()]
-
-
 def tokens(text: str, language: str) -> list[str]:
     """Stemmed content words of a text in the given language."""
-    stop = _STOPWORDS[language]
+    stop = STOPWORDS[language]
     return _stemmer(language).stemWords([w for w in words(text) if w not in stop])
-
-
-def detect_language(text: str) -> str | None:
-    """'nl' or 'en': from the stopwords when they say so (a sentence), else from the language model
-    (a keyword query); None when neither is sure, or for an empty text."""
-    found = words(text)
-    nl = sum(w in _MARKERS["nl"] for w in found)
-    en = sum(w in _MARKERS["en"] for w in found)
-    if nl != en:
-        return "nl" if nl > en else "en"
-    if not found:
-        return None
-    best = language_model().compute_language_confidence_values(text)[0]
-    return _LINGUA_CODES[best.language.name] if best.value >= MIN_LANGUAGE_CONFIDENCE else None
-
-
-@cache
-def language_model() -> LanguageDetector:
-    """lingua for Dutch and English only (a two-way choice is all BM25 needs), loaded once per process:
-    about 70 MB and a second, so SearchEngine loads it when it opens rather than in a user's search.
-    Measured on 462 labelled queries: right on all 106 that have no telling stopwords."""
-    from lingua import Language, LanguageDetectorBuilder
-
-    languages = (Language.DUTCH, Language.ENGLISH)
-    return LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
 
 
 def case_text(case: Case) -> str:
@@ -116,14 +71,14 @@ class TokenCache:
         self._vocab: dict[str, dict[str, int]] = {lang: {} for lang in LANGUAGES}
         self._docs: dict[str, tuple[str, np.ndarray]] = {}
 
-    def ids(self, case: Case, content_hash: str) -> np.ndarray:
+    def ids(self, case: Case, digest: str) -> np.ndarray:
         cached = self._docs.get(case.id)
-        if cached is not None and cached[0] == content_hash:
+        if cached is not None and cached[0] == digest:
             return cached[1]
         vocab = self._vocab[case.language]
         found = tokens(case_text(case), case.language)
         ids = np.fromiter((vocab.setdefault(t, len(vocab)) for t in found), dtype=np.int32, count=len(found))
-        self._docs[case.id] = (content_hash, ids)
+        self._docs[case.id] = (digest, ids)
         return ids
 
     def vocabulary(self, language: str) -> dict[str, int]:
@@ -159,7 +114,7 @@ class LexicalIndex:
     ) -> None:
         self.size = len(cases)
         cache = cache or TokenCache()
-        hashes = hashes if hashes is not None else [case_hash(case) for case in cases]
+        hashes = hashes if hashes is not None else [content_hash(case) for case in cases]
         cache.forget_all_but({case.id for case in cases})
         self._by_language = {lang: self._build(cases, hashes, cache, lang) for lang in LANGUAGES}
 

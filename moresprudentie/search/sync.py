@@ -1,10 +1,7 @@
 """The search index kept in step with the case files: what is embedded, and what is re-embedded.
 
-The files themselves (layout, checksums, atomic generations) are index_files.py; the layout is
-documented in docs/index-format.md. Why it is built this way:
-- Every case becomes a few passages (the dilemma, what happened, the judgement, the reasoning, each
-  lesson), so a query about a situation and one about a principle both find their case, and a hit
-  can show the passage that matched.
+What a case's passages are: passages.py. The files themselves (layout, checksums, atomic
+generations): store.py, documented in docs/index-format.md. Why it is built this way:
 - Incremental: the manifest keeps a content hash per case; only new or changed cases are embedded,
   the vectors of the others are copied over.
 - Crash-safe and reader-safe: one writer at a time (a file lock), readers never wait; a damaged
@@ -15,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -29,13 +25,9 @@ from filelock import Timeout as LockTimeout
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import IndexCorruptError, ModelError, StorageError
 from moresprudentie.search.embedders import Embedder
+from moresprudentie.search.passages import PASSAGE_SCHEME, Passage, case_passages, embedding_text
 from moresprudentie.search.store import (
     FORMAT_VERSION,
-    MANIFEST,
-    PASSAGES,
-    POINTER,
-    VECTORS,
-    Manifest,
     VectorIndex,
     allocate,
     copy_rows,
@@ -45,71 +37,11 @@ from moresprudentie.search.store import (
     write_index,
 )
 
-__all__ = [
-    "MANIFEST",
-    "PASSAGES",
-    "POINTER",
-    "VECTORS",
-    "IndexReport",
-    "Manifest",
-    "Passage",
-    "VectorIndex",
-    "case_passages",
-    "embedding_text",
-    "read_index",
-    "sentences",
-    "sync_index",
-    "write_index",
-]
-
 log = logging.getLogger(__name__)
 
-PASSAGE_SCHEME = "fields-3"  # bump when case_passages or embedding_text change: old vectors no longer fit
-WINDOW_SENTENCES = 2  # a long situation is also embedded as every run of this many sentences
-MIN_WINDOWED_SENTENCES = 4  # a shorter one is its own window (measured: same recall, fewer vectors)
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 LOCK = ".lock"
 EMBED_BATCH = 64  # small batches keep the model free for queries between them, and the bar moving
 LOCK_TIMEOUT_S = 900.0
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A piece of a case that is embedded on its own; `field` names where it comes from."""
-
-    field: str
-    text: str
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of a text (a plain split after . ! ? …; good enough to cut windows)."""
-    return [part for part in _SENTENCE_END.split(text.strip()) if part]
-
-
-def _windows(text: str) -> list[str]:
-    found = sentences(text)
-    if len(found) < MIN_WINDOWED_SENTENCES:
-        return []
-    return [" ".join(found[i : i + WINDOW_SENTENCES]) for i in range(len(found) - WINDOW_SENTENCES + 1)]
-
-
-def case_passages(case: Case) -> list[Passage]:
-    """The passages of a case, in a fixed order (the index relies on it).
-
-    The situation is embedded whole and as overlapping two-sentence windows: a sentence-averaging
-    model blurs a 200-word story, while a user's query usually matches one moment of it (measured:
-    recall@5 of the model alone with distractors 0.83 → 0.87)."""
-    passages = [Passage("dilemma", case.dilemma), Passage("situation", case.situation)]
-    passages.extend(Passage("situation", window) for window in _windows(case.situation))
-    passages.append(Passage("judgement", case.judgement))
-    passages.append(Passage("reasoning", case.reasoning))
-    passages.extend(Passage("lessons", lesson) for lesson in case.lessons)
-    return passages
-
-
-def embedding_text(case: Case, passage: Passage) -> str:
-    """The title gives every passage its topic (a lesson alone can be too terse to place)."""
-    return f"{case.title}. {passage.text}"
 
 
 @dataclass(frozen=True)

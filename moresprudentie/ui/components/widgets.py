@@ -8,19 +8,16 @@ case or user text with unsafe_allow_html.
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from moresprudentie.cases.model import Case, label
 from moresprudentie.handout import escape_markdown as md
 from moresprudentie.search.engine import Hit
 from moresprudentie.search.lexical import tokens
+from moresprudentie.search.text import WORD, sentences
 from moresprudentie.ui.components import nav
 from moresprudentie.ui.components.i18n import language, t
 
-_WORD = re.compile(r"[^\W_]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 HIGHLIGHT = "orange-background"
 EXCERPT_WORDS = 55
 EXCERPT_LEAD = 12  # words shown before the first highlighted word
@@ -50,7 +47,7 @@ def excerpt(text: str, query: str, language_code: str) -> str:
     """
     stems = set(tokens(query, language_code))
     words = " ".join(text.split()).split(" ")
-    hits = (i for i, word in enumerate(words) if any(_matches(w, stems, language_code) for w in _WORD.findall(word)))
+    hits = (i for i, word in enumerate(words) if any(_matches(w, stems, language_code) for w in WORD.findall(word)))
     first = next(hits, 0)
     start = max(0, first - EXCERPT_LEAD)
     window = words[start : start + EXCERPT_WORDS]
@@ -60,7 +57,7 @@ def excerpt(text: str, query: str, language_code: str) -> str:
 
 def _highlight_word(token: str, stems: set[str], language_code: str) -> str:
     parts, last = [], 0
-    for match in _WORD.finditer(token):
+    for match in WORD.finditer(token):
         parts.append(md_inline(token[last : match.start()]))
         word = match.group()
         parts.append(f":{HIGHLIGHT}[{word}]" if _matches(word, stems, language_code) else word)
@@ -86,7 +83,7 @@ def chips(kind: str, terms: list[str], colour: str = "blue") -> str:
 
 def first_sentences(text: str, count: int = 2, limit: int = 260) -> str:
     """The first sentences of a text, cut at a word boundary if still too long."""
-    short = " ".join(_SENTENCE_END.split(" ".join(text.split()))[:count])
+    short = " ".join(sentences(" ".join(text.split()))[:count])
     return short if len(short) <= limit else short[:limit].rsplit(" ", 1)[0] + " …"
 
 

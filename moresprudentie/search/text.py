@@ -1,0 +1,90 @@
+"""Reading a query's text: its words, sentences, clauses and language. One place for all of it, used
+by the search, the index's passages, the UI highlighter and the evaluation's dataset conversion, so
+a sentence is the same thing everywhere.
+
+Why each rule is as it is:
+- Sentences: a plain split after . ! ? … (good enough to cut windows and story parts).
+- Clauses: people type a whole story as one sentence, and one vector for all of it blurs it; a
+  sentence of LONG_SENTENCE_WORDS or more is cut at , ; : and before a contrast or a reason
+  (measured on 462 labelled queries: paraphrase recall@5 0.894 → 0.919 alone).
+- Language: from the stopwords when they say so (a sentence), else from lingua's character n-gram
+  models (a keyword query), never from which cases know its words: a collection with thousands of
+  English cases would then call every Dutch keyword query English.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import cache
+from typing import TYPE_CHECKING
+
+from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN_PLUS
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
+
+LANGUAGES = ("nl", "en")
+STOPWORDS = {"nl": frozenset(STOPWORDS_DUTCH), "en": frozenset(STOPWORDS_EN_PLUS)}
+# Words in both lists ("in", "is", "over", "die", "was") say nothing about the language.
+_MARKERS = {lang: STOPWORDS[lang] - STOPWORDS[other] for lang, other in (("nl", "en"), ("en", "nl"))}
+# Below this the language model is not sure ("BSN", "social media"), and the query counts as both languages.
+MIN_LANGUAGE_CONFIDENCE = 0.7
+_LINGUA_CODES = {"DUTCH": "nl", "ENGLISH": "en"}
+
+WORD = re.compile(r"[^\W_]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+MIN_SENTENCE_WORDS = 3
+LONG_SENTENCE_WORDS = 12
+MAX_QUERY_PARTS = 24  # a story has a handful; a pasted 2,000-word document ~300 (measured: 0.99 s for 97)
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=(?:maar|terwijl|omdat|want|but|while|because)\s)", re.IGNORECASE)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words; single letters dropped (except digits: 'artikel 4' keeps its 4)."""
+    return [w for w in WORD.findall(text.lower()) if len(w) > 1 or w.isdigit()]
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text (a plain split after . ! ? …; good enough to cut windows)."""
+    return [part for part in _SENTENCE_END.split(text.strip()) if part]
+
+
+def query_parts(query: str) -> list[str]:
+    """The parts of a query that are also scored on their own: its sentences, long ones as clauses,
+    each of at least MIN_SENTENCE_WORDS words. A pasted document is cut into at most MAX_QUERY_PARTS
+    runs of neighbouring parts, so that a search costs what a long story costs, not minutes."""
+    parts: list[str] = []
+    for sentence in sentences(query):
+        if len(sentence.split()) < LONG_SENTENCE_WORDS:
+            parts.append(sentence)
+        else:
+            parts.extend(part for part in _CLAUSE_BREAK.split(sentence) if part)
+    parts = [part for part in parts if len(part.split()) >= MIN_SENTENCE_WORDS]
+    run = math.ceil(len(parts) / MAX_QUERY_PARTS)
+    return parts if run <= 1 else [" ".join(parts[i : i + run]) for i in range(0, len(parts), run)]
+
+
+def detect_language(text: str) -> str | None:
+    """'nl' or 'en': from the stopwords when they say so (a sentence), else from the language model
+    (a keyword query); None when neither is sure, or for an empty text."""
+    found = words(text)
+    nl = sum(w in _MARKERS["nl"] for w in found)
+    en = sum(w in _MARKERS["en"] for w in found)
+    if nl != en:
+        return "nl" if nl > en else "en"
+    if not found:
+        return None
+    best = language_model().compute_language_confidence_values(text)[0]
+    return _LINGUA_CODES[best.language.name] if best.value >= MIN_LANGUAGE_CONFIDENCE else None
+
+
+@cache
+def language_model() -> LanguageDetector:
+    """lingua for Dutch and English only (a two-way choice is all BM25 needs), loaded once per process:
+    about 70 MB and a second, so SearchEngine loads it when it opens rather than in a user's search.
+    Measured on 462 labelled queries: right on all 106 that have no telling stopwords."""
+    from lingua import Language, LanguageDetectorBuilder
+
+    languages = (Language.DUTCH, Language.ENGLISH)
+    return LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
