@@ -29,6 +29,7 @@ from moresprudentie.cases.model import Case
 from moresprudentie.errors import ConflictError
 from moresprudentie.review import store as workflow
 from moresprudentie.review.roles import actor_for
+from moresprudentie.review.store import CaseStore
 from moresprudentie.search.sync import sync_index
 
 OFFICERS = frozenset({"anna@example.nl", "bram@example.nl"})
@@ -91,16 +92,16 @@ def save_forever(cases_dir: str, case_id: str, start: int, parent: Connection) -
 
     After every step that returned, the step's number goes down the pipe: it is on disk for sure."""
     _isolate()
-    folder = Path(cases_dir)
+    store = CaseStore(cases_dir)
     parent.send("ready")
     n = start
     while True:
-        opened = workflow.editable_version(folder, case_id)
-        workflow.save_draft(folder, case_version(case_id, "anna", n), ANNA, opened.hash)
+        opened = store.editable_version(case_id)
+        store.save_draft(case_version(case_id, "anna", n), ANNA, opened.hash)
         parent.send(("saved", n))
-        workflow.submit(folder, case_id, ANNA)
-        workflow.approve(folder, case_id, BRAM)
-        workflow.publish(folder, case_id, BRAM)
+        store.submit(case_id, ANNA)
+        store.approve(case_id, BRAM)
+        store.publish(case_id, BRAM)
         parent.send(("published", n))
         n += 1
 
@@ -130,7 +131,7 @@ def save_once(cases_dir: str, case_id: str, writer: str, expected_hash: str | No
     case = case_version(case_id, writer, 0)
     _wait_for_go(parent)
     try:
-        saved = workflow.save_draft(Path(cases_dir), case, ANNA, expected_hash)
+        saved = CaseStore(cases_dir).save_draft(case, ANNA, expected_hash)
     except ConflictError as exc:
         parent.send(("conflict", str(exc)))
     else:
@@ -147,9 +148,10 @@ def save_many(cases_dir: str, case_id: str, writer: str, rounds: int, parent: Co
 
 def save_edit(folder: Path, case_id: str, writer: str, n: int) -> tuple[str, int]:
     """Open the case, save version n over it; ('saved' | 'unchanged' | 'conflict', n)."""
-    opened = workflow.editable_version(folder, case_id)
+    store = CaseStore(folder)
+    opened = store.editable_version(case_id)
     try:
-        saved = workflow.save_draft(folder, case_version(case_id, writer, n), ANNA, opened.hash)
+        saved = store.save_draft(case_version(case_id, writer, n), ANNA, opened.hash)
     except ConflictError:
         return "conflict", n
     return ("saved" if saved.changed else "unchanged"), n

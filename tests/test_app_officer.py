@@ -20,9 +20,8 @@ from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.anonymisation.patterns import Hit
 from moresprudentie.cases.collection import load_cases
 from moresprudentie.cases.loading import MAX_FILE_BYTES
-from moresprudentie.review import store as workflow
-from moresprudentie.review import versions as drafts
 from moresprudentie.review.roles import actor_for
+from moresprudentie.review.store import CaseStore
 from moresprudentie.ui.components import auth, nav
 from moresprudentie.ui.components.i18n import text
 from moresprudentie.ui.components.widgets import md_inline
@@ -148,12 +147,12 @@ def test_trial_mode_is_refused_for_requests_relayed_from_elsewhere(app, monkeypa
 def test_trial_officers_take_turns_for_the_four_eyes_rule(app, cases: Path, monkeypatch) -> None:
     monkeypatch.setenv(auth.TRIAL_ENV, "1")
     monkeypatch.setattr(auth, "server_is_local", lambda: True)
-    workflow.submit(cases, "fles-wijn-concept", actor_for(auth.TRIAL_NAMES[0], frozenset(auth.TRIAL_NAMES)))
+    CaseStore(cases).submit("fles-wijn-concept", actor_for(auth.TRIAL_NAMES[0], frozenset(auth.TRIAL_NAMES)))
     at = app(nav.REVIEW, secrets=False)
     assert button(at, "review.approve").disabled  # the first trial name wrote it
     run(at.selectbox(key=auth.TRIAL_KEY).set_value(auth.TRIAL_NAMES[1]))
     run(button(at, "review.approve").click())
-    assert drafts.review_queue(cases)[0].review.approvers == (auth.TRIAL_NAMES[1],)
+    assert CaseStore(cases).review_queue()[0].review.approvers == (auth.TRIAL_NAMES[1],)
 
 
 # -- adding a case ---------------------------------------------------------------------------------
@@ -215,9 +214,9 @@ def test_save_as_draft_is_invisible_in_search_and_a_second_save_of_an_old_versio
     saved = load_cases(cases).cases["taart-met-telefoonnummer"]
     assert saved.status == "draft" and "anna" not in (cases / "taart-met-telefoonnummer.yaml").read_text()
     # someone else edits the file meanwhile: our next save must not overwrite it
-    other = drafts.editable_version(cases, saved.id)
+    other = CaseStore(cases).editable_version(saved.id)
     edited = saved.model_copy(update={"title": "Aangepast door Bram"})
-    workflow.save_draft(cases, edited, actor_for("bram@example.nl", frozenset({"bram@example.nl"})), other.hash)
+    CaseStore(cases).save_draft(edited, actor_for("bram@example.nl", frozenset({"bram@example.nl"})), other.hash)
     at = fill(at, title="Mijn eigen aanpassing")
     run(button(at, "add.save").click())
     assert "Iemand anders was je voor" in shown(at)
@@ -275,7 +274,7 @@ def test_four_eyes_review_and_publication_make_the_case_findable(app, cases: Pat
 def test_send_back_needs_a_comment_and_reaches_the_author(app, cases: Path) -> None:
     anna = actor_for("anna@example.nl", frozenset({"anna@example.nl"}))
     case = load_cases(cases).cases["fles-wijn-concept"]
-    workflow.submit(cases, case.id, anna)
+    CaseStore(cases).submit(case.id, anna)
     at = app(nav.REVIEW, BRAM)
     run(button(at, "review.send_back").click())
     assert "needs a comment" in shown(at)
@@ -289,7 +288,7 @@ def test_send_back_needs_a_comment_and_reaches_the_author(app, cases: Path) -> N
 
 def test_review_shows_findings_and_blocks_approval(app, cases: Path) -> None:
     write_case(cases, "met-naam", status="draft", situation=f"Wethouder {SURNAME} vroeg om een gunst.")
-    workflow.submit(cases, "met-naam", actor_for("anna@example.nl", frozenset({"anna@example.nl"})))
+    CaseStore(cases).submit("met-naam", actor_for("anna@example.nl", frozenset({"anna@example.nl"})))
     at = app(nav.REVIEW, BRAM)
     at.selectbox(key="review_pick").set_value("met-naam")
     run(at)
@@ -302,7 +301,7 @@ def test_every_finding_kind_state_and_action_has_a_label() -> None:
 
     from moresprudentie.anonymisation.patterns import KINDS
     from moresprudentie.review.audit import ACTIONS
-    from moresprudentie.review.versions import State
+    from moresprudentie.review.steps import State
     from moresprudentie.ui.components.i18n import strings
 
     assert set(strings()["findings"]["kinds"]) == set(KINDS)
@@ -313,7 +312,7 @@ def test_every_finding_kind_state_and_action_has_a_label() -> None:
 def test_hostile_draft_text_stays_inert_on_both_pages(app, cases: Path) -> None:
     hostile = "<script>alert(1)</script> [klik](javascript:alert(1)) bel 06-12345678"
     write_case(cases, "vijandig-concept", status="draft", title="<b>vet</b>", situation=hostile)
-    workflow.submit(cases, "vijandig-concept", actor_for("anna@example.nl", frozenset({"anna@example.nl"})))
+    CaseStore(cases).submit("vijandig-concept", actor_for("anna@example.nl", frozenset({"anna@example.nl"})))
     at = app(nav.REVIEW, BRAM)
     run(at.selectbox(key="review_pick").set_value("vijandig-concept"))
     for element in [*at.markdown, *at.caption, *at.error, *at.info, *at.warning]:

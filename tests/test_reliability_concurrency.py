@@ -20,6 +20,8 @@ from moresprudentie.cases.loading import dump_case, file_hash, parse_case
 from moresprudentie.errors import StorageError
 from moresprudentie.files import atomic_write
 from moresprudentie.review import store as workflow
+from moresprudentie.review.layout import CONFLICTS
+from moresprudentie.review.store import CaseStore
 from moresprudentie.search import sync as index_module
 from moresprudentie.search.engine import SearchEngine
 from moresprudentie.search.passages import case_passages
@@ -121,16 +123,17 @@ def test_index_lock_held_too_long_serves_from_memory_and_says_so(
 
 def test_two_officers_saving_the_same_opened_version_one_wins_the_other_is_kept(tmp_path: Path) -> None:
     cases = tmp_path / "cases"
-    workflow.save_draft(cases, child.case_version(CASE_ID, "start", 0), child.ANNA)
+    store = CaseStore(cases)
+    store.save_draft(child.case_version(CASE_ID, "start", 0), child.ANNA)
     for round_ in range(4):
-        opened = workflow.editable_version(cases, CASE_ID).hash
+        opened = store.editable_version(CASE_ID).hash
         writers = [f"anna{round_}", f"bram{round_}"]
         reports = child.run_together(child.save_once, [(str(cases), CASE_ID, w, opened) for w in writers])
         outcomes = sorted(kind for kind, _ in reports)
         assert outcomes == ["conflict", "saved"], reports
         winner, loser = writers if reports[0][0] == "saved" else writers[::-1]
-        assert workflow.editable_version(cases, CASE_ID).case.situation == child.version_text(winner, 0)
-        kept = [parse_case(p.read_bytes())[0] for p in (cases / workflow.CONFLICTS).glob("*.yaml")]
+        assert store.editable_version(CASE_ID).case.situation == child.version_text(winner, 0)
+        kept = [parse_case(p.read_bytes())[0] for p in (cases / CONFLICTS).glob("*.yaml")]
         assert child.version_text(loser, 0) in {case.situation for case in kept if case}  # nothing lost
         assert drafted_hashes(cases).count(draft_hash(winner, 0)) == 1
 
@@ -145,7 +148,7 @@ def test_two_officers_creating_the_same_id_one_is_refused(tmp_path: Path) -> Non
 
 def test_officers_saving_over_and_over_in_two_processes_lose_nothing(tmp_path: Path) -> None:
     cases = tmp_path / "cases"
-    workflow.save_draft(cases, child.case_version(CASE_ID, "start", 0), child.ANNA)
+    CaseStore(cases).save_draft(child.case_version(CASE_ID, "start", 0), child.ANNA)
     rounds = 15
     reports = child.run_together(child.save_many, [(str(cases), CASE_ID, w, rounds) for w in ("anna", "bram")])
     assert_nothing_lost(cases, dict(zip(("anna", "bram"), reports, strict=True)))
@@ -153,7 +156,7 @@ def test_officers_saving_over_and_over_in_two_processes_lose_nothing(tmp_path: P
 
 def test_officers_saving_over_and_over_in_threads_lose_nothing(tmp_path: Path) -> None:
     cases = tmp_path / "cases"
-    workflow.save_draft(cases, child.case_version(CASE_ID, "start", 0), child.ANNA)
+    CaseStore(cases).save_draft(child.case_version(CASE_ID, "start", 0), child.ANNA)
     writers = ("anna", "bram", "carla")
     with ThreadPoolExecutor(len(writers)) as pool:
         reports = pool.map(lambda w: [child.save_edit(cases, CASE_ID, w, n) for n in range(12)], writers)
@@ -164,7 +167,7 @@ def test_officers_saving_over_and_over_in_threads_lose_nothing(tmp_path: Path) -
 def assert_nothing_lost(cases: Path, outcomes: dict[str, list[tuple[str, int]]]) -> None:
     """Every save is in the audit log (once), every conflict's text in .conflicts/, the file is whole."""
     drafted = drafted_hashes(cases)
-    conflicts = [parse_case(p.read_bytes())[0] for p in (cases / workflow.CONFLICTS).glob("*.yaml")]
+    conflicts = [parse_case(p.read_bytes())[0] for p in (cases / CONFLICTS).glob("*.yaml")]
     kept = {case.situation for case in conflicts if case}
     for writer, attempts in outcomes.items():
         for kind, n in attempts:
@@ -173,22 +176,23 @@ def assert_nothing_lost(cases: Path, outcomes: dict[str, list[tuple[str, int]]])
             elif kind == "conflict":
                 assert child.version_text(writer, n) in kept, (writer, n)
     assert len(conflicts) == sum(kind == "conflict" for attempts in outcomes.values() for kind, _ in attempts)
-    final = workflow.editable_version(cases, CASE_ID)
+    final = CaseStore(cases).editable_version(CASE_ID)
     assert final.case is not None and file_hash(final.path.read_bytes()) in drafted
     assert list(cases.rglob(".tmp-*")) == []
 
 
 def test_workflow_lock_held_too_long_is_refused_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cases = tmp_path / "cases"
-    workflow.save_draft(cases, child.case_version(CASE_ID, "anna", 0), child.ANNA)
+    store = CaseStore(cases)
+    store.save_draft(child.case_version(CASE_ID, "anna", 0), child.ANNA)
     before = (cases / f"{CASE_ID}.yaml").read_bytes()
     monkeypatch.setattr(workflow, "LOCK_TIMEOUT_S", 0.3)
     lock = Path(f"{settings.audit_log_path(cases)}.workflow.lock")
-    opened = workflow.editable_version(cases, CASE_ID).hash
+    opened = store.editable_version(CASE_ID).hash
     with child.lock_held_elsewhere(lock), pytest.raises(StorageError, match="try again"):
-        workflow.save_draft(cases, child.case_version(CASE_ID, "anna", 1), child.ANNA, opened)
+        store.save_draft(child.case_version(CASE_ID, "anna", 1), child.ANNA, opened)
     assert (cases / f"{CASE_ID}.yaml").read_bytes() == before
-    workflow.save_draft(cases, child.case_version(CASE_ID, "anna", 1), child.ANNA, opened)  # and then it works
+    store.save_draft(child.case_version(CASE_ID, "anna", 1), child.ANNA, opened)  # and then it works
 
 
 # -- searching while the collection changes ----------------------------------------------------------------

@@ -31,6 +31,8 @@ from moresprudentie.cli import main as cli
 from moresprudentie.errors import StorageError
 from moresprudentie.review import audit
 from moresprudentie.review import store as workflow
+from moresprudentie.review.layout import REVISIONS
+from moresprudentie.review.store import CaseStore
 from moresprudentie.search.engine import SearchEngine
 from moresprudentie.search.store import MANIFEST, PASSAGES, POINTER, VECTORS, VectorIndex, read_index
 
@@ -147,9 +149,10 @@ def test_killed_officer_save_loses_nothing_confirmed(tmp_path: Path, monkeypatch
     monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
     rng = random.Random(SEED)
     cases = tmp_path / "cases"
+    store = CaseStore(cases)
     case_id = "geschenk-leverancier"
-    workflow.save_draft(cases, child.case_version(case_id, "anna", 0), child.ANNA)
-    main, revision = cases / f"{case_id}.yaml", cases / workflow.REVISIONS / f"{case_id}.yaml"
+    store.save_draft(child.case_version(case_id, "anna", 0), child.ANNA)
+    main, revision = cases / f"{case_id}.yaml", cases / REVISIONS / f"{case_id}.yaml"
     kills, started, confirmed = 0, time.monotonic(), {"saved": 0, "published": -1}
     while kills < MIN_KILLS or time.monotonic() - started < KILL_BUDGET_S:
         start = 1000 * (kills + 1)
@@ -163,11 +166,11 @@ def test_killed_officer_save_loses_nothing_confirmed(tmp_path: Path, monkeypatch
             assert _saved_number(main) >= confirmed["published"], f"seed {SEED}, kill {kills}: a publication is lost"
         audit.read_events(settings.audit_log_path(cases))  # readable, whatever line was torn
         # the next officer carries on: a full round in this process (no stale lock, no stuck state)
-        opened = workflow.editable_version(cases, case_id)
-        workflow.save_draft(cases, child.case_version(case_id, "bram", start + 999), child.ANNA, opened.hash)
-        workflow.submit(cases, case_id, child.ANNA)
-        workflow.approve(cases, case_id, child.BRAM)
-        workflow.publish(cases, case_id, child.BRAM)
+        opened = store.editable_version(case_id)
+        store.save_draft(child.case_version(case_id, "bram", start + 999), child.ANNA, opened.hash)
+        store.submit(case_id, child.ANNA)
+        store.approve(case_id, child.BRAM)
+        store.publish(case_id, child.BRAM)
         confirmed = {"saved": start + 999, "published": start + 999}
         assert temps(cases) == [], f"seed {SEED}, kill {kills}: temp files left beside the cases"
 
@@ -236,51 +239,53 @@ CASE_ID = "geschenk-leverancier"
 
 
 def _draft(cases: Path) -> None:
-    workflow.save_draft(cases, child.case_version(CASE_ID, "anna", 1), child.ANNA)
+    CaseStore(cases).save_draft(child.case_version(CASE_ID, "anna", 1), child.ANNA)
 
 
 def _submitted(cases: Path) -> None:
     _draft(cases)
-    workflow.submit(cases, CASE_ID, child.ANNA)
+    CaseStore(cases).submit(CASE_ID, child.ANNA)
 
 
 def _approved(cases: Path) -> None:
     _submitted(cases)
-    workflow.approve(cases, CASE_ID, child.BRAM)
+    CaseStore(cases).approve(CASE_ID, child.BRAM)
 
 
 def _published(cases: Path) -> None:
     _approved(cases)
-    workflow.publish(cases, CASE_ID, child.BRAM)
+    CaseStore(cases).publish(CASE_ID, child.BRAM)
 
 
 def _edit(cases: Path) -> None:
-    opened = workflow.editable_version(cases, CASE_ID)
-    workflow.save_draft(cases, child.case_version(CASE_ID, "anna", 2), child.ANNA, opened.hash)
+    store = CaseStore(cases)
+    opened = store.editable_version(CASE_ID)
+    store.save_draft(child.case_version(CASE_ID, "anna", 2), child.ANNA, opened.hash)
 
 
 def _revision_approved(cases: Path) -> None:
     _published(cases)
     _edit(cases)
-    workflow.submit(cases, CASE_ID, child.ANNA)
-    workflow.approve(cases, CASE_ID, child.BRAM)
+    store = CaseStore(cases)
+    store.submit(CASE_ID, child.ANNA)
+    store.approve(CASE_ID, child.BRAM)
 
 
 WRITES: dict[str, tuple[Callable[[Path], object], Callable[[Path], object]]] = {  # name → (setup, the write)
     "new case": (Path.mkdir, _draft),
-    "scaffold": (Path.mkdir, lambda c: workflow.create_scaffold(c, CASE_ID, child.ANNA)),
+    "scaffold": (Path.mkdir, lambda c: CaseStore(c).create_scaffold(CASE_ID, child.ANNA)),
     "edit draft": (_draft, _edit),
     "edit published": (_published, _edit),
-    "submit": (_draft, lambda c: workflow.submit(c, CASE_ID, child.ANNA)),
-    "approve": (_submitted, lambda c: workflow.approve(c, CASE_ID, child.BRAM)),
-    "send back": (_approved, lambda c: workflow.send_back(c, CASE_ID, child.BRAM, "Naam eruit.")),
-    "publish": (_approved, lambda c: workflow.publish(c, CASE_ID, child.BRAM)),
-    "publish revision": (_revision_approved, lambda c: workflow.publish(c, CASE_ID, child.BRAM)),
+    "submit": (_draft, lambda c: CaseStore(c).submit(CASE_ID, child.ANNA)),
+    "approve": (_submitted, lambda c: CaseStore(c).approve(CASE_ID, child.BRAM)),
+    "send back": (_approved, lambda c: CaseStore(c).send_back(CASE_ID, child.BRAM, "Naam eruit.")),
+    "publish": (_approved, lambda c: CaseStore(c).publish(CASE_ID, child.BRAM)),
+    "publish revision": (_revision_approved, lambda c: CaseStore(c).publish(CASE_ID, child.BRAM)),
 }
 
 
 def _without_revision(state: dict[str, object]) -> dict[str, object]:
-    return {name: data for name, data in state.items() if f"{workflow.REVISIONS}/" not in name}
+    return {name: data for name, data in state.items() if f"{REVISIONS}/" not in name}
 
 
 @pytest.mark.parametrize("write", list(WRITES))
@@ -335,7 +340,7 @@ def test_cli_turns_a_full_disk_into_one_line(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(workflow, "blocking_findings", lambda case: [])
     monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
     cases = tmp_path / "cases"
-    workflow.save_draft(cases, child.case_version(CASE_ID, "anna", 1), child.ANNA)
+    CaseStore(cases).save_draft(child.case_version(CASE_ID, "anna", 1), child.ANNA)
     roles = tmp_path / "roles.toml"
     roles.write_text('[moresprudentie]\nofficers = ["anna@example.nl"]\n', encoding="utf-8")
     monkeypatch.setattr(

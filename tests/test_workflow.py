@@ -29,8 +29,7 @@ from moresprudentie.review import store as workflow
 from moresprudentie.review.audit import Event, append_event, read_events
 from moresprudentie.review.authoring import case_from_fields, field_help, field_order, scaffold
 from moresprudentie.review.roles import Actor, actor_for, load_officers, officers_from_config
-from moresprudentie.review.store import approve, create_scaffold, publish, save_draft, send_back, submit
-from moresprudentie.review.versions import editable_version, review_queue
+from moresprudentie.review.store import CaseStore
 
 OFFICERS = frozenset({"anna@example.nl", "bram@example.nl"})
 ANNA = actor_for("Anna@Example.nl", OFFICERS)
@@ -62,6 +61,11 @@ def cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
     return folder
+
+
+@pytest.fixture
+def store(cases: Path) -> CaseStore:
+    return CaseStore(cases)
 
 
 def make_case(case_id: str = "taart-van-aanvrager", **fields: object) -> Case:
@@ -97,10 +101,10 @@ def no_space(*args: object, **kwargs: object) -> None:
 
 
 def approved_draft(cases: Path, case: Case | None = None) -> Case:
-    case = case or make_case()
-    save_draft(cases, case, ANNA)
-    submit(cases, case.id, ANNA)
-    approve(cases, case.id, BRAM)
+    case, store = case or make_case(), CaseStore(cases)
+    store.save_draft(case, ANNA)
+    store.submit(case.id, ANNA)
+    store.approve(case.id, BRAM)
     return case
 
 
@@ -133,49 +137,51 @@ def test_officers_from_streamlit_like_secrets_mapping() -> None:
 
 
 WRITES = {
-    "save new": lambda c, a: save_draft(c, make_case("nieuwe-casus"), a),
-    "save edit": lambda c, a: save_draft(c, make_case(title="Anders"), a, editable_version(c, make_case().id).hash),
-    "scaffold": lambda c, a: create_scaffold(c, "nog-een-casus", a),
-    "submit": lambda c, a: submit(c, make_case().id, a),
-    "approve": lambda c, a: approve(c, make_case().id, a),
-    "send back": lambda c, a: send_back(c, make_case().id, a, "nee"),
-    "publish": lambda c, a: publish(c, make_case().id, a),
+    "save new": lambda store, a: store.save_draft(make_case("nieuwe-casus"), a),
+    "save edit": lambda store, a: store.save_draft(
+        make_case(title="Anders"), a, store.editable_version(make_case().id).hash
+    ),
+    "scaffold": lambda store, a: store.create_scaffold("nog-een-casus", a),
+    "submit": lambda store, a: store.submit(make_case().id, a),
+    "approve": lambda store, a: store.approve(make_case().id, a),
+    "send back": lambda store, a: store.send_back(make_case().id, a, "nee"),
+    "publish": lambda store, a: store.publish(make_case().id, a),
 }
 
 
 @pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
 @pytest.mark.parametrize("actor", [EMPLOYEE, Actor("", frozenset({"officer"})), Actor("anna@example.nl")])
-def test_non_officer_cannot_write_by_any_path(cases: Path, write, actor: Actor) -> None:
-    save_draft(cases, make_case(), ANNA)
-    submit(cases, make_case().id, ANNA)
+def test_non_officer_cannot_write_by_any_path(cases: Path, store: CaseStore, write, actor: Actor) -> None:
+    store.save_draft(make_case(), ANNA)
+    store.submit(make_case().id, ANNA)
     before = snapshot(cases)
     with pytest.raises(PermissionDeniedError, match="only integrity officers"):
-        write(cases, actor)
+        write(store, actor)
     assert snapshot(cases) == before
 
 
 # -- drafts: exclusive create, edits, conflicts ------------------------------------------------------
 
 
-def test_new_draft_is_created_exclusively_and_audited_without_names_in_the_case(cases: Path) -> None:
-    saved = save_draft(cases, make_case(), ANNA)
+def test_new_draft_is_created_exclusively_and_audited_without_names_in_the_case(cases: Path, store: CaseStore) -> None:
+    saved = store.save_draft(make_case(), ANNA)
     assert saved.path == cases / "taart-van-aanvrager.yaml"
     text = saved.path.read_text(encoding="utf-8")
     assert "status: draft" in text and "example.nl" not in text.lower()
     with pytest.raises(ConflictError, match="already exists; choose another id"):
-        save_draft(cases, make_case(title="Een andere casus"), BRAM)
+        store.save_draft(make_case(title="Een andere casus"), BRAM)
     assert saved.path.read_text(encoding="utf-8") == text
     [event] = read_events(settings.audit_log_path(cases))
     assert (event.actor, event.action, event.case, event.hash) == (ANNA.name, "drafted", make_case().id, saved.hash)
 
 
-def test_edit_with_stale_hash_is_a_conflict_and_both_versions_are_kept(cases: Path) -> None:
-    save_draft(cases, make_case(), ANNA)
-    opened_by_anna = editable_version(cases, make_case().id).hash
-    opened_by_bram = editable_version(cases, make_case().id).hash
-    save_draft(cases, make_case(title="Versie van Bram"), BRAM, opened_by_bram)
+def test_edit_with_stale_hash_is_a_conflict_and_both_versions_are_kept(cases: Path, store: CaseStore) -> None:
+    store.save_draft(make_case(), ANNA)
+    opened_by_anna = store.editable_version(make_case().id).hash
+    opened_by_bram = store.editable_version(make_case().id).hash
+    store.save_draft(make_case(title="Versie van Bram"), BRAM, opened_by_bram)
     with pytest.raises(ConflictError, match=r"changed since you opened it.*\.conflicts") as info:
-        save_draft(cases, make_case(title="Versie van Anna"), ANNA, opened_by_anna)
+        store.save_draft(make_case(title="Versie van Anna"), ANNA, opened_by_anna)
     assert "Versie van Bram" in (cases / "taart-van-aanvrager.yaml").read_text(encoding="utf-8")
     [kept] = (cases / ".conflicts").glob("taart-van-aanvrager.conflict-*.yaml")
     assert str(kept) in str(info.value)
@@ -183,34 +189,34 @@ def test_edit_with_stale_hash_is_a_conflict_and_both_versions_are_kept(cases: Pa
     assert list(load_cases(cases).cases) == ["taart-van-aanvrager"]  # the loader ignores .conflicts
 
 
-def test_unchanged_save_writes_and_records_nothing(cases: Path) -> None:
-    saved = save_draft(cases, make_case(), ANNA)
-    again = save_draft(cases, make_case(), BRAM, saved.hash)
+def test_unchanged_save_writes_and_records_nothing(cases: Path, store: CaseStore) -> None:
+    saved = store.save_draft(make_case(), ANNA)
+    again = store.save_draft(make_case(), BRAM, saved.hash)
     assert not again.changed and len(audit_lines(cases)) == 1
 
 
-def test_invalid_or_traversing_ids_never_touch_the_disk(cases: Path) -> None:
+def test_invalid_or_traversing_ids_never_touch_the_disk(cases: Path, store: CaseStore) -> None:
     with pytest.raises(UsageError, match="not a valid case id"):
-        submit(cases, "../../etc/passwd", ANNA)
+        store.submit("../../etc/passwd", ANNA)
     with pytest.raises(UsageError, match="not a valid case id"):
-        create_scaffold(cases, "../buiten", ANNA)
+        store.create_scaffold("../buiten", ANNA)
     assert not list(cases.parent.rglob("*.yaml"))
 
 
 # -- review: four eyes, send back, publish ----------------------------------------------------------
 
 
-def test_author_cannot_approve_own_draft_a_second_officer_can(cases: Path) -> None:
-    save_draft(cases, make_case(), ANNA)
+def test_author_cannot_approve_own_draft_a_second_officer_can(cases: Path, store: CaseStore) -> None:
+    store.save_draft(make_case(), ANNA)
     with pytest.raises(WorkflowError, match="submit it first"):
-        approve(cases, make_case().id, BRAM)
-    submit(cases, make_case().id, ANNA)
+        store.approve(make_case().id, BRAM)
+    store.submit(make_case().id, ANNA)
     with pytest.raises(WorkflowError, match="four-eyes"):
-        approve(cases, make_case().id, actor_for("ANNA@example.nl", OFFICERS))
+        store.approve(make_case().id, actor_for("ANNA@example.nl", OFFICERS))
     with pytest.raises(WorkflowError, match="second officer"):
-        publish(cases, make_case().id, ANNA)
-    assert approve(cases, make_case().id, BRAM).state == "approved"
-    published = publish(cases, make_case().id, ANNA)
+        store.publish(make_case().id, ANNA)
+    assert store.approve(make_case().id, BRAM).state == "approved"
+    published = store.publish(make_case().id, ANNA)
     assert published.is_published
     assert load_cases(cases).cases["taart-van-aanvrager"].is_published
     actions = [(e.actor, e.action) for e in read_events(settings.audit_log_path(cases))]
@@ -222,80 +228,80 @@ def test_author_cannot_approve_own_draft_a_second_officer_can(cases: Path) -> No
     ]
 
 
-def test_an_edit_after_approval_needs_a_new_approval(cases: Path) -> None:
+def test_an_edit_after_approval_needs_a_new_approval(cases: Path, store: CaseStore) -> None:
     case = approved_draft(cases)
-    save_draft(cases, make_case(title="Nog even aangepast"), ANNA, editable_version(cases, case.id).hash)
+    store.save_draft(make_case(title="Nog even aangepast"), ANNA, store.editable_version(case.id).hash)
     with pytest.raises(WorkflowError, match="this exact version"):
-        publish(cases, case.id, BRAM)
+        store.publish(case.id, BRAM)
 
 
-def test_an_editor_of_the_approved_text_becomes_its_author(cases: Path) -> None:
+def test_an_editor_of_the_approved_text_becomes_its_author(cases: Path, store: CaseStore) -> None:
     case = make_case()
-    save_draft(cases, case, ANNA)
-    save_draft(cases, make_case(title="Bram schreef mee"), BRAM, editable_version(cases, case.id).hash)
-    submit(cases, case.id, ANNA)
+    store.save_draft(case, ANNA)
+    store.save_draft(make_case(title="Bram schreef mee"), BRAM, store.editable_version(case.id).hash)
+    store.submit(case.id, ANNA)
     with pytest.raises(WorkflowError, match="four-eyes"):
-        approve(cases, case.id, BRAM)
-    assert approve(cases, case.id, ANNA).state == "approved"
+        store.approve(case.id, BRAM)
+    assert store.approve(case.id, ANNA).state == "approved"
 
 
-def test_send_back_needs_a_comment_and_the_author_resubmits(cases: Path) -> None:
-    save_draft(cases, make_case(), ANNA)
-    submit(cases, make_case().id, ANNA)
+def test_send_back_needs_a_comment_and_the_author_resubmits(cases: Path, store: CaseStore) -> None:
+    store.save_draft(make_case(), ANNA)
+    store.submit(make_case().id, ANNA)
     with pytest.raises(UsageError, match="needs a comment"):
-        send_back(cases, make_case().id, BRAM, "  ")
-    review = send_back(cases, make_case().id, BRAM, "Haal de functietitel weg.")
+        store.send_back(make_case().id, BRAM, "  ")
+    review = store.send_back(make_case().id, BRAM, "Haal de functietitel weg.")
     assert (review.state, review.last_comment) == ("sent_back", "Haal de functietitel weg.")
     with pytest.raises(WorkflowError, match="sent back"):
-        approve(cases, make_case().id, BRAM)
-    saved = save_draft(
-        cases, make_case(title="Zonder functietitel"), ANNA, editable_version(cases, make_case().id).hash
-    )
-    assert submit(cases, make_case().id, ANNA).state == "submitted"
-    assert approve(cases, make_case().id, BRAM).state == "approved"
+        store.approve(make_case().id, BRAM)
+    saved = store.save_draft(make_case(title="Zonder functietitel"), ANNA, store.editable_version(make_case().id).hash)
+    assert store.submit(make_case().id, ANNA).state == "submitted"
+    assert store.approve(make_case().id, BRAM).state == "approved"
     assert read_events(settings.audit_log_path(cases))[-1].hash == saved.hash
 
 
-def test_blocking_findings_stop_approval_and_publication(cases: Path, clean_check: list[FakeFinding]) -> None:
-    save_draft(cases, make_case(), ANNA)
-    submit(cases, make_case().id, ANNA)
+def test_blocking_findings_stop_approval_and_publication(
+    cases: Path, store: CaseStore, clean_check: list[FakeFinding]
+) -> None:
+    store.save_draft(make_case(), ANNA)
+    store.submit(make_case().id, ANNA)
     clean_check.append(FakeFinding("telefoonnummer", "06-12345678", "situation", "[telefoonnummer]"))
     with pytest.raises(WorkflowError, match=r"personal data.*06-12345678.*\[telefoonnummer\]"):
-        approve(cases, make_case().id, BRAM)
+        store.approve(make_case().id, BRAM)
     clean_check.clear()
-    approve(cases, make_case().id, BRAM)
+    store.approve(make_case().id, BRAM)
     clean_check.append(FakeFinding("naam", "Jansen", "dilemma", "[naam]"))
     with pytest.raises(WorkflowError, match="Jansen"):
-        publish(cases, make_case().id, ANNA)
+        store.publish(make_case().id, ANNA)
     assert not load_cases(cases).cases["taart-van-aanvrager"].is_published
 
 
-def test_published_case_stays_searchable_while_its_revision_is_reviewed(cases: Path) -> None:
+def test_published_case_stays_searchable_while_its_revision_is_reviewed(cases: Path, store: CaseStore) -> None:
     case = approved_draft(cases)
-    publish(cases, case.id, BRAM)
-    opened = editable_version(cases, case.id)
-    saved = save_draft(cases, make_case(title="Herziene titel"), BRAM, opened.hash)
+    store.publish(case.id, BRAM)
+    opened = store.editable_version(case.id)
+    saved = store.save_draft(make_case(title="Herziene titel"), BRAM, opened.hash)
     assert saved.path == cases / ".revisions" / "taart-van-aanvrager.yaml"
     live = load_cases(cases).cases["taart-van-aanvrager"]
     assert (live.title, live.status) == (case.title, "published")
-    [item] = review_queue(cases)
+    [item] = store.review_queue()
     assert (item.version.is_revision, item.review.state, item.review.authors) == (True, "draft", {"bram@example.nl"})
-    submit(cases, case.id, BRAM)
-    approve(cases, case.id, ANNA)
-    publish(cases, case.id, ANNA)
+    store.submit(case.id, BRAM)
+    store.approve(case.id, ANNA)
+    store.publish(case.id, ANNA)
     live = load_cases(cases).cases["taart-van-aanvrager"]
     assert (live.title, live.status) == ("Herziene titel", "published")
-    assert not saved.path.exists() and review_queue(cases) == []
+    assert not saved.path.exists() and store.review_queue() == []
 
 
-def test_review_queue_lists_states_and_invalid_files(cases: Path) -> None:
-    save_draft(cases, make_case("eerste-casus"), ANNA)
-    save_draft(cases, make_case("tweede-casus"), ANNA)
-    submit(cases, "tweede-casus", ANNA)
+def test_review_queue_lists_states_and_invalid_files(cases: Path, store: CaseStore) -> None:
+    store.save_draft(make_case("eerste-casus"), ANNA)
+    store.save_draft(make_case("tweede-casus"), ANNA)
+    store.submit("tweede-casus", ANNA)
     (cases / "kapot.yaml").write_text("id: kapot\ntitle: [\n", encoding="utf-8")
-    states = {item.version.case_id: item.review.state for item in review_queue(cases)}
+    states = {item.version.case_id: item.review.state for item in store.review_queue()}
     assert states == {"tweede-casus": "submitted", "eerste-casus": "draft", "kapot": "draft"}
-    assert next(i for i in review_queue(cases) if i.version.case_id == "kapot").version.case is None
+    assert next(i for i in store.review_queue() if i.version.case_id == "kapot").version.case is None
 
 
 # -- crashes and full disks ---------------------------------------------------------------------------
@@ -311,11 +317,11 @@ def test_review_queue_lists_states_and_invalid_files(cases: Path) -> None:
     ids=["crash-in-rename", "disk-full", "killed"],
 )
 def test_failed_write_leaves_the_previous_version_intact(
-    cases: Path, monkeypatch: pytest.MonkeyPatch, target: str, error: BaseException
+    cases: Path, store: CaseStore, monkeypatch: pytest.MonkeyPatch, target: str, error: BaseException
 ) -> None:
-    save_draft(cases, make_case(), ANNA)
+    store.save_draft(make_case(), ANNA)
     before = snapshot(cases)
-    opened = editable_version(cases, make_case().id).hash
+    opened = store.editable_version(make_case().id).hash
 
     def broken(*args: object, **kwargs: object) -> None:
         raise error
@@ -323,7 +329,7 @@ def test_failed_write_leaves_the_previous_version_intact(
     expected = StorageError if isinstance(error, OSError) else type(error)
     with monkeypatch.context() as patch, pytest.raises(expected) as info:
         patch.setattr(os, target, broken)
-        save_draft(cases, make_case(title="Halverwege"), ANNA, opened)
+        store.save_draft(make_case(title="Halverwege"), ANNA, opened)
     if expected is StorageError:
         assert "Free disk space or fix the" in str(info.value)  # says what to do
     assert snapshot(cases) == before  # the old file, no temp files, no audit line
@@ -331,31 +337,33 @@ def test_failed_write_leaves_the_previous_version_intact(
 
 
 def test_full_disk_while_publishing_keeps_the_draft_and_its_approval(
-    cases: Path, monkeypatch: pytest.MonkeyPatch
+    cases: Path, store: CaseStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     case = approved_draft(cases)
     before = snapshot(cases)
     with monkeypatch.context() as patch, pytest.raises(StorageError, match="No space left"):
         patch.setattr(os, "fsync", no_space)
-        publish(cases, case.id, BRAM)
+        store.publish(case.id, BRAM)
     assert snapshot(cases) == before
-    assert publish(cases, case.id, BRAM).is_published  # nothing was lost: retry works
+    assert store.publish(case.id, BRAM).is_published  # nothing was lost: retry works
 
 
-def test_full_disk_while_creating_leaves_no_file(cases: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_disk_while_creating_leaves_no_file(
+    cases: Path, store: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with monkeypatch.context() as patch, pytest.raises(StorageError, match="Free disk space"):
         patch.setattr(os, "fsync", no_space)
-        save_draft(cases, make_case(), ANNA)
+        store.save_draft(make_case(), ANNA)
     assert not list(cases.rglob("*")) and read_events(settings.audit_log_path(cases)) == []
 
 
-def test_a_change_that_fails_after_its_event_takes_the_event_back(cases: Path, monkeypatch) -> None:
-    save_draft(cases, make_case(), ANNA)
+def test_a_change_that_fails_after_its_event_takes_the_event_back(cases: Path, store: CaseStore, monkeypatch) -> None:
+    store.save_draft(make_case(), ANNA)
     log_before = settings.audit_log_path(cases).read_bytes()
     broken = OSError(errno.EACCES, "Permission denied")
     with monkeypatch.context() as patch, pytest.raises(StorageError, match="permissions"):
         patch.setattr(os, "replace", lambda *args: (_ for _ in ()).throw(broken))
-        save_draft(cases, make_case(title="Niet gelukt"), ANNA, editable_version(cases, make_case().id).hash)
+        store.save_draft(make_case(title="Niet gelukt"), ANNA, store.editable_version(make_case().id).hash)
     assert settings.audit_log_path(cases).read_bytes() == log_before
 
 
@@ -398,17 +406,19 @@ def test_audit_log_full_disk_is_a_storage_error(tmp_path: Path, monkeypatch: pyt
 # -- search: drafts are invisible until published ------------------------------------------------------
 
 
-def test_drafts_are_invisible_in_search_until_published(cases: Path, tmp_path: Path, fake_embedder) -> None:
+def test_drafts_are_invisible_in_search_until_published(
+    cases: Path, store: CaseStore, tmp_path: Path, fake_embedder
+) -> None:
     from moresprudentie.search.engine import Filters, SearchEngine
 
     case = make_case(situation="Een aanvrager brengt een zelfgebakken appeltaart naar de balie.")
-    save_draft(cases, case, ANNA)
+    store.save_draft(case, ANNA)
     engine = SearchEngine.open(cases, tmp_path / "index", embedder=fake_embedder)
     assert engine.search("appeltaart balie", k=5) == []
     assert [h.case.id for h in engine.search("appeltaart", k=5, filters=Filters(include_drafts=True))] == [case.id]
-    submit(cases, case.id, ANNA)
-    approve(cases, case.id, BRAM)
-    publish(cases, case.id, BRAM)
+    store.submit(case.id, ANNA)
+    store.approve(case.id, BRAM)
+    store.publish(case.id, BRAM)
     engine.refresh()
     assert [hit.case.id for hit in engine.search("appeltaart balie", k=5)] == [case.id]
     assert engine.report.changed == 1  # incremental: only this case re-embedded
@@ -453,7 +463,7 @@ def cli(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(app, list(args), env=env, catch_exceptions=True)
 
 
-def test_cli_officer_flow(cases: Path, tmp_path: Path) -> None:
+def test_cli_officer_flow(cases: Path, store: CaseStore, tmp_path: Path) -> None:
     from moresprudentie.errors import MoresprudentieError
 
     roles = tmp_path / "roles.toml"
@@ -466,7 +476,7 @@ def test_cli_officer_flow(cases: Path, tmp_path: Path) -> None:
     result = cli("new", "een-casus", *common, "--as", "anna@example.nl")
     assert isinstance(result.exception, ConflictError)
 
-    save_draft(cases, make_case(), ANNA)
+    store.save_draft(make_case(), ANNA)
     result = cli("review", "submit", "taart-van-aanvrager", *common, "--as", "piet@example.nl")
     assert isinstance(result.exception, PermissionDeniedError)
     assert cli("review", "submit", "taart-van-aanvrager", *common, "--as", "anna@example.nl").exit_code == 0

@@ -69,23 +69,23 @@ def new(
 ) -> None:
     """Create cases/ID.yaml: a draft with every field and Dutch hints, ready to fill in."""
     from moresprudentie.review.authoring import scaffold
-    from moresprudentie.review.store import create_scaffold
+    from moresprudentie.review.store import CaseStore
 
     if language not in ("nl", "en"):
         raise UsageError(f"--language {language}: use nl or en")
     if stdout:
         typer.echo(scaffold(case_id, language), nl=False)
         return
-    path = create_scaffold(settings.cases_dir(cases), case_id, officer.actor(), language)
+    path = CaseStore(settings.cases_dir(cases)).create_scaffold(case_id, officer.actor(), language)
     typer.echo(f"created {path}: fill it in, run `moresprudentie validate` and `moresprudentie check {path}`")
 
 
 @review_app.command("list")
 def review_list(cases: CasesOption = None, as_json: JsonOption = False) -> None:
     """The review queue: every draft and revision with its state, most urgent first."""
-    from moresprudentie.review.versions import review_queue
+    from moresprudentie.review.store import CaseStore
 
-    items = review_queue(settings.cases_dir(cases))
+    items = CaseStore(settings.cases_dir(cases)).review_queue()
     rows = [
         {
             "id": item.version.case_id,
@@ -123,9 +123,9 @@ def review_submit(
     officer: Officer,
 ) -> None:
     """Offer a draft for review (a file you edited by hand counts as yours)."""
-    from moresprudentie.review.store import submit
+    from moresprudentie.review.store import CaseStore
 
-    review = submit(settings.cases_dir(cases), case_id, officer.actor(), comment)
+    review = CaseStore(settings.cases_dir(cases)).submit(case_id, officer.actor(), comment)
     typer.echo(f"{case_id}: {review.state}; a second officer can now approve it")
 
 
@@ -139,9 +139,9 @@ def review_approve(
     officer: Officer,
 ) -> None:
     """Approve a submitted draft as the second officer (not its author)."""
-    from moresprudentie.review.store import approve
+    from moresprudentie.review.store import CaseStore
 
-    review = approve(settings.cases_dir(cases), case_id, officer.actor(), comment)
+    review = CaseStore(settings.cases_dir(cases)).approve(case_id, officer.actor(), comment)
     typer.echo(f"{case_id}: {review.state}; publish it with `moresprudentie review publish {case_id}`")
 
 
@@ -155,9 +155,9 @@ def review_send_back(
     officer: Officer,
 ) -> None:
     """Reject a submitted draft: send it back to its author with a comment."""
-    from moresprudentie.review.store import send_back
+    from moresprudentie.review.store import CaseStore
 
-    send_back(settings.cases_dir(cases), case_id, officer.actor(), comment)
+    CaseStore(settings.cases_dir(cases)).send_back(case_id, officer.actor(), comment)
     typer.echo(f"{case_id}: sent back to its author")
 
 
@@ -173,10 +173,10 @@ def review_publish(
     officer: Officer,
 ) -> None:
     """Publish an approved draft and update the search index, so employees find it."""
-    from moresprudentie.review.store import publish
+    from moresprudentie.review.store import CaseStore
 
     folder = settings.cases_dir(cases)
-    published = publish(folder, case_id, officer.actor())
+    published = CaseStore(folder).publish(case_id, officer.actor())
     typer.echo(f"{case_id}: published ({published.title})")
     if not no_index:
         open_engine(folder, index, model, quiet=False)

@@ -6,7 +6,7 @@ concurrent writers never interleave and a crash loses at most the line being wri
 line is skipped (with a warning) when reading, and the next append starts on a fresh line.
 The workflow writes an event just before the change it records and retracts it if the change fails,
 so every change that happened is in the log (after a crash in between, an event may name a change
-that did not happen; such an event never grants anything, see drafts.review_of).
+that did not happen; such an event never grants anything, see steps.review_of).
 """
 
 from __future__ import annotations

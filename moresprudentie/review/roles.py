@@ -68,11 +68,19 @@ def actor_for(name: str, officers: frozenset[str]) -> Actor:
     return Actor(name.strip(), roles)
 
 
+def permission_error(actor: Actor, action: str) -> PermissionDeniedError | None:
+    """The error for an actor without the officer role (None for an officer), saying how to grant it."""
+    if actor.is_officer:
+        return None
+    who = f"'{actor.name}'" if actor.name.strip() else "an anonymous user"
+    return PermissionDeniedError(
+        f"{who} may not {action}: only integrity officers may write. Add the name to "
+        f"[{CONFIG_TABLE}] {CONFIG_KEY} in the roles configuration (see docs/deployment.md)."
+    )
+
+
 def require_officer(actor: Actor, action: str) -> None:
     """Raise PermissionDeniedError unless the actor holds the officer role."""
-    if not actor.is_officer:
-        who = f"'{actor.name}'" if actor.name.strip() else "an anonymous user"
-        raise PermissionDeniedError(
-            f"{who} may not {action}: only integrity officers may write. Add the name to "
-            f"[{CONFIG_TABLE}] {CONFIG_KEY} in the roles configuration (see docs/deployment.md)."
-        )
+    error = permission_error(actor, action)
+    if error is not None:
+        raise error

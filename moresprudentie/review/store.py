@@ -1,48 +1,42 @@
-"""Adding cases safely: draft → submit → approve (by a second officer) → publish.
+"""Adding cases safely: draft → submit → approve (by a second officer) → publish, through one CaseStore.
 
-Every step here is a write, and every write:
-- checks the officer role itself (the shells only hide buttons);
+A CaseStore is one collection on disk and its audit log, resolved once when it is made. It reads the
+drafts and their review state, and takes every step. Every step is a write, and every write:
+- checks the officer role itself (the shells only hide buttons), and the requirements of steps.py,
+  the same rules the officer pages read to offer a step, before anything changes;
 - holds one lock per collection, so check-then-write steps never race between officers;
 - logs its event in the audit log just before the change and takes it back if the change fails, so
   a failed step leaves files and log as they were, and no change that happened is missing;
 - writes atomically (files.atomic_write / create_exclusive): the old file or the new, never a mix.
 
-Where drafts live and how their state is read: drafts.py. Editing a published case writes a
+Where drafts, revisions and conflict copies live: layout.py. Editing a published case writes a
 revision beside it; the published version stays searchable, unchanged, until the revision is
-published and replaces it, because officers expect a typo fix not to take a case offline for days.
-(To withdraw a case at once, remove or edit its file in git; that is outside this workflow.)
+published and replaces it. (To withdraw a case at once, remove or edit its file in git; that is
+outside this workflow.)
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
 from moresprudentie import settings
-from moresprudentie.cases.loading import CASE_SUFFIX, dump_case, file_hash
+from moresprudentie.cases.loading import dump_case, file_hash
 from moresprudentie.cases.model import Case
-from moresprudentie.errors import CaseNotFoundError, ConflictError, StorageError, UsageError, WorkflowError
+from moresprudentie.errors import CaseNotFoundError, ConflictError, StorageError, UsageError
 from moresprudentie.files import atomic_write, create_exclusive, remove_stale_temps
-from moresprudentie.review.audit import Action, Event, append_event, now, retract_event
+from moresprudentie.review import steps
+from moresprudentie.review.audit import Action, Event, append_event, now, read_events, retract_event
 from moresprudentie.review.authoring import scaffold
-from moresprudentie.review.roles import Actor, normalise_name, require_officer
-from moresprudentie.review.versions import (
-    CONFLICTS,
-    REVISIONS,
-    Review,
-    Version,
-    case_paths,
-    current_review,
-    editable_version,
-    invalid_error,
-)
+from moresprudentie.review.layout import Layout, Version
+from moresprudentie.review.roles import Actor
+from moresprudentie.review.steps import STATE_ORDER, Review, Step, review_of
 
 if TYPE_CHECKING:
     from moresprudentie.anonymisation.check import Finding
@@ -54,64 +48,19 @@ def blocking_findings(case: Case) -> list[Finding]:
     """Anonymisation findings that stop publication ("block"); allowed_terms are honoured by the check."""
     from moresprudentie.anonymisation.check import check_case  # deduce is heavy: load it only when a draft is checked
 
-    return [finding for finding in check_case(case) if finding.severity == "block"]
+    return steps.blocking(check_case(case))
 
 
-# -- writing ---------------------------------------------------------------------------------------
+def _findings(version: Version) -> list[Finding]:
+    return blocking_findings(version.case) if version.case is not None else []
 
 
-@contextmanager
-def _locked(cases_dir: Path) -> Iterator[None]:
-    """One workflow step at a time per collection (between processes and threads alike).
+@dataclass(frozen=True)
+class QueueItem:
+    """A draft waiting for work: the version on disk and its review state."""
 
-    Holding it, temp files in the case folders can only be leftovers of a killed writer: removed.
-    """
-    lock_path = Path(f"{settings.audit_log_path(cases_dir)}.workflow.lock")
-    lock = FileLock(lock_path, timeout=LOCK_TIMEOUT_S)
-    try:
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        lock.acquire()
-    except LockTimeout:
-        raise StorageError(
-            f"{lock_path}: another officer's save has held the lock for over {LOCK_TIMEOUT_S:.0f} s; try again"
-        ) from None
-    except OSError as exc:
-        raise StorageError(
-            f"{lock_path}: cannot create the lock file ({exc.strerror or exc}); fix the permissions"
-        ) from exc
-    try:
-        for folder in (cases_dir, cases_dir / REVISIONS, cases_dir / CONFLICTS):
-            remove_stale_temps(folder)  # left by a killed writer: every writer holds this lock
-        yield
-    finally:
-        lock.release()
-
-
-def _record(cases_dir: Path, action: Action, actor: Actor, case_id: str, draft_hash: str, comment: str = "") -> int:
-    event = Event(now(), actor.name, action, case_id, draft_hash, comment)
-    return append_event(settings.audit_log_path(cases_dir), event)
-
-
-@contextmanager
-def _recorded(cases_dir: Path, action: Action, actor: Actor, case_id: str, draft_hash: str) -> Iterator[None]:
-    """Log the event, then make the change (the with-body); if the change fails, take the event back.
-
-    So the log never misses a change that happened, and a failed step leaves log and files as they were.
-    """
-    offset = _record(cases_dir, action, actor, case_id, draft_hash)
-    try:
-        yield
-    except BaseException:
-        with suppress(OSError, StorageError):
-            retract_event(settings.audit_log_path(cases_dir), offset)
-        raise
-
-
-def _keep_conflict(cases_dir: Path, case_id: str, data: bytes) -> Path:
-    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
-    path = cases_dir / CONFLICTS / f"{case_id}.conflict-{stamp}{CASE_SUFFIX}"
-    create_exclusive(path, data)
-    return path
+    version: Version
+    review: Review
 
 
 @dataclass(frozen=True)
@@ -123,29 +72,215 @@ class Saved:
     changed: bool = True
 
 
-def save_draft(cases_dir: Path | str, case: Case, actor: Actor, expected_hash: str | None = None) -> Saved:
-    """Save a case as a draft: a new case when expected_hash is None, else an edit of what was opened.
+class CaseStore:
+    """One collection of case files and its audit log: the drafts, their review state, and every step.
 
-    New cases are created exclusively (an existing id is a ConflictError). An edit must name the
-    hash of the bytes it started from (editable_version().hash); if the file changed meanwhile the
-    new text is kept in cases/.conflicts/ and ConflictError says where. Editing a published case
-    writes a revision beside it (see the module docstring).
+    Open it once (`CaseStore(cases_dir)`) and ask it, as one would a database. The audit log is the
+    one given, else MORESPRUDENTIE_AUDIT_LOG, else `.<cases-folder>-audit.jsonl` beside the collection.
     """
-    require_officer(actor, "save a draft")
-    cases_dir = Path(cases_dir)
-    data = dump_case(case.model_copy(update={"status": "draft"})).encode("utf-8")
-    main, revision = case_paths(cases_dir, case.id)
-    with _locked(cases_dir):
-        if expected_hash is None:
-            with _recorded(cases_dir, "drafted", actor, case.id, file_hash(data)):
-                target = _create_new(main, revision, data)
-            return Saved(target, file_hash(data))
-        target = _edit_target(cases_dir, case.id, data, expected_hash)
-        if target is None:
-            return Saved(revision if revision.exists() else main, file_hash(data), changed=False)
-        with _recorded(cases_dir, "drafted", actor, case.id, file_hash(data)):
-            atomic_write(target, data)
-    return Saved(target, file_hash(data))
+
+    def __init__(self, cases_dir: Path | str, audit_log: Path | str | None = None) -> None:
+        self.cases_dir = Path(cases_dir)
+        self.audit_log = settings.audit_log_path(self.cases_dir, audit_log)
+        self.layout = Layout(self.cases_dir)
+
+    def __repr__(self) -> str:
+        return f"CaseStore({str(self.cases_dir)!r}, audit_log={str(self.audit_log)!r})"
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def editable_version(self, case_id: str) -> Version:
+        """The version an edit starts from: the revision if there is one, else the case file itself.
+
+        Keep its `hash` and pass it to save_draft as expected_hash, so a concurrent change is caught.
+        """
+        return self.layout.editable(case_id)
+
+    def draft_version(self, case_id: str) -> Version:
+        """The draft under review (revision or draft case file); WorkflowError when the case is published."""
+        version = self.editable_version(case_id)
+        error = steps.published_error(version)
+        if error is not None:
+            raise error
+        return version
+
+    def current_review(self, case_id: str) -> tuple[Version, Review]:
+        """The draft under review and its state."""
+        version = self.draft_version(case_id)
+        return version, self._review(version)
+
+    def review_queue(self) -> list[QueueItem]:
+        """Every draft and revision (and unreadable case file) with its state; most urgent first."""
+        events = read_events(self.audit_log)
+        items = [
+            QueueItem(version, review_of([e for e in events if e.case == version.case_id], version.hash))
+            for version in self.layout.drafts()
+        ]
+        return sorted(items, key=lambda item: (STATE_ORDER.index(item.review.state), item.version.case_id))
+
+    def allowed_steps(self, actor: Actor, case_id: str) -> frozenset[Step]:
+        """The steps `actor` may take on the case now: exactly those the step methods would accept.
+
+        A published case without a revision allows only "edit". The anonymisation check (slow to load)
+        runs only when its answer matters: when approve or publish is otherwise allowed.
+        """
+        version = self.editable_version(case_id)
+        review = self._review(version)
+        allowed = steps.allowed_steps(actor, version, review)
+        if allowed & steps.NEEDS_CLEAN:
+            allowed = steps.allowed_steps(actor, version, review, _findings(version))
+        return allowed
+
+    def _review(self, version: Version) -> Review:
+        return review_of(read_events(self.audit_log, version.case_id), version.hash)
+
+    # -- writing drafts ----------------------------------------------------------------------------
+
+    def save_draft(self, case: Case, actor: Actor, expected_hash: str | None = None) -> Saved:
+        """Save a case as a draft: a new case when expected_hash is None, else an edit of what was opened.
+
+        New cases are created exclusively (an existing id is a ConflictError). An edit must name the
+        hash of the bytes it started from (editable_version().hash); if the file changed meanwhile the
+        new text is kept in cases/.conflicts/ and ConflictError says where. Editing a published case
+        writes a revision beside it (see layout.py).
+        """
+        steps.require_role("edit", actor)
+        data = dump_case(case.model_copy(update={"status": "draft"})).encode("utf-8")
+        main, revision = self.layout.case_paths(case.id)
+        with self._locked():
+            if expected_hash is None:
+                with self._recorded("drafted", actor, case.id, file_hash(data)):
+                    target = _create_new(main, revision, data)
+                return Saved(target, file_hash(data))
+            target = self._edit_target(case.id, data, expected_hash)
+            if target is None:
+                return Saved(revision if revision.exists() else main, file_hash(data), changed=False)
+            with self._recorded("drafted", actor, case.id, file_hash(data)):
+                atomic_write(target, data)
+        return Saved(target, file_hash(data))
+
+    def _edit_target(self, case_id: str, data: bytes, expected_hash: str) -> Path | None:
+        """The file an edit goes to, or None when nothing changed; ConflictError when the file moved on."""
+        try:
+            current = self.editable_version(case_id)
+        except CaseNotFoundError:
+            kept = self.layout.keep_conflict(case_id, data)
+            raise ConflictError(
+                f"'{case_id}' was removed since you opened it; your version is kept in {kept}. "
+                "Save it as a new case if it should stay."
+            ) from None
+        if current.hash != expected_hash:
+            kept = self.layout.keep_conflict(case_id, data)
+            raise ConflictError(
+                f"{current.path}: changed since you opened it (someone else saved it); your version is kept in "
+                f"{kept}. Open the case again, carry your changes over and save."
+            )
+        if current.hash == file_hash(data):
+            return None
+        return self.layout.case_paths(case_id)[1] if current.is_published else current.path
+
+    def create_scaffold(self, case_id: str, actor: Actor, language: str = "nl") -> Path:
+        """Write a new, empty case file with every field and Dutch hints (see authoring.py), as a draft."""
+        steps.require_role("edit", actor, doing="create a case")
+        main, revision = self.layout.case_paths(case_id)
+        data = scaffold(case_id, language).encode("utf-8")
+        with self._locked(), self._recorded("drafted", actor, case_id, file_hash(data)):
+            _create_new(main, revision, data)
+        return main
+
+    # -- review steps --------------------------------------------------------------------------------
+
+    def submit(self, case_id: str, actor: Actor, comment: str = "") -> Review:
+        """Offer the current draft for review. Files edited outside the app count as the submitter's."""
+        return self._review_step("submit", case_id, actor, comment)
+
+    def approve(self, case_id: str, actor: Actor, comment: str = "") -> Review:
+        """Approve the submitted draft as the second officer (never its author); it must be clean."""
+        return self._review_step("approve", case_id, actor, comment)
+
+    def send_back(self, case_id: str, actor: Actor, comment: str) -> Review:
+        """Return a submitted draft to its author with a comment saying what to change."""
+        steps.require_role("send_back", actor)
+        if not comment.strip():
+            raise UsageError("say what should change: sending a case back needs a comment for its author")
+        return self._review_step("send_back", case_id, actor, comment)
+
+    def _review_step(self, step: Step, case_id: str, actor: Actor, comment: str) -> Review:
+        """Check a step that changes only the review state (steps.py), record it; the state it leaves."""
+        steps.require_role(step, actor)
+        with self._locked():
+            version = self.editable_version(case_id)
+            steps.require_step(step, actor, version, self._review(version), lambda: _findings(version))
+            self._record(steps.RECORDED_AS[step], actor, case_id, version.hash, comment.strip())
+            return self._review(version)
+
+    def publish(self, case_id: str, actor: Actor) -> Case:
+        """Publish an approved draft: valid, anonymisation-clean, approved by a second officer.
+
+        The published file is written atomically; a revision replaces the published version and is then
+        removed. Update the search index afterwards (SearchEngine.refresh() / SearchEngine.open()).
+        """
+        steps.require_role("publish", actor)
+        with self._locked():
+            version = self.editable_version(case_id)
+            steps.require_step("publish", actor, version, self._review(version), lambda: _findings(version))
+            published = cast(Case, version.case).model_copy(update={"status": "published"})  # valid: checked
+            main, revision = self.layout.case_paths(case_id)
+            with self._recorded("published", actor, case_id, version.hash):
+                atomic_write(main, dump_case(published))
+            if version.is_revision:
+                try:
+                    revision.unlink()
+                except OSError as exc:
+                    raise StorageError(
+                        f"{revision}: published, but the old revision could not be removed ({exc.strerror}); delete it"
+                    ) from exc
+        return published
+
+    # -- the lock and the audit log ------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One workflow step at a time per collection (between processes and threads alike).
+
+        Holding it, temp files in the case folders can only be leftovers of a killed writer: removed.
+        """
+        lock_path = Path(f"{self.audit_log}.workflow.lock")
+        lock = FileLock(lock_path, timeout=LOCK_TIMEOUT_S)
+        try:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            lock.acquire()
+        except LockTimeout:
+            raise StorageError(
+                f"{lock_path}: another officer's save has held the lock for over {LOCK_TIMEOUT_S:.0f} s; try again"
+            ) from None
+        except OSError as exc:
+            raise StorageError(
+                f"{lock_path}: cannot create the lock file ({exc.strerror or exc}); fix the permissions"
+            ) from exc
+        try:
+            for folder in self.layout.folders:
+                remove_stale_temps(folder)  # left by a killed writer: every writer holds this lock
+            yield
+        finally:
+            lock.release()
+
+    def _record(self, action: Action, actor: Actor, case_id: str, draft_hash: str, comment: str = "") -> int:
+        return append_event(self.audit_log, Event(now(), actor.name, action, case_id, draft_hash, comment))
+
+    @contextmanager
+    def _recorded(self, action: Action, actor: Actor, case_id: str, draft_hash: str) -> Iterator[None]:
+        """Log the event, then make the change (the with-body); if the change fails, take the event back.
+
+        So the log never misses a change that happened, and a failed step leaves log and files as they were.
+        """
+        offset = self._record(action, actor, case_id, draft_hash)
+        try:
+            yield
+        except BaseException:
+            with suppress(OSError, StorageError):
+                retract_event(self.audit_log, offset)
+            raise
 
 
 def _create_new(main: Path, revision: Path, data: bytes) -> Path:
@@ -158,132 +293,3 @@ def _create_new(main: Path, revision: Path, data: bytes) -> Path:
             f"{main}: a case with this id already exists; choose another id or edit that case"
         ) from None
     return main
-
-
-def _edit_target(cases_dir: Path, case_id: str, data: bytes, expected_hash: str) -> Path | None:
-    """The file an edit goes to, or None when nothing changed; ConflictError when the file moved on."""
-    try:
-        current = editable_version(cases_dir, case_id)
-    except CaseNotFoundError:
-        kept = _keep_conflict(cases_dir, case_id, data)
-        raise ConflictError(
-            f"'{case_id}' was removed since you opened it; your version is kept in {kept}. "
-            "Save it as a new case if it should stay."
-        ) from None
-    if current.hash != expected_hash:
-        kept = _keep_conflict(cases_dir, case_id, data)
-        raise ConflictError(
-            f"{current.path}: changed since you opened it (someone else saved it); your version is kept in "
-            f"{kept}. Open the case again, carry your changes over and save."
-        )
-    if current.hash == file_hash(data):
-        return None
-    published = not current.is_revision and current.case is not None and current.case.is_published
-    return case_paths(cases_dir, case_id)[1] if published else current.path
-
-
-def create_scaffold(cases_dir: Path | str, case_id: str, actor: Actor, language: str = "nl") -> Path:
-    """Write a new, empty case file with every field and Dutch hints (see authoring.py), as a draft."""
-    require_officer(actor, "create a case")
-    cases_dir = Path(cases_dir)
-    main, revision = case_paths(cases_dir, case_id)
-    data = scaffold(case_id, language).encode("utf-8")
-    with _locked(cases_dir), _recorded(cases_dir, "drafted", actor, case_id, file_hash(data)):
-        _create_new(main, revision, data)
-    return main
-
-
-def submit(cases_dir: Path | str, case_id: str, actor: Actor, comment: str = "") -> Review:
-    """Offer the current draft for review. Files edited outside the app count as the submitter's."""
-    require_officer(actor, "submit a case for review")
-    cases_dir = Path(cases_dir)
-    with _locked(cases_dir):
-        version, review = current_review(cases_dir, case_id)
-        if version.case is None:
-            raise invalid_error(version)
-        if review.state in ("submitted", "approved"):
-            raise WorkflowError(f"'{case_id}' is already {review.state}; it is waiting for a second officer")
-        _record(cases_dir, "submitted", actor, case_id, version.hash, comment.strip())
-        return current_review(cases_dir, case_id)[1]
-
-
-def approve(cases_dir: Path | str, case_id: str, actor: Actor, comment: str = "") -> Review:
-    """Approve the submitted draft as the second officer (never its author); it must be clean."""
-    require_officer(actor, "approve a case")
-    cases_dir = Path(cases_dir)
-    with _locked(cases_dir):
-        version, review = current_review(cases_dir, case_id)
-        _require_reviewable(version, review, actor)
-        if normalise_name(actor.name) in {normalise_name(name) for name in review.approvers}:
-            raise WorkflowError(f"you already approved '{case_id}'; it can be published now")
-        _require_clean(version)
-        _record(cases_dir, "approved", actor, case_id, version.hash, comment.strip())
-        return current_review(cases_dir, case_id)[1]
-
-
-def send_back(cases_dir: Path | str, case_id: str, actor: Actor, comment: str) -> Review:
-    """Return a submitted draft to its author with a comment saying what to change."""
-    require_officer(actor, "send a case back")
-    if not comment.strip():
-        raise UsageError("say what should change: sending a case back needs a comment for its author")
-    cases_dir = Path(cases_dir)
-    with _locked(cases_dir):
-        version, review = current_review(cases_dir, case_id)
-        if review.state not in ("submitted", "approved"):
-            raise WorkflowError(f"'{case_id}' is not submitted for review (state: {review.state})")
-        _record(cases_dir, "sent_back", actor, case_id, version.hash, comment.strip())
-        return current_review(cases_dir, case_id)[1]
-
-
-def publish(cases_dir: Path | str, case_id: str, actor: Actor) -> Case:
-    """Publish an approved draft: valid, anonymisation-clean, approved by a second officer.
-
-    The published file is written atomically; a revision replaces the published version and is then
-    removed. Update the search index afterwards (SearchEngine.refresh() / SearchEngine.open()).
-    """
-    require_officer(actor, "publish a case")
-    cases_dir = Path(cases_dir)
-    with _locked(cases_dir):
-        version, review = current_review(cases_dir, case_id)
-        if version.case is None:
-            raise invalid_error(version)
-        if review.state != "approved" or not review.second_officer_approved:
-            raise WorkflowError(
-                f"'{case_id}' needs approval of this exact version by a second officer (not its author) "
-                f"before it can be published (state: {review.state})"
-            )
-        _require_clean(version)
-        published = version.case.model_copy(update={"status": "published"})
-        main, revision = case_paths(cases_dir, case_id)
-        with _recorded(cases_dir, "published", actor, case_id, version.hash):
-            atomic_write(main, dump_case(published))
-        if version.is_revision:
-            try:
-                revision.unlink()
-            except OSError as exc:
-                raise StorageError(
-                    f"{revision}: published, but the old revision could not be removed ({exc.strerror}); delete it"
-                ) from exc
-    return published
-
-
-def _require_reviewable(version: Version, review: Review, actor: Actor) -> None:
-    if version.case is None:
-        raise invalid_error(version)
-    if review.state not in ("submitted", "approved"):
-        hint = "submit it first" if review.state == "draft" else "it was sent back; its author must resubmit it"
-        raise WorkflowError(f"'{version.case_id}' is not submitted for review (state: {review.state}); {hint}")
-    if normalise_name(actor.name) in review.authors:
-        raise WorkflowError(
-            f"you wrote this version of '{version.case_id}'; a second officer must approve it (four-eyes rule)"
-        )
-
-
-def _require_clean(version: Version) -> None:
-    findings = blocking_findings(version.case) if version.case is not None else []
-    if findings:
-        listed = "; ".join(f"{f.field}: {f.kind} '{f.text}' → {f.replacement}" for f in findings[:10])
-        raise WorkflowError(
-            f"'{version.case_id}' still contains personal data ({len(findings)} finding(s): {listed}). "
-            "Replace them, or add a term that is not personal data to allowed_terms, and resubmit"
-        )

@@ -1,9 +1,10 @@
 """Beoordelen (officers only): the review queue, a draft with its findings, and the next step —
 submit, approve or send back with a comment, publish.
 
-The buttons shown follow the draft's state, but every step is decided by the library (workflow.py):
-the four-eyes rule, a clean anonymisation check and an approval of this exact version. Publishing
-refreshes the shared search engine, so employees find the case seconds later.
+The buttons offered are the steps the library allows (review/steps.py: allowed_steps), and the
+library checks the same rules again when a step is taken (review/store.py: CaseStore): the four-eyes
+rule, a clean anonymisation check and an approval of this exact version. Publishing refreshes the
+shared search engine, so employees find the case seconds later.
 """
 
 import streamlit as st
@@ -11,31 +12,32 @@ import streamlit as st
 from moresprudentie import settings
 from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.errors import MoresprudentieError
-from moresprudentie.review import store as workflow
-from moresprudentie.review import versions as drafts
-from moresprudentie.review.roles import Actor, normalise_name
+from moresprudentie.review import steps
+from moresprudentie.review.roles import Actor
+from moresprudentie.review.store import CaseStore, QueueItem
 from moresprudentie.ui.components import auth, nav, officer, render, resources
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline
 
 PICK, COMMENT, PUBLISHED = "review_pick", "review_comment", "review_published"
 STATE_COLOURS = {"draft": "gray", "submitted": "blue", "approved": "green", "sent_back": "orange"}
+DECISIONS: tuple[steps.Step, ...] = ("approve", "send_back", "publish")
 DONE = {"submit": "review.done_submit", "approve": "review.done_approve", "send_back": "review.done_send_back"}
 
 
 def _act(action: str, case_id: str, actor: Actor) -> None:
     """Run one workflow step from a button; publishing also refreshes the shared search engine."""
-    cases_dir = settings.cases_dir()
+    store = CaseStore(settings.cases_dir())
     comment = st.session_state.get(COMMENT, "")
     try:
         if action == "publish":
-            workflow.publish(cases_dir, case_id, actor)
+            store.publish(case_id, actor)
             resources.engine().refresh()
             st.session_state[PUBLISHED] = case_id
             officer.flash(t("review.done_publish", id=case_id))
             return
-        step = {"submit": workflow.submit, "approve": workflow.approve, "send_back": workflow.send_back}[action]
-        step(cases_dir, case_id, actor, comment)
+        step = {"submit": store.submit, "approve": store.approve, "send_back": store.send_back}[action]
+        step(case_id, actor, comment)
     except MoresprudentieError as exc:
         officer.flash(exc)
         return
@@ -43,12 +45,12 @@ def _act(action: str, case_id: str, actor: Actor) -> None:
     officer.flash(t(DONE[action], id=case_id))
 
 
-def _label(item: drafts.QueueItem) -> str:
+def _label(item: QueueItem) -> str:
     title = item.version.case.title if item.version.case else item.version.case_id
     return f"{t(f'review.states.{item.review.state}')} · {title}"
 
 
-def _status(item: drafts.QueueItem) -> None:
+def _status(item: QueueItem) -> None:
     review = item.review
     colour = STATE_COLOURS[review.state]
     badges = f":{colour}-badge[{t(f'review.states.{review.state}')}]"
@@ -63,7 +65,7 @@ def _status(item: drafts.QueueItem) -> None:
         st.info(md_inline(review.last_comment), icon=":material/comment:")
 
 
-def _findings(item: drafts.QueueItem) -> list[anonymisation.Finding]:
+def _findings(item: QueueItem) -> list[anonymisation.Finding]:
     case = item.version.case
     found = anonymisation.check_case(case) if case is not None else []
     st.subheader(t("findings.title"), anchor=False, divider="gray")
@@ -76,37 +78,38 @@ def _findings(item: drafts.QueueItem) -> list[anonymisation.Finding]:
     return found
 
 
-def _actions(item: drafts.QueueItem, actor: Actor, found: list[anonymisation.Finding]) -> None:
-    """The steps that fit the state; a reason instead of a button where a step is not possible."""
+def _actions(item: QueueItem, actor: Actor, found: list[anonymisation.Finding]) -> None:
+    """The steps the library allows (steps.allowed_steps); a reason where approving is not possible."""
     review, case_id = item.review, item.version.case_id
-    own = normalise_name(actor.name) in review.authors
-    blocked = any(finding.severity == "block" for finding in found)
+    allowed = steps.allowed_steps(actor, item.version, review, found)
     st.subheader(t("review.next_step"), anchor=False, divider="gray")
-    st.page_link(nav.ADD_CASE.path, label=t("review.edit"), icon=":material/edit:", query_params={"edit": case_id})
-    if item.version.case is None:
-        return
-    if review.state in ("draft", "sent_back"):
+    if "edit" in allowed:
+        link = {"edit": case_id}
+        st.page_link(nav.ADD_CASE.path, label=t("review.edit"), icon=":material/edit:", query_params=link)
+    if "submit" in allowed:
         st.button(t("review.submit"), on_click=_act, args=("submit", case_id, actor), icon=":material/send:")
         return
-    if own:
+    if not allowed.intersection(DECISIONS):  # not under review: nothing to decide yet
+        return
+    if steps.wrote(actor, review):
         st.caption(t("review.own_draft"))
-    elif blocked:
+    elif steps.blocking(found):
         st.caption(t("review.blocked"))
     st.text_area(t("review.comment"), key=COMMENT, help=t("review.comment_help"), height=90)
     left, middle, right = st.columns(3)
-    cannot_approve = own or blocked or review.state == "approved"
-    cannot_publish = not review.second_officer_approved or blocked
-    approve, send_back, publish = ((_act, (action, case_id, actor)) for action in ("approve", "send_back", "publish"))
+    approve, send_back, publish = ((_act, (action, case_id, actor)) for action in DECISIONS)
     officer.wide_button(
-        left, t("review.approve"), approve, ":material/thumb_up:", primary=True, disabled=cannot_approve
+        left, t("review.approve"), approve, ":material/thumb_up:", primary=True, disabled="approve" not in allowed
     )
-    officer.wide_button(middle, t("review.send_back"), send_back, ":material/undo:")
     officer.wide_button(
-        right, t("review.publish"), publish, ":material/publish:", primary=True, disabled=cannot_publish
+        middle, t("review.send_back"), send_back, ":material/undo:", disabled="send_back" not in allowed
+    )
+    officer.wide_button(
+        right, t("review.publish"), publish, ":material/publish:", primary=True, disabled="publish" not in allowed
     )
 
 
-def _history(item: drafts.QueueItem) -> None:
+def _history(item: QueueItem) -> None:
     if not item.review.history:
         return
     with st.expander(t("review.history")):
@@ -125,7 +128,7 @@ if published:
         nav.CASE.path, label=t("review.open_case"), icon=":material/article:", query_params={"case": published}
     )
 
-queue = drafts.review_queue(settings.cases_dir())
+queue = CaseStore(settings.cases_dir()).review_queue()
 if not queue:
     st.info(t("review.empty"), icon=":material/inbox:")
     st.stop()

@@ -2,7 +2,7 @@
 fix identifying details in one click, and save it as a draft (optionally submitting it for review).
 
 Everything here goes through the library: authoring.case_from_fields validates exactly as the case
-file reader does, the anonymisation check runs per field, and workflow.save_draft enforces the
+file reader does, the anonymisation check runs per field, and CaseStore.save_draft enforces the
 officer role, exclusive creation and the "changed since you opened it" check.
 """
 
@@ -11,10 +11,9 @@ import streamlit as st
 from moresprudentie import settings
 from moresprudentie.cases.loading import MAX_FILE_BYTES, parse_case
 from moresprudentie.errors import CaseFileError, MoresprudentieError
-from moresprudentie.review import store as workflow
-from moresprudentie.review import versions as drafts
 from moresprudentie.review.authoring import case_from_fields
 from moresprudentie.review.roles import Actor
+from moresprudentie.review.store import CaseStore
 from moresprudentie.ui.components import auth, case_form, nav, officer, render, resources
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline
@@ -28,7 +27,7 @@ def _open(case_id: str | None) -> None:
     if not case_id:
         return
     try:
-        version = drafts.editable_version(settings.cases_dir(), case_id)
+        version = CaseStore(settings.cases_dir()).editable_version(case_id)
     except MoresprudentieError as exc:
         officer.flash(exc)
         return
@@ -63,11 +62,11 @@ def _save(actor: Actor, submit: bool) -> None:
     case, _ = case_from_fields(case_form.values())
     if case is None:
         return
-    cases_dir = settings.cases_dir()
+    store = CaseStore(settings.cases_dir())
     try:
-        saved = workflow.save_draft(cases_dir, case, actor, st.session_state.get(case_form.EXPECTED_HASH))
+        saved = store.save_draft(case, actor, st.session_state.get(case_form.EXPECTED_HASH))
         if submit:
-            workflow.submit(cases_dir, case.id, actor)
+            store.submit(case.id, actor)
     except MoresprudentieError as exc:
         officer.flash(exc)
         return
@@ -83,8 +82,8 @@ def _choose_source() -> None:
         t("add.mode"), MODES, key=MODE, format_func=lambda m: t(f"add.modes.{m}"), default="new", required=True
     )
     if mode == "edit":
-        cases_dir = settings.cases_dir()
-        ids = sorted(set(resources.engine().cases) | {item.version.case_id for item in drafts.review_queue(cases_dir)})
+        drafts = CaseStore(settings.cases_dir()).review_queue()
+        ids = sorted(set(resources.engine().cases) | {item.version.case_id for item in drafts})
         left, right = st.columns([4, 1], vertical_alignment="bottom")
         left.selectbox(t("add.edit_pick"), ids, key=PICK, index=None)
         right.button(t("add.edit_open"), on_click=lambda: _open(st.session_state.get(PICK)), width="stretch")
