@@ -45,6 +45,7 @@ class FakeEmbedder:
     model_id = "fake-hash-256"
     dimension = 256
     cross_lingual_scale = 1.0
+    relevance_calibration = (10.0, -3.0)  # bag-of-words cosines: a shared word or two is not a match
 
     def __init__(self) -> None:
         self.calls = 0

@@ -109,6 +109,25 @@ def test_search_shows_cards_with_band_values_and_highlighted_match(app) -> None:
     assert "Een fles wijn" not in shown  # drafts stay out of search
 
 
+def test_an_off_topic_question_gets_an_honest_no_good_match(app) -> None:
+    at = app()
+    at.text_area[0].input("recept voor appeltaart met kaneel")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Geen goede overeenkomst gevonden" in texts(at)
+    assert "vertrouwenspersoon" in texts(at) and "integriteitsfunctionaris" in texts(at)
+    assert "Zwakke overeenkomst" in texts(at)  # the weak hits stay visible, marked as weak
+    assert "Sterke overeenkomst" not in texts(at) and "Redelijke overeenkomst" not in texts(at)
+
+
+def test_a_good_match_shows_no_warning(app) -> None:
+    at = app()
+    at.text_area[0].input("Een leverancier geeft mij een kerstpakket tijdens de aanbesteding")
+    at.button[0].click().run()
+    assert "Geen goede overeenkomst gevonden" not in texts(at)
+    assert "Sterke overeenkomst" in texts(at) or "Redelijke overeenkomst" in texts(at)
+
+
 def test_example_button_searches(app) -> None:
     at = app()
     at.button(key="example_0").click().run()

@@ -17,7 +17,7 @@ from conftest import FakeEmbedder, write_case
 from moresprudentie.cli import main as cli
 from moresprudentie.search import engine as search
 
-HIT_KEYS = {"id", "title", "score", "language", "matched"}
+HIT_KEYS = {"id", "title", "score", "match", "language", "matched"}
 
 
 @pytest.fixture
@@ -49,6 +49,26 @@ def test_search_json_contract(run) -> None:
         assert 0 <= hit["score"] <= 1
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     assert "embedding" not in err  # quiet with --json
+
+
+def test_an_off_topic_question_says_there_is_no_good_match(run) -> None:
+    code, out, _ = run("search", "recept voor appeltaart met kaneel", "-k", "3")
+    assert code == 0
+    assert out.startswith("no good match") and "vertrouwenspersoon" in out
+    assert all(" weak " in line for line in out.splitlines() if line[:3].strip().rstrip(".").isdigit())
+    code, out, _ = run("search", "recept voor appeltaart met kaneel", "--json", "-k", "3")
+    assert {hit["match"] for hit in json.loads(out)} == {"weak"}
+
+
+def test_a_real_question_shows_its_match_band(run) -> None:
+    code, out, _ = run("search", "kerstpakket van een leverancier tijdens de aanbesteding", "-k", "1")
+    assert code == 0 and not out.startswith("no good match")
+    assert " strong " in out.splitlines()[0] or " fair " in out.splitlines()[0]
+
+
+def test_similar_shows_no_bands(run) -> None:
+    code, out, _ = run("similar", "dienstauto-zaterdag", "--json", "-k", "2")
+    assert code == 0 and all("match" not in hit for hit in json.loads(out))
 
 
 def test_search_plain_output_is_readable(run) -> None:

@@ -56,6 +56,24 @@ def test_scores_are_in_unit_range_and_sorted(engine: SearchEngine) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
+def test_every_hit_carries_a_match_band_and_off_topic_is_weak(engine: SearchEngine) -> None:
+    good = engine.search("Een kerstpakket van een leverancier tijdens de aanbesteding", k=3)
+    assert good[0].match in {"strong", "fair"}
+    off_topic = engine.search("recept voor appeltaart met kaneel en slagroom", k=5)
+    assert off_topic and {hit.match for hit in off_topic} == {"weak"}
+
+
+def test_a_score_means_the_same_whatever_else_is_in_the_collection(search_cases: Path, tmp_path: Path) -> None:
+    """Absolute, not a rank in the list: adding unrelated cases leaves the top hit's score alone."""
+    query = "Een kerstpakket van een leverancier tijdens de aanbesteding"
+    before = SearchEngine.open(search_cases, tmp_path / "a", embedder=FakeEmbedder()).search(query, k=1)[0]
+    for n in range(5):
+        write_case(search_cases, f"ander-{n}", title=f"Iets heel anders {n}", situation=f"Tuinieren en koken {n}.")
+    after = SearchEngine.open(search_cases, tmp_path / "b", embedder=FakeEmbedder()).search(query, k=1)[0]
+    assert after.case.id == before.case.id and after.match == before.match
+    assert after.score == pytest.approx(before.score, abs=0.1)
+
+
 def test_drafts_hidden_unless_asked(engine: SearchEngine) -> None:
     assert "fles-wijn-concept" not in ids(engine.search("fles wijn van een burger", k=10))
     assert set(ids(engine.search("fles wijn", k=10))) == PUBLISHED

@@ -151,16 +151,27 @@ class ResultOptions:
         """The engine, quiet with --json (stdout is then one JSON document per query)."""
         return open_engine(self.cases, self.index, self.model, quiet=self.as_json)
 
-    def print_hits(self, hits: list[Hit]) -> None:
-        _print_hits(hits, self.as_json)
+    def print_hits(self, hits: list[Hit], banded: bool = True) -> None:
+        """Print the hits; `banded` (a typed query) adds each hit's match band and, when none is at
+        least fair, says plainly that there is no good match (the bands are measured for typed
+        queries, not for case-to-case likeness, so `similar` shows scores only)."""
+        _print_hits(hits, self.as_json, banded)
 
 
-def _hit_json(hit: Hit) -> dict:
+NO_GOOD_MATCH = (
+    "no good match: no earlier deliberation really resembles this. Rephrase it (the situation and "
+    "what you doubt), try a few keywords or a --theme/--value filter, or talk to your organisation's "
+    "integrity officer or confidential adviser (vertrouwenspersoon). The weak matches follow."
+)
+
+
+def _hit_json(hit: Hit, banded: bool) -> dict:
     case = hit.case
     return {
         "id": case.id,
         "title": case.title,
         "score": hit.score,
+        **({"match": hit.match} if banded else {}),
         "language": case.language,
         "date": case.date,
         "organisation": case.organisation,
@@ -171,16 +182,19 @@ def _hit_json(hit: Hit) -> dict:
     }
 
 
-def _print_hits(hits: list[Hit], as_json: bool) -> None:
+def _print_hits(hits: list[Hit], as_json: bool, banded: bool) -> None:
     if as_json:
-        echo_json([_hit_json(hit) for hit in hits])
+        echo_json([_hit_json(hit, banded) for hit in hits])
         return
     if not hits:
         typer.echo("no matching cases (try other words or fewer filters)")
+    elif banded and all(hit.match == "weak" for hit in hits):
+        typer.echo(NO_GOOD_MATCH)
     for rank, hit in enumerate(hits, 1):
         case = hit.case
         draft = ", draft" if case.status == "draft" else ""
-        typer.echo(f"{rank:2}. {hit.score:.2f}  {case.title}  [{case.id}, {case.language}, {case.date}{draft}]")
+        band = f" {hit.match:<6}" if banded else ""
+        typer.echo(f"{rank:2}. {hit.score:.2f}{band}  {case.title}  [{case.id}, {case.language}, {case.date}{draft}]")
         text = " ".join(hit.matched.text.split())
         typer.echo(f"    {hit.matched.field}: {text[:200] + '…' if len(text) > 200 else text}")
 
@@ -260,7 +274,7 @@ def similar(
     filters = options.filters()
     engine = options.engine()
     filters.check_against(engine.cases.values())
-    options.print_hits(engine.similar(case_id, k=options.k, filters=filters))
+    options.print_hits(engine.similar(case_id, k=options.k, filters=filters), banded=False)
 
 
 # The officers' commands (check, new, review …): draft → review → publish, same rules as the app.

@@ -35,6 +35,9 @@ class Embedder(Protocol):
     # How much higher a same-language cosine is than a cross-language one for the same meaning (1.0 for a
     # monolingual model): search multiplies cross-lingual scores by it so translations compete fairly.
     cross_lingual_scale: float
+    # (slope, intercept) of the logistic that turns a final ranking score into the probability that the
+    # case answers the query, fitted on judged hits (scripts/evaluate.py --calibrate; docs/evaluation.md).
+    relevance_calibration: tuple[float, float]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return an array of shape (len(texts), dimension), float32, each row of unit length."""
@@ -64,6 +67,8 @@ class UseM3Embedder:
     # 1,500 STS-b dev pairs of stsb-multi-mt, both directions); search multiplies cross-lingual scores
     # by this so that a translation competes fairly with a same-language text.
     cross_lingual_scale = 1.15
+    # fitted on the tune half of the blind queries (scripts/evaluate.py --calibrate; docs/evaluation.md)
+    relevance_calibration = (11.699, -5.362)
 
     def __init__(self, threads: int | None = None) -> None:
         try:
@@ -117,6 +122,9 @@ class SentenceTransformerEmbedder:
         self.dimension = int(dimension)
         self.model_id = model_id or f"st/{name_or_path}"
         self.cross_lingual_scale = 1.0  # not measured for arbitrary models: no correction
+        # Not measured for arbitrary models: USE-m3's, as the best guess (cosine scales are alike for
+        # sentence models); measure a model's own with scripts/evaluate.py --calibrate.
+        self.relevance_calibration = UseM3Embedder.relevance_calibration
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -65,10 +65,14 @@ class Match:
 
 @dataclass(frozen=True)
 class Hit:
-    """One result: the case, a score in [0, 1] (higher is better) and why it matched."""
+    """One result: the case, how likely it answers the query and why it matched.
+
+    `score` is a calibrated relevance in [0, 1] that means the same for every query (not a rank in
+    the list); `match` bands it for people: "strong", "fair" or "weak" (ranking.band)."""
 
     case: Case
     score: float
+    match: ranking.Band
     matched: Match
 
 
@@ -86,6 +90,7 @@ class _Snapshot:
     languages: np.ndarray  # language code per case position
     report: IndexReport
     files: dict[str, FileState]  # by file name
+    geometry: ranking.CaseGeometry  # core passages and whole-case norms, for the whole-case cosine
 
 
 class SearchEngine:
@@ -166,6 +171,9 @@ class SearchEngine:
             languages=np.array([case.language for case in ordered]),
             report=report,
             files=files,
+            geometry=previous.geometry
+            if previous is not None and previous.vectors is vectors
+            else ranking.case_geometry(vectors),
         )
 
     # -- queries ---------------------------------------------------------------------------------
@@ -179,25 +187,28 @@ class SearchEngine:
             return []
         language = detect_language(query)
         short = len(query.split()) < SHORT_QUERY_WORDS
+        vectors, part_norm = self._query_vectors(query)
         evidence = _Evidence(
-            vectors=self._query_vectors(query),
+            vectors=vectors,
             language=language,
             lexical=snap.lexical.scores(query, language),
             lexical_weight=LEXICAL_WEIGHT_SHORT if short else LEXICAL_WEIGHT_LONG,
+            part_norm=part_norm,
         )
         return self._rank(snap, evidence, allowed, k)
 
-    def _query_vectors(self, query: str) -> np.ndarray:
-        """The query's vector, then (for a story) those of its parts. A story is embedded once, part
-        by part, and its whole-query vector is their normalised mean: the same recall as embedding it
-        whole as well (measured), at the cost of one embedding instead of two."""
+    def _query_vectors(self, query: str) -> tuple[np.ndarray, float]:
+        """The query's vector, then (for a story) those of its parts, and the length of the parts' mean.
+
+        A story is embedded once, part by part, and its whole-query vector is their normalised mean:
+        the same recall as embedding it whole as well (measured), at the cost of one embedding."""
         parts = query_parts(query)
         if len(parts) < 2:
-            return self.embedder.embed([query])
+            return self.embedder.embed([query]), 1.0
         vectors = self.embedder.embed(parts)
         whole = vectors.mean(axis=0)
-        whole /= max(float(np.linalg.norm(whole)), 1e-12)
-        return np.vstack([whole, vectors])
+        norm = max(float(np.linalg.norm(whole)), 1e-12)
+        return np.vstack([whole / norm, vectors]), norm
 
     def similar(self, case_id: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """More like this: the k cases whose moral core (dilemma, judgement, reasoning, lessons) is
@@ -226,51 +237,58 @@ class SearchEngine:
         return self._rank(snap, evidence, allowed, k)
 
     def _rank(self, snap: _Snapshot, evidence: _Evidence, allowed: np.ndarray, k: int) -> list[Hit]:
-        """Fuse best-passage cosine and BM25 as z-scores; return the top k allowed cases.
+        """Score every case on the whole query, then re-score the best candidates with everything
+        (the story's parts, the lexical bonus with its imputation) and return the top k allowed.
 
-        A story's sentences re-rank only the best RERANK_CASES cases: scoring every passage against
-        several vectors costs a matrix product 2–4× slower than one vector (BLAS packs the matrix),
-        while the top 200 by the whole query already hold every case a sentence could lift (measured:
-        the same recall@5 and MRR@10 as scoring all cases)."""
-        vectors = snap.vectors
-        whole = vectors.vectors @ evidence.vectors[0]  # one pass over memory: the floor of any search
+        Candidates are the RERANK_CASES best by meaning and the RERANK_CASES best with the raw lexical
+        bonus: scoring every passage against several vectors costs a matrix product 2–4× slower than
+        one vector, and a case outside both lists cannot reach the top (measured: the same recall@5 and
+        MRR@10 as re-scoring all cases)."""
+        index, geometry = snap.vectors, snap.geometry
+        cosines = index.vectors @ evidence.vectors[0]  # one pass over memory: the floor of any search
         scale = np.ones(len(snap.ordered), dtype=np.float32)
         if evidence.language and self.embedder.cross_lingual_scale != 1.0:
             scale[snap.languages != evidence.language] = self.embedder.cross_lingual_scale
-        semantic = ranking.best_per_case(whole, vectors.starts) * scale
-        fusion = ranking.fuse(semantic, evidence.lexical, evidence.lexical_weight)
-        fused = fusion.scores
-        candidates = ranking.top(np.flatnonzero(allowed), fused, max(k, RERANK_CASES))
-        sentences = evidence.vectors[1:]
-        if len(sentences):
-            blended = ranking.sentence_blend(vectors, whole, sentences, candidates)
-            fusion.rescore(candidates, blended * scale[candidates])
+        whole = ranking.semantic(cosines, index.starts, geometry) * scale
+        spread = evidence.lexical_weight * float(whole.std())
+        lexical = ranking.lexical_evidence(evidence.lexical)
+        pool = np.flatnonzero(allowed)
+        by_meaning = ranking.top(pool, whole, max(k, RERANK_CASES))
+        by_words = ranking.top(pool, whole + spread * lexical, max(k, RERANK_CASES))
+        candidates = np.union1d(by_meaning, by_words)
+        parts = evidence.vectors[1:]
+        scores = whole[candidates]
+        if len(parts):
+            scores = ranking.story_semantic(index, geometry, whole, parts, evidence.part_norm, candidates)
+            scores *= scale[candidates]
+        same = snap.languages[candidates] == evidence.language if evidence.language else np.ones(len(candidates), bool)
+        bonus = ranking.lexical_bonus(scores, lexical[candidates], same)
+        final, shown = np.zeros((2, len(snap.ordered)), dtype=np.float32)
+        final[candidates] = scores + spread * bonus
+        shown[candidates] = scores + spread * np.minimum(bonus, ranking.SHOWN_LEXICAL_CAP)
         return [
-            _hit(
-                snap,
-                int(position),
-                ranking.passage_scores(vectors, whole, sentences, int(position)),
-                float(fused[position]),
-            )
-            for position in ranking.top(candidates, fused, k)
+            self._hit(snap, int(position), ranking.passage_scores(index, cosines, parts, int(position)), shown)
+            for position in ranking.top(candidates, final, k)
         ]
+
+    def _hit(self, snap: _Snapshot, position: int, passage_scores: np.ndarray, shown: np.ndarray) -> Hit:
+        """The hit with its calibrated relevance and best passage (cut from the case again: cheaper
+        than keeping every passage)."""
+        case = snap.ordered[position]
+        passage = case_passages(case)[int(np.argmax(passage_scores))]
+        probability = ranking.relevance(float(shown[position]), self.embedder.relevance_calibration)
+        return Hit(case, probability, ranking.band(probability), Match(passage.field, passage.text))
 
 
 @dataclass(frozen=True)
 class _Evidence:
     """What a query (or a case, for more-like-this) brings to the ranking."""
 
-    vectors: np.ndarray  # (1 + sentences, dimension): the whole text first, then its sentences if several
+    vectors: np.ndarray  # (1 + parts, dimension): the whole text first, then its parts if a story
     language: str | None
     lexical: np.ndarray  # BM25 per case position, 0 for cases in another language
     lexical_weight: float
-
-
-def _hit(snap: _Snapshot, position: int, passage_scores: np.ndarray, fused: float) -> Hit:
-    """The hit with its best passage (cut from the case again: cheaper than keeping every passage)."""
-    case = snap.ordered[position]
-    passage = case_passages(case)[int(np.argmax(passage_scores))]
-    return Hit(case, ranking.display_score(fused), Match(passage.field, passage.text))
+    part_norm: float = 1.0  # the length of the mean of the parts' vectors (a story's whole-query vector)
 
 
 def _allowed(snap: _Snapshot, filters: Filters) -> np.ndarray:

@@ -22,12 +22,8 @@ HIGHLIGHT = "orange-background"
 EXCERPT_WORDS = 55
 EXCERPT_LEAD = 12  # words shown before the first highlighted word
 LIST_LIMIT = 50
-# Similarity bands over Hit.score (a logistic of how far a case stands above the rest of the
-# collection for this query). Measured on all 534 evaluation queries over the shipped collection
-# (re-measure after any ranking change: the scores of each labelled query's top 10, split into the
-# intended case and the others): 65 % of the intended cases score >= 0.6 against 6 % of the other
-# hits in the top 10; below 0.35 lie 9 % of the intended cases and 69 % of the others.
-BANDS = ((0.6, "strong", "green"), (0.35, "fair", "blue"), (0.0, "weak", "gray"))
+# The colour of each match band (Hit.match: the engine's calibrated bands, docs/evaluation.md).
+BAND_COLOURS = {"strong": "green", "fair": "blue", "weak": "gray"}
 
 
 def md_inline(text: str) -> str:
@@ -66,14 +62,14 @@ def _highlight_word(token: str, stems: set[str], language_code: str) -> str:
     return "".join(parts)
 
 
-def band(score: float) -> tuple[str, str]:
-    """(band name, badge colour) for a hit score: people read 'strong match', not 0.62."""
-    return next((name, colour) for threshold, name, colour in BANDS if score >= threshold)
+def band_badge(match: str) -> str:
+    """The hit's match band as a badge: people read 'strong match', not 0.62."""
+    return f":{BAND_COLOURS[match]}-badge[{t(f'search.band.{match}')}]"
 
 
-def band_badge(score: float) -> str:
-    name, colour = band(score)
-    return f":{colour}-badge[{t(f'search.band.{name}')}]"
+def no_good_match() -> None:
+    """Say plainly that nothing in the collection answers the question, and where to go instead."""
+    st.warning(t("search.no_good_match"), icon=":material/search_off:")
 
 
 def chips(kind: str, terms: list[str], colour: str = "blue") -> str:
@@ -133,7 +129,7 @@ def hit_card(hit: Hit, query: str | None, compact: bool = False) -> None:
             left, right = st.columns([5, 1.3], vertical_alignment="center")
             with left:
                 case_link(case)
-            right.markdown(band_badge(hit.score))
+            right.markdown(band_badge(hit.match))
         st.caption(meta_line(case))
         if not compact:
             st.markdown(md(first_sentences(case.judgement)))

@@ -47,9 +47,20 @@ with st.sidebar:
 query = (st.session_state.get(SUBMITTED) or "").strip()
 if query:
     hits = engine.search(query, k=RESULTS, filters=filters)
-    if hits:
-        st.subheader(t("search.results", count=len(hits)), anchor=False)
-        for hit in hits:
+    good = [hit for hit in hits if hit.match != "weak"]
+    weak = [hit for hit in hits if hit.match == "weak"]
+    if good:
+        st.subheader(t("search.results", count=len(good)), anchor=False)
+        for hit in good:
+            widgets.hit_card(hit, query)
+        if weak:  # kept out of sight but within reach: a weak match may still help
+            with st.expander(t("search.more_weak", count=len(weak))):
+                for hit in weak:
+                    widgets.hit_card(hit, query)
+    elif weak:  # an honest answer: nothing here resembles the question; the weak hits below, marked
+        widgets.no_good_match()
+        st.subheader(t("search.weak_results", count=len(weak)), anchor=False)
+        for hit in weak:
             widgets.hit_card(hit, query)
     else:
         st.info(t("search.nothing"), icon=":material/filter_alt_off:")

@@ -1,0 +1,101 @@
+"""ranking.py alone: the whole-case cosine, a story's scale, the lexical gate and imputation, the bands.
+
+Each test pins one rule the engine relies on, with arrays small enough to check by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from moresprudentie.search import ranking
+from moresprudentie.search.store import VectorIndex
+
+
+def unit(*rows: list[float]) -> np.ndarray:
+    matrix = np.asarray(rows, dtype=np.float32)
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def index(fields_per_case: list[list[str]], vectors: np.ndarray) -> VectorIndex:
+    counts = [len(fields) for fields in fields_per_case]
+    return VectorIndex(
+        model_id="test",
+        dimension=vectors.shape[1],
+        case_ids=tuple(f"case-{i}" for i in range(len(counts))),
+        hashes=tuple("0" * 64 for _ in counts),
+        starts=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        fields=tuple(field for fields in fields_per_case for field in fields),
+        vectors=vectors,
+    )
+
+
+CORE = ["dilemma", "situation", "judgement", "reasoning"]
+
+
+def test_the_whole_case_cosine_is_the_cosine_with_the_mean_of_the_core_passages() -> None:
+    rng = np.random.default_rng(1)
+    vectors = unit(*rng.normal(size=(9, 8)).tolist())
+    idx = index([[*CORE, "lessons"], CORE], vectors)
+    geometry = ranking.case_geometry(idx)
+    assert geometry.core.tolist() == [True, True, True, True, False, True, True, True, True]
+    query = unit(rng.normal(size=8).tolist())[0]
+    cosines = idx.vectors @ query
+    mean = vectors[:4].sum(axis=0)
+    expected_whole = float(mean @ query / np.linalg.norm(mean))
+    expected = (float(cosines[:5].max()) + expected_whole) / 2
+    assert ranking.semantic(cosines, idx.starts, geometry)[0] == pytest.approx(expected, abs=1e-5)
+
+
+def test_more_passages_do_not_make_a_case_score_higher_on_the_whole_case_half() -> None:
+    """A rich case's extra lessons count for its best passage, never for its whole-case cosine."""
+    core = unit([1, 0, 0], [1, 0.1, 0], [1, 0, 0.1], [1, 0.1, 0.1])
+    lessons = unit([0, 1, 0], [0, 0, 1])
+    idx = index([CORE, [*CORE, "lessons", "lessons"]], np.vstack([core, core, lessons]))
+    geometry = ranking.case_geometry(idx)
+    assert geometry.norms[0] == pytest.approx(geometry.norms[1])
+
+
+def test_a_story_whose_parts_pick_the_same_passage_scores_as_the_whole_query() -> None:
+    """Dividing the parts' scores by the length of their mean puts a story on a short query's scale."""
+    idx = index([CORE], unit([1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]))
+    geometry = ranking.case_geometry(idx)
+    part = unit([1, 0.2, 0])[0]
+    parts = np.vstack([part, part])
+    whole = ranking.semantic(idx.vectors @ part, idx.starts, geometry)
+    story = ranking.story_semantic(idx, geometry, whole, parts, float(np.linalg.norm(parts.mean(axis=0))), np.array([0]))
+    assert story[0] == pytest.approx(whole[0], abs=1e-5)
+
+
+def test_lexical_evidence_counts_only_where_the_meaning_is_plausible() -> None:
+    scores = np.array([0.05, ranking.LEXICAL_FLOOR + ranking.LEXICAL_RAMP / 2, 0.5], dtype=np.float32)
+    evidence = np.array([5.0, 5.0, 5.0], dtype=np.float32)
+    bonus = ranking.lexical_bonus(scores, evidence, np.ones(3, dtype=bool))
+    assert bonus.tolist() == pytest.approx([0.0, 2.5, 5.0])
+
+
+def test_a_case_in_the_other_language_gets_the_bonus_of_its_neighbours_in_meaning() -> None:
+    """BM25 cannot see a translation; it should not be buried under same-language word matches."""
+    scores = np.array([0.50, 0.49, 0.48, 0.20, 0.49], dtype=np.float32)
+    evidence = np.array([4.0, 4.0, 4.0, 0.0, 0.0], dtype=np.float32)
+    same = np.array([True, True, True, True, False])
+    bonus = ranking.lexical_bonus(scores, evidence, same)
+    assert bonus[4] > 2.0  # its neighbours at ~0.49 all had 4 sd of lexical evidence
+    assert bonus[:4].tolist() == pytest.approx([4.0, 4.0, 4.0, 0.0])
+
+
+def test_relevance_is_a_logistic_and_the_bands_follow_it() -> None:
+    assert ranking.relevance(0.0, (10.0, 0.0)) == 0.5
+    assert ranking.relevance(1.0, (10.0, -5.0)) > ranking.relevance(0.2, (10.0, -5.0))
+    assert [ranking.band(p) for p in (0.9, ranking.STRONG, ranking.FAIR, ranking.FAIR - 0.01, 0.0)] == [
+        "strong",
+        "strong",
+        "fair",
+        "weak",
+        "weak",
+    ]
+
+
+def test_lexical_evidence_is_zero_without_any_bm25() -> None:
+    assert ranking.lexical_evidence(np.zeros(4, dtype=np.float32)).tolist() == [0.0] * 4
+    assert ranking.lexical_evidence(np.array([0.0, 0.0, 0.0, 3.0], dtype=np.float32))[3] > 1.5
