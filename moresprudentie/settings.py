@@ -1,17 +1,41 @@
 """Every setting once, as data: name, default, environment variable and help.
 
 The CLI builds its options from these and the app reads them, so a default is never written twice.
+
+Defaults depend on where the package runs from. In a checkout (the folder above the package holds
+this project's pyproject.toml) the collection is the checkout's `cases/` and the roles file its
+`.streamlit/secrets.toml`, from whatever folder a command starts. Installed in site-packages, paths
+beside the package mean nothing, so the defaults are `./cases` and `./.streamlit/secrets.toml` in the
+working directory: the folder a deployment starts the app from, where Streamlit itself reads secrets.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_CASES = PROJECT_ROOT / "cases"
+PROJECT_NAME = "moresprudentie"
 DEFAULT_MODEL = "use-m3"
+
+
+def _is_checkout(folder: Path) -> bool:
+    """Does `folder` hold this project's pyproject.toml (not merely some file of that name)?"""
+    try:
+        with (folder / "pyproject.toml").open("rb") as file:
+            project = tomllib.load(file).get("project", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(project, dict) and project.get("name") == PROJECT_NAME
+
+
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+CHECKOUT: Path | None = _PACKAGE_PARENT if _is_checkout(_PACKAGE_PARENT) else None
+"""The project checkout this package runs from, or None when it is installed (e.g. in site-packages)."""
+
+# Relative when installed: an OS call reads a relative path against the working directory at that moment.
+_BASE = CHECKOUT if CHECKOUT is not None else Path()
 
 
 @dataclass(frozen=True)
@@ -36,7 +60,13 @@ class Setting:
         return cases.parent / f".{cases.name}{suffix}"
 
 
-CASES = Setting("cases", "MORESPRUDENTIE_CASES", str(SHIPPED_CASES), "folder with the case files (<id>.yaml)")
+CASES = Setting(
+    "cases",
+    "MORESPRUDENTIE_CASES",
+    str(_BASE / "cases"),
+    "folder with the case files (<id>.yaml); default: cases/ in the checkout, "
+    "or ./cases in the working directory when installed",
+)
 INDEX = Setting("index", "MORESPRUDENTIE_INDEX", "", "index folder (default: a hidden folder beside the cases folder)")
 MODEL = Setting(
     "model",
@@ -51,8 +81,9 @@ AUDIT_LOG = Setting(
 ROLES = Setting(
     "roles",
     "MORESPRUDENTIE_ROLES",
-    str(PROJECT_ROOT / ".streamlit" / "secrets.toml"),
-    "TOML file listing who may write: officers = a list of names, in table moresprudentie (the app's secrets.toml)",
+    str(_BASE / ".streamlit" / "secrets.toml"),
+    "TOML file listing who may write: officers = a list of names, in table moresprudentie (the app's "
+    "secrets.toml); default: .streamlit/secrets.toml in the checkout, or in the working directory when installed",
 )
 ALL_SETTINGS = (CASES, INDEX, MODEL, AUDIT_LOG, ROLES)
 

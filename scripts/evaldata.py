@@ -33,12 +33,12 @@ from moresprudentie.cases.loading import CASE_SUFFIX, decode, dump_case, parse_y
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import CaseFileError, UsageError
 from moresprudentie.search.text import sentences
-from moresprudentie.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:  # search pulls in FAISS and a model; converting data needs neither
     from moresprudentie.search.engine import SearchEngine
 
-DEFAULT_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: evaluation runs from one, never from an install
+DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
 DAILYDILEMMAS = Path("dailydilemmas") / "dilemma.csv"
 MORALCHOICE = (
     Path("moralchoice") / "moralchoice_low_ambiguity.csv",
@@ -194,7 +194,7 @@ def mix_collection(cases: Path, folder: Path, distractors: Iterable[Case]) -> in
 
 QUERY_KINDS = ("paraphrase", "keywords", "crosslingual")
 QUERY_GLOB = "queries-*.yaml"
-DEFAULT_QUERIES = PROJECT_ROOT / "tests" / "fixtures" / "eval"
+DEFAULT_QUERIES = ROOT / "tests" / "fixtures" / "eval"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import load_script
+from conftest import SHIPPED_CASES, load_script
 from evaldata import (
     DAILYDILEMMAS,
     DEFAULT_DATASETS,
@@ -28,7 +28,6 @@ from evaldata import (
 )
 
 from moresprudentie.search.engine import SearchEngine
-from moresprudentie.settings import SHIPPED_CASES
 
 PER_KIND = 7
 DISTRACTOR_STEP = 3  # every third public dilemma: ~900 from both sets, a quarter of the index time

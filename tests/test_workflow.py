@@ -499,6 +499,21 @@ def test_cli_officer_flow(cases: Path, store: CaseStore, tmp_path: Path) -> None
     assert issubclass(WorkflowError, MoresprudentieError)
 
 
+def test_cli_audit_log_option_moves_the_log(cases: Path, tmp_path: Path) -> None:
+    """--audit-log (like MORESPRUDENTIE_AUDIT_LOG) puts the log elsewhere; the review state is read from there."""
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[moresprudentie]\nofficers = ["anna@example.nl"]\n')
+    log = tmp_path / "elsewhere" / "audit.jsonl"
+    options = ["--cases", str(cases), "--roles", str(roles), "--audit-log", str(log)]
+    assert cli("new", "een-casus", *options, "--as", "anna@example.nl").exit_code == 0
+    CaseStore(cases, log).save_draft(make_case(), ANNA)
+    assert cli("review", "submit", "taart-van-aanvrager", *options, "--as", "anna@example.nl").exit_code == 0
+    assert [event.action for event in read_events(log)] == ["drafted", "drafted", "submitted"]
+    assert not settings.audit_log_path(cases).exists()
+    listing = json.loads(cli("review", "list", "--cases", str(cases), "--audit-log", str(log), "--json").stdout)
+    assert {row["id"]: row["state"] for row in listing} == {"taart-van-aanvrager": "submitted", "een-casus": "draft"}
+
+
 def test_cli_errors_are_one_line_with_exit_codes(cases: Path, tmp_path: Path) -> None:
     roles = tmp_path / "roles.toml"
     roles.write_text('[moresprudentie]\nofficers = ["anna@example.nl"]\n')

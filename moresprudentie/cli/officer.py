@@ -14,6 +14,7 @@ import typer
 
 from moresprudentie import settings
 from moresprudentie.cli.options import (
+    AuditLogOption,
     CasesOption,
     IndexOption,
     JsonOption,
@@ -64,6 +65,7 @@ def new(
     language: Annotated[str, typer.Option("--language", help="language of the case text: nl or en")] = "nl",
     stdout: Annotated[bool, typer.Option("--stdout", help="print the scaffold instead of creating the file")] = False,
     cases: CasesOption = None,
+    audit_log: AuditLogOption = None,
     *,
     officer: Officer,
 ) -> None:
@@ -76,16 +78,16 @@ def new(
     if stdout:
         typer.echo(scaffold(case_id, language), nl=False)
         return
-    path = CaseStore(settings.cases_dir(cases)).create_scaffold(case_id, officer.actor(), language)
+    path = CaseStore(settings.cases_dir(cases), audit_log).create_scaffold(case_id, officer.actor(), language)
     typer.echo(f"created {path}: fill it in, run `moresprudentie validate` and `moresprudentie check {path}`")
 
 
 @review_app.command("list")
-def review_list(cases: CasesOption = None, as_json: JsonOption = False) -> None:
+def review_list(cases: CasesOption = None, audit_log: AuditLogOption = None, as_json: JsonOption = False) -> None:
     """The review queue: every draft and revision with its state, most urgent first."""
     from moresprudentie.review.store import CaseStore
 
-    items = CaseStore(settings.cases_dir(cases)).review_queue()
+    items = CaseStore(settings.cases_dir(cases), audit_log).review_queue()
     rows = [
         {
             "id": item.version.case_id,
@@ -119,13 +121,14 @@ def review_submit(
     case_id: CaseIdArgument,
     comment: CommentOption = "",
     cases: CasesOption = None,
+    audit_log: AuditLogOption = None,
     *,
     officer: Officer,
 ) -> None:
     """Offer a draft for review (a file you edited by hand counts as yours)."""
     from moresprudentie.review.store import CaseStore
 
-    review = CaseStore(settings.cases_dir(cases)).submit(case_id, officer.actor(), comment)
+    review = CaseStore(settings.cases_dir(cases), audit_log).submit(case_id, officer.actor(), comment)
     typer.echo(f"{case_id}: {review.state}; a second officer can now approve it")
 
 
@@ -135,13 +138,14 @@ def review_approve(
     case_id: CaseIdArgument,
     comment: CommentOption = "",
     cases: CasesOption = None,
+    audit_log: AuditLogOption = None,
     *,
     officer: Officer,
 ) -> None:
     """Approve a submitted draft as the second officer (not its author)."""
     from moresprudentie.review.store import CaseStore
 
-    review = CaseStore(settings.cases_dir(cases)).approve(case_id, officer.actor(), comment)
+    review = CaseStore(settings.cases_dir(cases), audit_log).approve(case_id, officer.actor(), comment)
     typer.echo(f"{case_id}: {review.state}; publish it with `moresprudentie review publish {case_id}`")
 
 
@@ -151,13 +155,14 @@ def review_send_back(
     case_id: CaseIdArgument,
     comment: Annotated[str, typer.Option("--comment", "-m", help="what the author should change (required)")],
     cases: CasesOption = None,
+    audit_log: AuditLogOption = None,
     *,
     officer: Officer,
 ) -> None:
     """Reject a submitted draft: send it back to its author with a comment."""
     from moresprudentie.review.store import CaseStore
 
-    CaseStore(settings.cases_dir(cases)).send_back(case_id, officer.actor(), comment)
+    CaseStore(settings.cases_dir(cases), audit_log).send_back(case_id, officer.actor(), comment)
     typer.echo(f"{case_id}: sent back to its author")
 
 
@@ -166,6 +171,7 @@ def review_send_back(
 def review_publish(
     case_id: CaseIdArgument,
     cases: CasesOption = None,
+    audit_log: AuditLogOption = None,
     index: IndexOption = None,
     model: ModelOption = None,
     no_index: Annotated[bool, typer.Option("--no-index", help="do not update the search index now")] = False,
@@ -176,7 +182,7 @@ def review_publish(
     from moresprudentie.review.store import CaseStore
 
     folder = settings.cases_dir(cases)
-    published = CaseStore(folder).publish(case_id, officer.actor())
+    published = CaseStore(folder, audit_log).publish(case_id, officer.actor())
     typer.echo(f"{case_id}: published ({published.title})")
     if not no_index:
         open_engine(folder, index, model, quiet=False)

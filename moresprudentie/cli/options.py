@@ -67,6 +67,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print machine-readable
 IndexOption = Annotated[
     Path | None, typer.Option("--index", help=settings.INDEX.help + f" [env {settings.INDEX.env}]", show_default=False)
 ]
+AuditLogOption = Annotated[
+    Path | None,
+    typer.Option("--audit-log", help=settings.AUDIT_LOG.help + f" [env {settings.AUDIT_LOG.env}]", show_default=False),
+]
 ModelOption = Annotated[
     str | None, typer.Option("--model", help=settings.MODEL.help + f" [env {settings.MODEL.env}]", show_default=False)
 ]

@@ -2,9 +2,10 @@
 
 Roles are configuration, not code: a TOML table `[moresprudentie] officers = ["a@x.nl", …]`. The app
 reads it from Streamlit's `secrets.toml` (beside the OIDC login settings); the CLI reads the same
-format from the file named by `--roles` / MORESPRUDENTIE_ROLES (default: the project's
-`.streamlit/secrets.toml`), so one file can serve both. Names are compared case-insensitively,
-because identity providers differ in how they capitalise e-mail addresses.
+format from the file named by `--roles` / MORESPRUDENTIE_ROLES (default: `.streamlit/secrets.toml` in
+the checkout, or in the working directory when installed; see settings.py), so one file can serve
+both. Names are compared case-insensitively, because identity providers differ in how they
+capitalise e-mail addresses.
 """
 
 from __future__ import annotations
