@@ -33,38 +33,48 @@ def index(fields_per_case: list[list[str]], vectors: np.ndarray) -> VectorIndex:
 CORE = ["dilemma", "situation", "judgement", "reasoning"]
 
 
-def test_the_whole_case_cosine_is_the_cosine_with_the_mean_of_the_core_passages() -> None:
+def test_a_case_as_a_whole_is_the_normalised_sum_of_its_core_parts() -> None:
+    """Dilemma, judgement and reasoning count once each; a situation in runs counts as one unit
+    vector (the normalised sum of its runs); lessons count only as passages."""
     rng = np.random.default_rng(1)
-    vectors = unit(*rng.normal(size=(9, 8)).tolist())
-    idx = index([[*CORE, "lessons"], CORE], vectors)
-    geometry = ranking.case_geometry(idx)
-    assert geometry.core.tolist() == [True, True, True, True, False, True, True, True, True]
-    query = unit(rng.normal(size=8).tolist())[0]
-    cosines = idx.vectors @ query
-    mean = vectors[:4].sum(axis=0)
-    expected_whole = float(mean @ query / np.linalg.norm(mean))
-    expected = (float(cosines[:5].max()) + expected_whole) / 2
-    assert ranking.semantic(cosines, idx.starts, geometry)[0] == pytest.approx(expected, abs=1e-5)
+    vectors = unit(*rng.normal(size=(10, 8)).tolist())
+    idx = index([["dilemma", "situation", "situation", "judgement", "reasoning", "lessons"], CORE], vectors)
+    matrix = ranking.case_vectors(idx)
+    situation = vectors[1] + vectors[2]
+    whole = vectors[0] + situation / np.linalg.norm(situation) + vectors[3] + vectors[4]
+    np.testing.assert_allclose(matrix[0], whole / np.linalg.norm(whole), atol=1e-5)
+    np.testing.assert_allclose(matrix[1], vectors[6:].sum(axis=0) / np.linalg.norm(vectors[6:].sum(axis=0)), atol=1e-5)
 
 
-def test_more_passages_do_not_make_a_case_score_higher_on_the_whole_case_half() -> None:
-    """A rich case's extra lessons count for its best passage, never for its whole-case cosine."""
+def test_more_passages_do_not_change_the_case_as_a_whole() -> None:
+    """A rich case's extra lessons count for its best passage, never for its whole-case vector."""
     core = unit([1, 0, 0], [1, 0.1, 0], [1, 0, 0.1], [1, 0.1, 0.1])
     lessons = unit([0, 1, 0], [0, 0, 1])
     idx = index([CORE, [*CORE, "lessons", "lessons"]], np.vstack([core, core, lessons]))
-    geometry = ranking.case_geometry(idx)
-    assert geometry.norms[0] == pytest.approx(geometry.norms[1])
+    matrix = ranking.case_vectors(idx)
+    np.testing.assert_allclose(matrix[0], matrix[1], atol=1e-6)
 
 
-def test_a_story_whose_parts_pick_the_same_passage_scores_as_the_whole_query() -> None:
-    """Dividing the parts' scores by the length of their mean puts a story on a short query's scale."""
-    idx = index([CORE], unit([1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]))
-    geometry = ranking.case_geometry(idx)
+def test_semantic_is_the_mean_of_best_passage_and_whole_case() -> None:
+    idx = index([CORE, ["dilemma", "situation", "judgement", "reasoning", "lessons"]], unit(*np.eye(9)[:, :9].tolist()))
+    gathered = ranking.Rows.of(idx, np.array([1]))
+    assert gathered.rows.tolist() == [4, 5, 6, 7, 8] and gathered.starts.tolist() == [0, 5]
+    query = np.eye(9, dtype=np.float32)[8:9]  # exactly the lesson of case 1
+    cosines = idx.vectors[gathered.rows] @ query.T
+    whole_case = ranking.case_vectors(idx)[[1]] @ query.T
+    assert ranking.semantic(whole_case, cosines, gathered)[0, 0] == pytest.approx(0.5)  # (1 + 0) / 2
+    assert ranking.best_passage(cosines, gathered, 0) == 4  # the lesson, fifth passage
+
+
+def test_a_story_whose_parts_are_alike_scores_as_the_whole_query() -> None:
+    """Dividing the parts' mean by the length of their mean vector puts a story on a short query's scale."""
     part = unit([1, 0.2, 0])[0]
     parts = np.vstack([part, part])
-    whole = ranking.semantic(idx.vectors @ part, idx.starts, geometry)
-    story = ranking.story_semantic(idx, geometry, whole, parts, float(np.linalg.norm(parts.mean(axis=0))), np.array([0]))
-    assert story[0] == pytest.approx(whole[0], abs=1e-5)
+    scores = np.array([[0.4, 0.4, 0.4]], dtype=np.float32)  # whole query, then both parts
+    assert ranking.blend_story(scores, float(np.linalg.norm(parts.mean(axis=0))))[0] == pytest.approx(0.4)
+    spread = unit([1, 0, 0], [0, 1, 0])
+    norm = float(np.linalg.norm(spread.mean(axis=0)))  # ~0.71: parts that point apart
+    assert ranking.blend_story(np.array([[0.3, 0.2, 0.2]], dtype=np.float32), norm)[0] > 0.25
 
 
 def test_lexical_evidence_counts_only_where_the_meaning_is_plausible() -> None:

@@ -26,6 +26,7 @@ and refresh() builds a new snapshot and swaps it in with one assignment.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from moresprudentie.search import ranking
 from moresprudentie.search.embedders import Embedder, load_embedder
 from moresprudentie.search.filters import Filters
 from moresprudentie.search.lexical import LexicalIndex, TokenCache
-from moresprudentie.search.passages import case_passages
+from moresprudentie.search.passages import Passage, case_passages
 from moresprudentie.search.sync import IndexReport, VectorIndex, sync_index
 from moresprudentie.search.text import detect_language, language_model, query_parts
 
@@ -49,7 +50,6 @@ from moresprudentie.search.text import detect_language, language_model, query_pa
 LEXICAL_WEIGHT_SHORT = 0.6  # a search-box query of up to 7 words: exact words matter
 LEXICAL_WEIGHT_LONG = 0.1  # a story of a few sentences: meaning matters more than shared words
 SHORT_QUERY_WORDS = 8
-RERANK_CASES = 200  # a story's sentences re-rank this many of the best cases (see SearchEngine._rank)
 # More-like-this compares the moral core, not the facts of the story: with these fields the
 # cases' own `related:` links come back in the top 5 for 27% of pairs, with every passage 17%.
 MORAL_CORE_FIELDS = frozenset({"dilemma", "judgement", "reasoning", "lessons"})
@@ -90,7 +90,7 @@ class _Snapshot:
     languages: np.ndarray  # language code per case position
     report: IndexReport
     files: dict[str, FileState]  # by file name
-    geometry: ranking.CaseGeometry  # core passages and whole-case norms, for the whole-case cosine
+    case_vectors: np.ndarray  # one unit vector per case (ranking.case_vectors), in index order
 
 
 class SearchEngine:
@@ -105,6 +105,7 @@ class SearchEngine:
         self._progress = progress
         self._refresh_lock = threading.Lock()
         self._tokens = TokenCache()  # written only while holding _refresh_lock (or in __init__)
+        self._passages = _PassageCache()
         language_model()  # loaded now, once per process, not in the first keyword search
         self._snapshot = self._load(None, rebuild=rebuild)
 
@@ -171,9 +172,9 @@ class SearchEngine:
             languages=np.array([case.language for case in ordered]),
             report=report,
             files=files,
-            geometry=previous.geometry
+            case_vectors=previous.case_vectors
             if previous is not None and previous.vectors is vectors
-            else ranking.case_geometry(vectors),
+            else ranking.case_vectors(vectors),
         )
 
     # -- queries ---------------------------------------------------------------------------------
@@ -237,46 +238,46 @@ class SearchEngine:
         return self._rank(snap, evidence, allowed, k)
 
     def _rank(self, snap: _Snapshot, evidence: _Evidence, allowed: np.ndarray, k: int) -> list[Hit]:
-        """Score every case on the whole query, then re-score the best candidates with everything
-        (the story's parts, the lexical bonus with its imputation) and return the top k allowed.
+        """Score every allowed case in two stages and return the top k.
 
-        Candidates are the RERANK_CASES best by meaning and the RERANK_CASES best with the raw lexical
-        bonus: scoring every passage against several vectors costs a matrix product 2–4× slower than
-        one vector, and a case outside both lists cannot reach the top (measured: the same recall@5 and
-        MRR@10 as re-scoring all cases)."""
-        index, geometry = snap.vectors, snap.geometry
-        cosines = index.vectors @ evidence.vectors[0]  # one pass over memory: the floor of any search
+        First every case by its whole-case vector (one per case: the cost of the plain baseline's
+        search) with its lexical evidence beside it; then the candidates (the best by meaning and
+        the best with the lexical bonus, CANDIDATES or CANDIDATE_SHARE of the collection each) by
+        every passage and, for a story, every part, with the lexical bonus gated and imputed. A
+        case outside both lists cannot reach the top k (measured: the same quality as scoring every
+        passage of every case), and a query reads one row per case, not one per passage."""
+        queries = evidence.vectors  # the whole query first, then a story's parts
         scale = np.ones(len(snap.ordered), dtype=np.float32)
         if evidence.language and self.embedder.cross_lingual_scale != 1.0:
             scale[snap.languages != evidence.language] = self.embedder.cross_lingual_scale
-        whole = ranking.semantic(cosines, index.starts, geometry) * scale
-        spread = evidence.lexical_weight * float(whole.std())
+        whole_case = (snap.case_vectors @ queries[0]) * scale
+        spread = evidence.lexical_weight * float(whole_case.std())
         lexical = ranking.lexical_evidence(evidence.lexical)
         pool = np.flatnonzero(allowed)
-        by_meaning = ranking.top(pool, whole, max(k, RERANK_CASES))
-        by_words = ranking.top(pool, whole + spread * lexical, max(k, RERANK_CASES))
-        candidates = np.union1d(by_meaning, by_words)
-        parts = evidence.vectors[1:]
-        scores = whole[candidates]
-        if len(parts):
-            scores = ranking.story_semantic(index, geometry, whole, parts, evidence.part_norm, candidates)
-            scores *= scale[candidates]
+        size = max(k, ranking.CANDIDATES, int(ranking.CANDIDATE_SHARE * len(pool)))
+        candidates = np.union1d(
+            ranking.top(pool, whole_case, size), ranking.top(pool, whole_case + spread * lexical, size)
+        )
+        gathered = ranking.Rows.of(snap.vectors, candidates)
+        cosines = snap.vectors.vectors[gathered.rows] @ queries.T
+        semantic = ranking.semantic(snap.case_vectors[candidates] @ queries.T, cosines, gathered)
+        scores = ranking.blend_story(semantic, evidence.part_norm) * scale[candidates]
         same = snap.languages[candidates] == evidence.language if evidence.language else np.ones(len(candidates), bool)
         bonus = ranking.lexical_bonus(scores, lexical[candidates], same)
-        final, shown = np.zeros((2, len(snap.ordered)), dtype=np.float32)
-        final[candidates] = scores + spread * bonus
-        shown[candidates] = scores + spread * np.minimum(bonus, ranking.SHOWN_LEXICAL_CAP)
+        final = scores + spread * bonus
+        shown = scores + spread * np.minimum(bonus, ranking.SHOWN_LEXICAL_CAP)
+        best = np.argsort(-final, kind="stable")[:k]
         return [
-            self._hit(snap, int(position), ranking.passage_scores(index, cosines, parts, int(position)), shown)
-            for position in ranking.top(candidates, final, k)
+            self._hit(snap, int(candidates[i]), ranking.best_passage(cosines, gathered, int(i)), float(shown[i]))
+            for i in best
         ]
 
-    def _hit(self, snap: _Snapshot, position: int, passage_scores: np.ndarray, shown: np.ndarray) -> Hit:
+    def _hit(self, snap: _Snapshot, position: int, passage_number: int, shown: float) -> Hit:
         """The hit with its calibrated relevance and best passage (cut from the case again: cheaper
         than keeping every passage)."""
         case = snap.ordered[position]
-        passage = case_passages(case)[int(np.argmax(passage_scores))]
-        probability = ranking.relevance(float(shown[position]), self.embedder.relevance_calibration)
+        passage = self._passages.get(case, snap.vectors.hashes[position])[passage_number]
+        probability = ranking.relevance(shown, self.embedder.relevance_calibration)
         return Hit(case, probability, ranking.band(probability), Match(passage.field, passage.text))
 
 
@@ -289,6 +290,29 @@ class _Evidence:
     lexical: np.ndarray  # BM25 per case position, 0 for cases in another language
     lexical_weight: float
     part_norm: float = 1.0  # the length of the mean of the parts' vectors (a story's whole-query vector)
+
+
+class _PassageCache:
+    """The passages of the cases shown lately, to show a hit's best passage without cutting its case
+    again (keeping them for every case would double the collection's text in memory)."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, str], tuple[Passage, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, case: Case, content_hash: str) -> tuple[Passage, ...]:
+        key = (case.id, content_hash)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        passages = tuple(case_passages(case))
+        with self._lock:
+            self._items[key] = passages
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return passages
 
 
 def _allowed(snap: _Snapshot, filters: Filters) -> np.ndarray:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from moresprudentie.cases.model import Case
 from moresprudentie.search.text import sentences
 
-PASSAGE_SCHEME = "fields-3"  # bump when case_passages or embedding_text change: old vectors no longer fit
-WINDOW_SENTENCES = 2  # a long situation is also embedded as every run of this many sentences
-MIN_WINDOWED_SENTENCES = 4  # a shorter one is its own window (measured: same recall, fewer vectors)
+PASSAGE_SCHEME = "fields-4"  # bump when case_passages or embedding_text change: old vectors no longer fit
+WINDOW_SENTENCES = 2  # a long situation is embedded as consecutive runs of this many sentences
+MIN_WINDOWED_SENTENCES = 4  # a shorter one is embedded whole (measured: same recall, fewer vectors)
 
 
 @dataclass(frozen=True)
@@ -26,21 +26,29 @@ class Passage:
     text: str
 
 
-def _windows(text: str) -> list[str]:
+def _situation_parts(text: str) -> list[str]:
+    """A long situation as consecutive, non-overlapping runs of WINDOW_SENTENCES sentences (a lone last
+    sentence joins the run before it); a short one whole."""
     found = sentences(text)
     if len(found) < MIN_WINDOWED_SENTENCES:
-        return []
-    return [" ".join(found[i : i + WINDOW_SENTENCES]) for i in range(len(found) - WINDOW_SENTENCES + 1)]
+        return [text]
+    runs = [found[i : i + WINDOW_SENTENCES] for i in range(0, len(found), WINDOW_SENTENCES)]
+    if len(runs[-1]) == 1:
+        runs[-2].extend(runs.pop())
+    return [" ".join(run) for run in runs]
 
 
 def case_passages(case: Case) -> list[Passage]:
     """The passages of a case, in a fixed order (the index relies on it).
 
-    The situation is embedded whole and as overlapping two-sentence windows: a sentence-averaging
-    model blurs a 200-word story, while a user's query usually matches one moment of it (measured:
-    recall@5 of the model alone with distractors 0.83 → 0.87)."""
-    passages = [Passage("dilemma", case.dilemma), Passage("situation", case.situation)]
-    passages.extend(Passage("situation", window) for window in _windows(case.situation))
+    A long situation is embedded in runs of two sentences, not whole: a sentence-averaging model
+    blurs a 200-word story, while a user's query usually matches one moment of it (measured with
+    overlapping windows beside the whole: recall@5 with distractors 0.83 → 0.87). The runs do not
+    overlap and the whole situation is not embedded again: every word is embedded once, so building
+    the index costs about what embedding each case's text once costs. The situation as a whole is
+    the normalised sum of its runs (ranking.case_geometry)."""
+    passages = [Passage("dilemma", case.dilemma)]
+    passages.extend(Passage("situation", part) for part in _situation_parts(case.situation))
     passages.append(Passage("judgement", case.judgement))
     passages.append(Passage("reasoning", case.reasoning))
     passages.extend(Passage("lessons", lesson) for lesson in case.lessons)

@@ -8,9 +8,10 @@ same number means the same thing for every query and `match` can be a fixed band
 chosen on the tune half of the blind queries (docs/evaluation.md), with and without 2,727 public
 dilemmas mixed in; the test half was only ever reported:
 - Semantic: a case scores the mean of two cosines: with its best passage (the moment of the case a
-  query touches) and with the case as a whole (the normalised mean of its four core passages:
-  situation, dilemma, judgement, reasoning, which every case has). The whole-case half keeps a terse
-  case in the race against a rich one whose many passages give it many lucky draws.
+  query touches) and with the case as a whole (the normalised sum of its four core parts: the
+  dilemma, the judgement, the reasoning and the situation, the last itself the normalised sum of its
+  runs; every case has all four). The whole-case half keeps a terse case in the race against a rich
+  one whose many passages give it many lucky draws.
 - A story (several sentences or clauses) also scores each part on its own, averaged with the whole
   query. The parts' cosines are divided by the norm of their mean vector, which puts them on the
   whole query's scale (for parts that all pick the same passage the two are equal), so a story's
@@ -38,7 +39,7 @@ import numpy as np
 from moresprudentie.search.store import VectorIndex
 
 WHOLE_QUERY_WEIGHT = 0.3  # vs. the mean of its parts (measured: 0.1–0.3 beat 0.5 by 1–3 of 462 queries)
-CORE_FIELDS = ("dilemma", "judgement", "reasoning")  # plus the situation's first (whole) passage
+CORE_FIELDS = ("dilemma", "judgement", "reasoning")  # one passage each; the situation's runs are summed
 LEXICAL_FLOOR = 0.15  # semantic score where BM25 starts to count (tune half: off-topic top hits lie below)
 LEXICAL_RAMP = 0.05  # ... and where it counts in full
 IMPUTE_NEIGHBOURS = 10
@@ -48,58 +49,60 @@ SHOWN_LEXICAL_CAP = 3.0
 STRONG = 0.4  # calibrated relevance at or above which a hit is a strong match (docs/evaluation.md)
 FAIR = 0.15
 Band = Literal["strong", "fair", "weak"]
-_GEOMETRY_CHUNK = 8192  # cases per chunk when summing core passages (bounded scratch memory at 100k)
+_GEOMETRY_CHUNK = 2048  # cases per chunk when summing core passages (bounded scratch memory at 100k)
+CANDIDATES = 100  # cases scored by every passage: the best by meaning and the best with lexical evidence
+CANDIDATE_SHARE = 0.01  # ... or this share of the collection, if more
 
 
-@dataclass(frozen=True, eq=False)
-class CaseGeometry:
-    """What the whole-case cosine needs, derived once per index: which rows are core passages, and
-    the length of the sum of each case's core vectors (so cos(q, case) = Σ core cosines / length)."""
-
-    core: np.ndarray  # bool per vector row
-    norms: np.ndarray  # float32 per case
-
-
-def case_geometry(index: VectorIndex) -> CaseGeometry:
+def case_vectors(index: VectorIndex) -> np.ndarray:
+    """Each case as a whole: the normalised sum of its dilemma, judgement, reasoning and situation
+    (the situation itself the normalised sum of its runs), derived from the stored passage vectors
+    (nothing is embedded again). One row per case, in index order, unit length."""
     fields = np.asarray(index.fields)
+    situation = fields == "situation"
     core = np.isin(fields, CORE_FIELDS)
-    core[index.starts[:-1] + 1] = True  # the whole situation: always the passage after the dilemma
-    norms = np.empty(len(index.case_ids), dtype=np.float32)
-    for first in range(0, len(norms), _GEOMETRY_CHUNK):
-        last = min(first + _GEOMETRY_CHUNK, len(norms))
+    matrix = np.empty((len(index.case_ids), index.dimension), dtype=np.float32)
+    for first in range(0, len(matrix), _GEOMETRY_CHUNK):
+        last = min(first + _GEOMETRY_CHUNK, len(matrix))
         rows = slice(int(index.starts[first]), int(index.starts[last]))
-        masked = np.where(core[rows, None], index.vectors[rows], 0.0)
-        sums = np.add.reduceat(masked, index.starts[first:last] - index.starts[first], axis=0)
-        norms[first:last] = np.linalg.norm(sums, axis=1)
-    return CaseGeometry(core, np.maximum(norms, 1e-6))
+        offsets = index.starts[first:last] - index.starts[first]
+        vectors = index.vectors[rows]
+        runs = np.add.reduceat(np.where(situation[rows, None], vectors, 0.0), offsets, axis=0)
+        runs /= np.maximum(np.linalg.norm(runs, axis=1, keepdims=True), 1e-6)
+        matrix[first:last] = np.add.reduceat(np.where(core[rows, None], vectors, 0.0), offsets, axis=0) + runs
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-6)
+    return matrix
 
 
-def semantic(cosines: np.ndarray, starts: np.ndarray, geometry: CaseGeometry) -> np.ndarray:
-    """Per case: the mean of its best passage cosine and its whole-case cosine (one query vector)."""
-    best = np.maximum.reduceat(cosines, starts[:-1])
-    whole_case = np.add.reduceat(np.where(geometry.core, cosines, 0.0), starts[:-1]) / geometry.norms
+@dataclass(frozen=True)
+class Rows:
+    """The passage rows of some cases, gathered: which rows, and where each case's rows start."""
+
+    rows: np.ndarray
+    starts: np.ndarray  # into `rows`; one per case, plus the end
+
+    @classmethod
+    def of(cls, index: VectorIndex, cases: np.ndarray) -> Rows:
+        counts = index.starts[cases + 1] - index.starts[cases]
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        rows = np.repeat(index.starts[cases] - starts[:-1], counts) + np.arange(starts[-1])
+        return cls(rows, starts)
+
+
+def semantic(whole_case: np.ndarray, cosines: np.ndarray, gathered: Rows) -> np.ndarray:
+    """Per gathered case and query vector: the mean of its best passage cosine (`cosines`: gathered
+    rows × query vectors) and its whole-case cosine (`whole_case`: cases × query vectors)."""
+    best = np.maximum.reduceat(cosines, gathered.starts[:-1], axis=0)
     return ((best + whole_case) / 2).astype(np.float32)
 
 
-def story_semantic(
-    index: VectorIndex,
-    geometry: CaseGeometry,
-    whole: np.ndarray,
-    parts: np.ndarray,
-    part_norm: float,
-    cases: np.ndarray,
-) -> np.ndarray:
-    """The semantic score of some cases for a story: the whole query's score (`whole`, per case)
-    blended with the mean over its parts of each part's score, on the whole query's scale."""
-    spans = [index.rows(int(position)) for position in cases]
-    rows = np.concatenate([np.arange(span.start, span.stop) for span in spans])
-    starts = np.append(np.cumsum([0] + [span.stop - span.start for span in spans[:-1]]), len(rows))
-    cosines = index.vectors[rows] @ parts.T  # (rows, parts)
-    best = np.maximum.reduceat(cosines, starts[:-1], axis=0)
-    core = np.where(geometry.core[rows, None], cosines, 0.0)
-    whole_case = np.add.reduceat(core, starts[:-1], axis=0) / geometry.norms[cases, None]
-    per_part = ((best + whole_case) / 2).mean(axis=1) / max(part_norm, 1e-6)
-    return (WHOLE_QUERY_WEIGHT * whole[cases] + (1 - WHOLE_QUERY_WEIGHT) * per_part).astype(np.float32)
+def blend_story(scores: np.ndarray, part_norm: float) -> np.ndarray:
+    """A story's score per case from its scores for the whole query (column 0) and each part: the
+    whole blended with the parts' mean, put on the whole query's scale by the parts' mean length."""
+    if scores.shape[1] == 1:
+        return scores[:, 0]
+    per_part = scores[:, 1:].mean(axis=1) / max(part_norm, 1e-6)
+    return (WHOLE_QUERY_WEIGHT * scores[:, 0] + (1 - WHOLE_QUERY_WEIGHT) * per_part).astype(np.float32)
 
 
 def lexical_evidence(bm25: np.ndarray) -> np.ndarray:
@@ -126,13 +129,13 @@ def lexical_bonus(scores: np.ndarray, evidence: np.ndarray, same_language: np.nd
     return bonus
 
 
-def passage_scores(index: VectorIndex, whole: np.ndarray, parts: np.ndarray, position: int) -> np.ndarray:
-    """Per passage of one case, how well it matches: to pick the passage shown with the hit."""
-    rows = index.rows(position)
-    if not len(parts):
-        return whole[rows]
-    mean_part = (index.vectors[rows] @ parts.T).mean(axis=1)
-    return WHOLE_QUERY_WEIGHT * whole[rows] + (1 - WHOLE_QUERY_WEIGHT) * mean_part
+def best_passage(cosines: np.ndarray, gathered: Rows, case: int) -> int:
+    """Which of a gathered case's passages matches best (the whole query and, for a story, the mean
+    of its parts): the passage shown with the hit, counted from the case's first passage."""
+    rows = cosines[gathered.starts[case] : gathered.starts[case + 1]]
+    if rows.shape[1] > 1:
+        return int(np.argmax(WHOLE_QUERY_WEIGHT * rows[:, 0] + (1 - WHOLE_QUERY_WEIGHT) * rows[:, 1:].mean(axis=1)))
+    return int(np.argmax(rows[:, 0]))
 
 
 def top(candidates: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
