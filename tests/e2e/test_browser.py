@@ -223,6 +223,19 @@ def test_employee_searches_opens_a_case_and_switches_to_english(page, server: Se
     _shot(page, "03-casus-engels.png")
 
 
+def test_an_off_topic_question_gets_an_honest_no_good_match(page, server: Server) -> None:
+    """A question the collection cannot answer says so plainly, points to people, and marks the weak hits."""
+    _open(page, server, "/")
+    page.get_by_label("Beschrijf je dilemma").fill("recept voor appeltaart met kaneel")
+    page.locator("[data-testid=stFormSubmitButton] button").click()
+    page.get_by_text("Geen goede overeenkomst gevonden").wait_for()
+    _settle(page)
+    assert page.get_by_text("vertrouwenspersoon").first.is_visible()
+    assert page.get_by_text("Zwakke overeenkomst").first.is_visible()
+    assert page.get_by_text("Sterke overeenkomst").count() == 0
+    _shot(page, "01b-zoeken-geen-goede-overeenkomst.png")
+
+
 def test_session_leader_prepares_a_deliberation(page, server: Server) -> None:
     _open(page, server, "/beraad")
     page.get_by_role("button", name="Verras me").click()
