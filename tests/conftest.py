@@ -18,6 +18,7 @@ import pytest
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
 
+    from moresprudentie.cases.model import Case
     from moresprudentie.ui.components.nav import PageSpec
 
 APP = str(Path(__file__).parent.parent / "moresprudentie" / "ui" / "app.py")
@@ -45,7 +46,7 @@ class FakeEmbedder:
     model_id = "fake-hash-256"
     dimension = 256
     cross_lingual_scale = 1.0
-    relevance_calibration = (10.0, -3.0)  # bag-of-words cosines: a shared word or two is not a match
+    relevance_calibration = (10.0, -4.0)  # bag-of-words cosines: a shared word or two is not a match
 
     def __init__(self) -> None:
         self.calls = 0
@@ -213,3 +214,23 @@ def open_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_embedder) -> 
 
     yield open_
     st.cache_resource.clear()
+
+
+def make_case(case_id: str = "taart-van-aanvrager", **fields: object) -> Case:
+    """A small valid case (a cake from a grateful applicant); `fields` override or add any field."""
+    from moresprudentie.cases.model import Case
+
+    data: dict[str, object] = {
+        "id": case_id,
+        "title": "Een taart van een dankbare aanvrager",
+        "language": "nl",
+        "date": "2024-03",
+        "themes": ["geschenken"],
+        "values": ["onpartijdigheid"],
+        "situation": "Een medewerker vergunningen krijgt een taart van een aanvrager.",
+        "dilemma": "Moet ik de taart aannemen of weigeren?",
+        "judgement": "Delen met het team mocht, eenmalig.",
+        "reasoning": "De waarde was laag en de vergunning al verleend.",
+    }
+    data.update(fields)
+    return Case.model_validate(data)

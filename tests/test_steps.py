@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import make_case as shared_case
 
 from moresprudentie import settings
 from moresprudentie.cases.model import Case
@@ -41,20 +42,8 @@ class FakeFinding:
 
 
 def make_case(**fields: object) -> Case:
-    data: dict[str, object] = {
-        "id": CASE_ID,
-        "title": "Een taart van een dankbare aanvrager",
-        "language": "nl",
-        "date": "2024-03",
-        "themes": ["geschenken"],
-        "values": ["onpartijdigheid"],
-        "situation": "Een medewerker vergunningen krijgt een taart van een aanvrager.",
-        "dilemma": "Moet ik de taart aannemen of weigeren?",
-        "judgement": "Delen met het team mocht, eenmalig.",
-        "reasoning": "De waarde was laag en de vergunning al verleend.",
-        "status": "draft",
-    }
-    return Case.model_validate(data | fields)
+    """The shared test case, as a draft unless `fields` say otherwise."""
+    return shared_case(CASE_ID, **({"status": "draft"} | fields))
 
 
 def version(case: Case | None, is_revision: bool = False) -> Version:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import make_case
 from typer.testing import CliRunner
 
 from moresprudentie import settings
@@ -66,23 +67,6 @@ def cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def store(cases: Path) -> CaseStore:
     return CaseStore(cases)
-
-
-def make_case(case_id: str = "taart-van-aanvrager", **fields: object) -> Case:
-    data: dict[str, object] = {
-        "id": case_id,
-        "title": "Een taart van een dankbare aanvrager",
-        "language": "nl",
-        "date": "2024-03",
-        "themes": ["geschenken"],
-        "values": ["onpartijdigheid"],
-        "situation": "Een medewerker vergunningen krijgt een taart van een aanvrager.",
-        "dilemma": "Moet ik de taart aannemen of weigeren?",
-        "judgement": "Delen met het team mocht, eenmalig.",
-        "reasoning": "De waarde was laag en de vergunning al verleend.",
-    }
-    data.update(fields)
-    return Case.model_validate(data)
 
 
 def audit_lines(cases: Path) -> list[str]:

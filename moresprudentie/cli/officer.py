@@ -27,6 +27,7 @@ from moresprudentie.errors import MoresprudentieError, UsageError
 
 if TYPE_CHECKING:
     from moresprudentie.review.roles import Actor
+    from moresprudentie.review.store import CaseStore
 
 AsOption = Annotated[
     str | None,
@@ -115,38 +116,35 @@ def review_list(cases: CasesOption = None, audit_log: AuditLogOption = None, as_
         typer.echo("no drafts waiting")
 
 
+@dataclass(frozen=True)
+class Step:
+    """What submit and approve take: which case, a note for the log, where the collection and its log are."""
+
+    case_id: CaseIdArgument
+    comment: CommentOption = ""
+    cases: CasesOption = None
+    audit_log: AuditLogOption = None
+
+    def store(self) -> CaseStore:
+        from moresprudentie.review.store import CaseStore
+
+        return CaseStore(settings.cases_dir(self.cases), self.audit_log)
+
+
 @review_app.command("submit")
 @grouped
-def review_submit(
-    case_id: CaseIdArgument,
-    comment: CommentOption = "",
-    cases: CasesOption = None,
-    audit_log: AuditLogOption = None,
-    *,
-    officer: Officer,
-) -> None:
+def review_submit(step: Step, *, officer: Officer) -> None:
     """Offer a draft for review (a file you edited by hand counts as yours)."""
-    from moresprudentie.review.store import CaseStore
-
-    review = CaseStore(settings.cases_dir(cases), audit_log).submit(case_id, officer.actor(), comment)
-    typer.echo(f"{case_id}: {review.state}; a second officer can now approve it")
+    review = step.store().submit(step.case_id, officer.actor(), step.comment)
+    typer.echo(f"{step.case_id}: {review.state}; a second officer can now approve it")
 
 
 @review_app.command("approve")
 @grouped
-def review_approve(
-    case_id: CaseIdArgument,
-    comment: CommentOption = "",
-    cases: CasesOption = None,
-    audit_log: AuditLogOption = None,
-    *,
-    officer: Officer,
-) -> None:
+def review_approve(step: Step, *, officer: Officer) -> None:
     """Approve a submitted draft as the second officer (not its author)."""
-    from moresprudentie.review.store import CaseStore
-
-    review = CaseStore(settings.cases_dir(cases), audit_log).approve(case_id, officer.actor(), comment)
-    typer.echo(f"{case_id}: {review.state}; publish it with `moresprudentie review publish {case_id}`")
+    review = step.store().approve(step.case_id, officer.actor(), step.comment)
+    typer.echo(f"{step.case_id}: {review.state}; publish it with `moresprudentie review publish {step.case_id}`")
 
 
 @review_app.command("send-back")

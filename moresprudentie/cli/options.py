@@ -43,7 +43,12 @@ def grouped(command: Command) -> Command:
         fields = dataclasses.fields(group)
         groups[parameter.name] = (group, [field.name for field in fields])
         parameters += [
-            inspect.Parameter(field.name, parameter.kind, default=field.default, annotation=hints[field.name])
+            inspect.Parameter(
+                field.name,
+                parameter.kind,
+                default=inspect.Parameter.empty if field.default is dataclasses.MISSING else field.default,
+                annotation=hints[field.name],
+            )
             for field in fields
         ]
 
