@@ -104,3 +104,11 @@ def model_name(override: str | None = None) -> str:
 def audit_log_path(cases: Path, override: str | Path | None = None) -> Path:
     """Explicit audit log, or `.<cases-folder-name>-audit.jsonl` beside the collection (git-ignored)."""
     return AUDIT_LOG.path_beside(cases, "-audit.jsonl", override)
+
+
+# Trial mode: officer powers for whoever started the app on this machine (docs/deployment.md). Not
+# settings a user sets per command, so not in ALL_SETTINGS: `moresprudentie app` writes the token,
+# the app reads both. One place for the names, shared by the CLI and the UI.
+TRIAL_ENV = "MORESPRUDENTIE_TRIAL_OFFICER"
+TRIAL_TOKEN_ENV = "MORESPRUDENTIE_TRIAL_TOKEN"  # noqa: S105 - a variable name; set by `moresprudentie app`
+TRIAL_TOKEN_PARAM = "token"  # noqa: S105 - the query parameter of the printed link, not a secret

@@ -1,10 +1,13 @@
-"""Precision and recall of the anonymisation check per kind, on the gold set of seeded case texts.
+"""Precision and recall of the anonymisation check per kind, on the gold set of seeded case texts,
+and how many identifiers of the evasive set are found whole.
 
     python scripts/anonymisation_report.py [GOLD.yaml]
 
 An expected identifier counts as found when a finding of the same kind covers all of its text (so the
 suggested replacement removes it); a finding that overlaps no expected identifier of its kind is a false
 positive. tests/test_anonymisation.py uses `score` to assert 100 % recall of direct identifiers.
+The evasive set (hidden characters, fullwidth digits, identifiers in the id, terms and allowed_terms)
+is scored with `score_evasive` on whole cases, as `check` sees them.
 """
 
 from __future__ import annotations
@@ -17,9 +20,23 @@ from pathlib import Path
 
 import yaml
 
-from moresprudentie.anonymisation.check import KINDS, check_text, warm_up
+from moresprudentie.anonymisation.check import KINDS, case_texts, check_case, check_text, warm_up
+from moresprudentie.cases.model import Case
 
 GOLD = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "anonymisation" / "gold.yaml"
+EVASIVE = GOLD.parent / "evasive.yaml"
+BASE_CASE = {  # the evasive entries override fields of this small valid case
+    "id": "evasieve-casus",
+    "title": "Een casus",
+    "language": "nl",
+    "date": "2024",
+    "themes": ["vertrouwen"],
+    "values": ["integriteit"],
+    "situation": "Een medewerker twijfelt.",
+    "dilemma": "Moet ik het melden?",
+    "judgement": "Melden.",
+    "reasoning": "Integriteit weegt zwaar.",
+}
 
 
 @dataclass
@@ -76,6 +93,24 @@ def score(documents: list[dict]) -> Score:
     return result
 
 
+def score_evasive(entries: list[dict]) -> tuple[int, list[str]]:
+    """(identifiers found whole, misses): a finding of the kind on the field covers all of the identifier."""
+    whole, misses = 0, []
+    for entry in entries:
+        case = Case.model_validate(BASE_CASE | entry["case"])
+        texts, findings = dict(case_texts(case)), check_case(case)
+        for item in entry["expect"]:
+            start, end = _span(texts[item["field"]], item["text"], 1)
+            if any(
+                f.field == item["field"] and f.kind == item["kind"] and f.start <= start and f.end >= end
+                for f in findings
+            ):
+                whole += 1
+            else:
+                misses.append(f"{entry['id']}: {item['field']}: {item['kind']} {item['text']!r}")
+    return whole, misses
+
+
 def main(argv: list[str]) -> int:
     documents = load_gold(Path(argv[0]) if argv else GOLD)
     started = time.perf_counter()
@@ -83,15 +118,15 @@ def main(argv: list[str]) -> int:
     loaded = time.perf_counter()
     result = score(documents)
     checked = time.perf_counter()
-    print(f"{'kind':<14} {'severity':<8} {'expected':>8} {'found':>6} {'recall':>7} {'reported':>8} {'precision':>9}")
+    print(f"{'kind':<16} {'severity':<8} {'expected':>8} {'found':>6} {'recall':>7} {'reported':>8} {'precision':>9}")
     for name, kind in KINDS.items():
         print(
-            f"{name:<14} {kind.severity:<8} {result.expected[name]:>8} {result.found[name]:>6} "
+            f"{name:<16} {kind.severity:<8} {result.expected[name]:>8} {result.found[name]:>6} "
             f"{result.recall(name):>7.0%} {result.reported[name]:>8} {result.precision(name):>9.0%}"
         )
     total_expected, total_reported = sum(result.expected.values()), sum(result.reported.values())
     print(
-        f"{'all':<23} {total_expected:>8} {sum(result.found.values()):>6} "
+        f"{'all':<25} {total_expected:>8} {sum(result.found.values()):>6} "
         f"{sum(result.found.values()) / total_expected:>7.0%} {total_reported:>8} "
         f"{sum(result.correct.values()) / max(total_reported, 1):>9.0%}"
     )
@@ -102,6 +137,11 @@ def main(argv: list[str]) -> int:
     print(
         f"{len(documents)} texts; name detector loaded in {loaded - started:.1f} s, checked in {checked - loaded:.2f} s"
     )
+    evasive = load_gold(EVASIVE)
+    whole, misses = score_evasive(evasive)
+    print(f"evasive set: {whole} of {whole + len(misses)} identifiers found whole")
+    for line in misses:
+        print(f"not found whole: {line}")
     return 0
 
 

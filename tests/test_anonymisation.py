@@ -41,6 +41,8 @@ def found(text: str, kind: str) -> list[str]:
     ("kind", "text", "expected"),
     [
         ("email", "Mail p.hendriks@hotmail.com vandaag.", "p.hendriks@hotmail.com"),
+        ("email", "Mail o'brien@example.com of jan&piet@example.org.", "o'brien@example.com"),
+        ("email", "Mail 'karin.de.boer+klacht@gemeente.nl' nu.", "karin.de.boer+klacht@gemeente.nl"),
         ("url", "Zie https://www.example.org/a?b=1.", "https://www.example.org/a?b=1"),
         ("url", "Op www.gemeente.nl/contact staat het.", "www.gemeente.nl/contact"),
         ("url", "Kijk op voorbeeld.nl voor meer.", "voorbeeld.nl"),
@@ -195,12 +197,20 @@ def _load_report_script():
 def test_gold_set_every_direct_identifier_is_found() -> None:
     report = _load_report_script()
     result = report.score(report.load_gold())
-    direct = [name for name, kind in KINDS.items() if kind.severity == "block"]
+    # every blocking kind that is personal data; a hidden character is a property of the text (evasive.yaml)
+    direct = [name for name, kind in KINDS.items() if kind.severity == "block" and name != "hidden-character"]
     assert all(result.expected[name] > 0 for name in direct), "the gold set must seed every direct identifier"
     missed = [line for line in result.misses if any(f": {name} " in line for name in direct)]
     assert missed == []
     reported, correct = sum(result.reported.values()), sum(result.correct.values())
     assert correct / reported >= 0.95, result.false_positives
+
+
+@pytest.mark.usefixtures("deduce")
+def test_evasive_set_every_identifier_is_found_whole() -> None:
+    report = _load_report_script()
+    whole, misses = report.score_evasive(report.load_gold(report.EVASIVE))
+    assert misses == [] and whole >= 25
 
 
 @pytest.mark.usefixtures("deduce")

@@ -241,6 +241,29 @@ def test_mark_discussed_and_export(app) -> None:
     assert len(at.get("download_button")) == 3  # two handouts and the list
 
 
+def test_import_keeps_the_discussed_list(app) -> None:
+    at = app(nav.SESSION)
+    at.get("file_uploader")[0].upload("besproken.txt", b"# lijst\ndienstauto-zaterdag\nbestaat-niet\n", "text/plain")
+    at.run()
+    assert not at.exception
+    assert at.session_state["session_discussed"] == ["dienstauto-zaterdag"]
+
+
+def test_import_of_a_file_the_server_no_longer_holds_is_calm(app, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The widget state names an upload the server no longer holds (restart, cleared session, a
+    crafted client): a calm toast, and the discussed list stays as it was."""
+    from streamlit.testing.v1.local_script_runner import LocalScriptRunner
+
+    at = app(nav.SESSION)
+    at.session_state["session_discussed"] = ["dienstauto-zaterdag"]
+    monkeypatch.setattr(LocalScriptRunner, "register_file", lambda self, file_rec: None)
+    at.get("file_uploader")[0].upload("besproken.txt", b"dossier-buurman\n", "text/plain")
+    at.run()
+    assert not at.exception
+    assert [toast.value for toast in at.toast] == [i18n.text("app.upload_gone", "nl")]
+    assert at.session_state["session_discussed"] == ["dienstauto-zaterdag"]
+
+
 # -- overview --------------------------------------------------------------------------------------
 
 

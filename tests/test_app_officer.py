@@ -91,6 +91,16 @@ def run(target) -> AppTest:
     return at
 
 
+def trial_proved(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trial mode for the local browser that opened the start-up link (AppTest sends no headers)."""
+    token = "t" * 43
+    monkeypatch.setenv(auth.TRIAL_ENV, "1")
+    monkeypatch.setenv(auth.TRIAL_TOKEN_ENV, token)
+    monkeypatch.setattr(auth, "server_port", lambda: 8501)
+    monkeypatch.setattr(auth, "_request_headers", lambda: {"host": "127.0.0.1:8501", "origin": "http://127.0.0.1:8501"})
+    monkeypatch.setattr(auth, "_session_token", lambda: token)
+
+
 # -- who may write ---------------------------------------------------------------------------------
 
 
@@ -116,7 +126,7 @@ def test_logged_in_non_officer_sees_no_write_controls(app, page) -> None:
 
 
 def test_trial_mode_is_refused_unless_the_server_is_bound_to_localhost(app, monkeypatch) -> None:
-    monkeypatch.setenv(auth.TRIAL_ENV, "1")
+    trial_proved(monkeypatch)
     monkeypatch.setattr(auth, "server_is_local", lambda: False)
     at = app(nav.ADD_CASE, secrets=False)
     assert "geweigerd" in shown(at) and write_controls(at) == []
@@ -145,7 +155,7 @@ def test_trial_mode_is_refused_for_requests_relayed_from_elsewhere(app, monkeypa
 
 
 def test_trial_officers_take_turns_for_the_four_eyes_rule(app, cases: Path, monkeypatch) -> None:
-    monkeypatch.setenv(auth.TRIAL_ENV, "1")
+    trial_proved(monkeypatch)
     monkeypatch.setattr(auth, "server_is_local", lambda: True)
     CaseStore(cases).submit("fles-wijn-concept", actor_for(auth.TRIAL_NAMES[0], frozenset(auth.TRIAL_NAMES)))
     at = app(nav.REVIEW, secrets=False)
@@ -246,6 +256,24 @@ def test_upload_goes_through_the_same_checks(app, cases: Path) -> None:
     assert not button(at, "add.save").disabled
 
 
+def forget_uploads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on the test server holds no uploaded bytes: widget states name files it does not have
+    (as after a server restart, a cleared session, or a client naming an id it never uploaded)."""
+    from streamlit.testing.v1.local_script_runner import LocalScriptRunner
+
+    monkeypatch.setattr(LocalScriptRunner, "register_file", lambda self, file_rec: None)
+
+
+def test_upload_of_a_file_the_server_no_longer_holds_is_calm(app, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(nav.ADD_CASE, ANNA)
+    run(at.segmented_control(key="add_mode").set_value("upload"))
+    forget_uploads(monkeypatch)
+    run(at.get("file_uploader")[0].upload("nieuw-pakket.yaml", b"id: nieuw-pakket\n", "application/x-yaml"))
+    assert [toast.value for toast in at.toast] == [text("app.upload_gone", "nl")]
+    assert "geen geldige casus" not in shown(at) and "Bestand geladen" not in shown(at)  # nothing else happened
+    assert at.text_input(key="form.id").value == ""
+
+
 # -- review and publication -------------------------------------------------------------------------
 
 
@@ -269,6 +297,53 @@ def test_four_eyes_review_and_publication_make_the_case_findable(app, cases: Pat
     employee.text_area[0].input("appeltaart aan de balie")
     run(button(employee, "search.submit").click())
     assert "Een taart van een dankbare aanvrager" in shown(employee)
+
+
+def audit_log(cases: Path) -> bytes:
+    path = settings.audit_log_path(cases)
+    return path.read_bytes() if path.exists() else b""
+
+
+def swap(cases: Path, case_id: str, title: str) -> str:
+    """Anna saves another text over the draft and resubmits it, as an author could while a reviewer reads."""
+    store, anna = CaseStore(cases), actor_for("anna@example.nl", frozenset({"anna@example.nl"}))
+    opened = store.editable_version(case_id)
+    store.save_draft(opened.case.model_copy(update={"title": title}), anna, opened.hash)
+    store.submit(case_id, anna)
+    return store.editable_version(case_id).hash
+
+
+def test_approving_refuses_a_version_swapped_after_the_page_was_shown(app, cases: Path) -> None:
+    """Four eyes on the version read: the button names the version rendered, not what is on disk at the click."""
+    anna = actor_for("anna@example.nl", frozenset({"anna@example.nl"}))
+    CaseStore(cases).submit("fles-wijn-concept", anna)
+    at = app(nav.REVIEW, BRAM)
+    shown_hash = CaseStore(cases).editable_version("fles-wijn-concept").hash
+    swapped = swap(cases, "fles-wijn-concept", "Een tekst die Bram nooit las")
+    before = audit_log(cases)
+    run(button(at, "review.approve").click())
+    stale = text("review.stale", "nl", id="fles-wijn-concept", shown=shown_hash[:12], now=swapped[:12])
+    assert [e.value for e in at.error] == [stale]
+    assert audit_log(cases) == before  # nothing recorded: no approval of a text Bram never saw
+    assert CaseStore(cases).review_queue()[0].review.state == "submitted"
+    assert "Een tekst die Bram nooit las" in shown(at)  # the page now shows the new version to read
+    run(button(at, "review.approve").click())  # and approving what is shown now works
+    assert "goedgekeurd" in shown(at) and CaseStore(cases).review_queue()[0].review.approvers == ("Bram@Example.nl",)
+
+
+def test_publishing_refuses_a_version_swapped_after_the_page_was_shown(app, cases: Path) -> None:
+    anna = actor_for("anna@example.nl", frozenset({"anna@example.nl"}))
+    bram = actor_for("bram@example.nl", frozenset({"bram@example.nl"}))
+    store = CaseStore(cases)
+    store.submit("fles-wijn-concept", anna)
+    store.approve("fles-wijn-concept", bram, seen_hash=store.editable_version("fles-wijn-concept").hash)
+    at = app(nav.REVIEW, ANNA)  # Anna reads the approved text and may publish it
+    swapped = swap(cases, "fles-wijn-concept", "Na de goedkeuring verwisseld")
+    store.approve("fles-wijn-concept", bram, seen_hash=swapped)  # approved by Bram, who read it: publishable
+    before = audit_log(cases)
+    run(button(at, "review.publish").click())
+    assert "veranderd sinds je de casus opende" in shown(at)
+    assert audit_log(cases) == before and not load_cases(cases).cases["fles-wijn-concept"].is_published
 
 
 def test_send_back_needs_a_comment_and_reaches_the_author(app, cases: Path) -> None:

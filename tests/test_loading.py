@@ -23,6 +23,7 @@ EXPECTED = {
     "alias-bomb.yaml": "anchors and aliases",
     "bad-date.yaml": "not a real date",
     "bad-language.yaml": "'nl' or 'en'",
+    "bidi-title.yaml": "bidi-title.yaml:4: title: contains an invisible text-direction character, U+202E",
     "binary.yaml": "binary file",
     "deep-nesting.yaml": "nesting deeper",
     "duplicate-key.yaml": "'title' appears twice",
@@ -95,6 +96,58 @@ def test_problem_lines_point_at_the_field() -> None:
     text = GOOD.read_text(encoding="utf-8").replace("language: nl", "language: fr")
     _, problems = parse_case(text, "f.yaml")
     assert str(problems[0]).startswith("f.yaml:3: language:")
+
+
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+@pytest.mark.parametrize("control", BIDI_CONTROLS, ids=lambda c: f"U+{ord(c):04X}")
+def test_a_direction_control_in_the_title_is_refused_with_the_fix(control: str) -> None:
+    """A direction control makes a title pose as something else ('factuurexe.pdf'); nobody needs one."""
+    text = GOOD.read_text(encoding="utf-8").replace("title: De elektrische", f"title: De{control} elektrische")
+    case, problems = parse_case(text, "f.yaml")
+    assert case is None
+    [problem] = problems
+    assert str(problem).startswith(
+        f"f.yaml:2: title: contains an invisible text-direction character, U+{ord(control):04X}"
+    )
+    assert "at character 3" in problem.message and "delete it, or retype the title" in problem.message
+    assert not set(str(problem)) & set(BIDI_CONTROLS)  # the message shows <U+…>, it cannot be reordered
+
+
+def test_right_to_left_script_in_a_title_is_fine() -> None:
+    text = GOOD.read_text(encoding="utf-8").replace(
+        "title: De elektrische", "title: De \u0627\u0644\u0639\u062f\u0644 elektrische"
+    )
+    case, problems = parse_case(text, "f.yaml")
+    assert case is not None, problems
+
+
+def test_a_direction_control_in_the_id_is_shown_not_obeyed() -> None:
+    text = GOOD.read_text(encoding="utf-8").replace("id: fiets-van-de-zaak", "id: fiets\u202eexe.pdf")
+    _, problems = parse_case(text, "f.yaml")
+    assert [str(p) for p in problems] == [
+        "f.yaml:1: id: 'fiets<U+202E>exe.pdf' is not a valid id: use 3–80 lower-case letters, digits and hyphens,"
+        " e.g. geschenk-van-leverancier"
+    ]
+
+
+def test_validate_refuses_a_direction_control_in_a_title(tmp_path: Path) -> None:
+    """Through the real command: one line, path:line: title: …, and exit 1."""
+    import subprocess
+    import sys
+
+    shutil.copy(HOSTILE / "bidi-title.yaml", tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "moresprudentie", "validate", "--cases", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if line]
+    assert line.startswith(f"{tmp_path / 'bidi-title.yaml'}:4: title: contains an invisible text-direction character")
+    assert "'Factuur<U+202E>fdp.exe'" in line
 
 
 def test_vocabulary_term_outside_the_list_is_a_warning_with_suggestion() -> None:

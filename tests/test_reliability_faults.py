@@ -169,8 +169,9 @@ def test_killed_officer_save_loses_nothing_confirmed(tmp_path: Path, monkeypatch
         opened = store.editable_version(case_id)
         store.save_draft(child.case_version(case_id, "bram", start + 999), child.ANNA, opened.hash)
         store.submit(case_id, child.ANNA)
-        store.approve(case_id, child.BRAM)
-        store.publish(case_id, child.BRAM)
+        shown = store.editable_version(case_id).hash
+        store.approve(case_id, child.BRAM, seen_hash=shown)
+        store.publish(case_id, child.BRAM, seen_hash=shown)
         confirmed = {"saved": start + 999, "published": start + 999}
         assert temps(cases) == [], f"seed {SEED}, kill {kills}: temp files left beside the cases"
 
@@ -238,6 +239,11 @@ def test_faiss_alone_would_serve_a_flipped_vector_file(states: dict, tmp_path: P
 CASE_ID = "geschenk-leverancier"
 
 
+def _shown(cases: Path) -> str:
+    """The hash of the version an officer opening the case now is shown (read_bytes: no write primitive)."""
+    return CaseStore(cases).editable_version(CASE_ID).hash
+
+
 def _draft(cases: Path) -> None:
     CaseStore(cases).save_draft(child.case_version(CASE_ID, "anna", 1), child.ANNA)
 
@@ -249,12 +255,12 @@ def _submitted(cases: Path) -> None:
 
 def _approved(cases: Path) -> None:
     _submitted(cases)
-    CaseStore(cases).approve(CASE_ID, child.BRAM)
+    CaseStore(cases).approve(CASE_ID, child.BRAM, seen_hash=_shown(cases))
 
 
 def _published(cases: Path) -> None:
     _approved(cases)
-    CaseStore(cases).publish(CASE_ID, child.BRAM)
+    CaseStore(cases).publish(CASE_ID, child.BRAM, seen_hash=_shown(cases))
 
 
 def _edit(cases: Path) -> None:
@@ -268,7 +274,7 @@ def _revision_approved(cases: Path) -> None:
     _edit(cases)
     store = CaseStore(cases)
     store.submit(CASE_ID, child.ANNA)
-    store.approve(CASE_ID, child.BRAM)
+    store.approve(CASE_ID, child.BRAM, seen_hash=_shown(cases))
 
 
 WRITES: dict[str, tuple[Callable[[Path], object], Callable[[Path], object]]] = {  # name → (setup, the write)
@@ -277,10 +283,10 @@ WRITES: dict[str, tuple[Callable[[Path], object], Callable[[Path], object]]] = {
     "edit draft": (_draft, _edit),
     "edit published": (_published, _edit),
     "submit": (_draft, lambda c: CaseStore(c).submit(CASE_ID, child.ANNA)),
-    "approve": (_submitted, lambda c: CaseStore(c).approve(CASE_ID, child.BRAM)),
-    "send back": (_approved, lambda c: CaseStore(c).send_back(CASE_ID, child.BRAM, "Naam eruit.")),
-    "publish": (_approved, lambda c: CaseStore(c).publish(CASE_ID, child.BRAM)),
-    "publish revision": (_revision_approved, lambda c: CaseStore(c).publish(CASE_ID, child.BRAM)),
+    "approve": (_submitted, lambda c: CaseStore(c).approve(CASE_ID, child.BRAM, seen_hash=_shown(c))),
+    "send back": (_approved, lambda c: CaseStore(c).send_back(CASE_ID, child.BRAM, "Naam eruit.", seen_hash=_shown(c))),
+    "publish": (_approved, lambda c: CaseStore(c).publish(CASE_ID, child.BRAM, seen_hash=_shown(c))),
+    "publish revision": (_revision_approved, lambda c: CaseStore(c).publish(CASE_ID, child.BRAM, seen_hash=_shown(c))),
 }
 
 

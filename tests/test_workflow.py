@@ -84,11 +84,16 @@ def no_space(*args: object, **kwargs: object) -> None:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
+def seen(store: CaseStore, case_id: str = "taart-van-aanvrager") -> str:
+    """The hash of the version an officer is shown now (what the review page and `review list` show)."""
+    return store.editable_version(case_id).hash
+
+
 def approved_draft(cases: Path, case: Case | None = None) -> Case:
     case, store = case or make_case(), CaseStore(cases)
     store.save_draft(case, ANNA)
     store.submit(case.id, ANNA)
-    store.approve(case.id, BRAM)
+    store.approve(case.id, BRAM, seen_hash=seen(store, case.id))
     return case
 
 
@@ -127,9 +132,9 @@ WRITES = {
     ),
     "scaffold": lambda store, a: store.create_scaffold("nog-een-casus", a),
     "submit": lambda store, a: store.submit(make_case().id, a),
-    "approve": lambda store, a: store.approve(make_case().id, a),
-    "send back": lambda store, a: store.send_back(make_case().id, a, "nee"),
-    "publish": lambda store, a: store.publish(make_case().id, a),
+    "approve": lambda store, a: store.approve(make_case().id, a, seen_hash=seen(store)),
+    "send back": lambda store, a: store.send_back(make_case().id, a, "nee", seen_hash=seen(store)),
+    "publish": lambda store, a: store.publish(make_case().id, a, seen_hash=seen(store)),
 }
 
 
@@ -193,14 +198,14 @@ def test_invalid_or_traversing_ids_never_touch_the_disk(cases: Path, store: Case
 def test_author_cannot_approve_own_draft_a_second_officer_can(cases: Path, store: CaseStore) -> None:
     store.save_draft(make_case(), ANNA)
     with pytest.raises(WorkflowError, match="submit it first"):
-        store.approve(make_case().id, BRAM)
+        store.approve(make_case().id, BRAM, seen_hash=seen(store))
     store.submit(make_case().id, ANNA)
     with pytest.raises(WorkflowError, match="four-eyes"):
-        store.approve(make_case().id, actor_for("ANNA@example.nl", OFFICERS))
+        store.approve(make_case().id, actor_for("ANNA@example.nl", OFFICERS), seen_hash=seen(store))
     with pytest.raises(WorkflowError, match="second officer"):
-        store.publish(make_case().id, ANNA)
-    assert store.approve(make_case().id, BRAM).state == "approved"
-    published = store.publish(make_case().id, ANNA)
+        store.publish(make_case().id, ANNA, seen_hash=seen(store))
+    assert store.approve(make_case().id, BRAM, seen_hash=seen(store)).state == "approved"
+    published = store.publish(make_case().id, ANNA, seen_hash=seen(store))
     assert published.is_published
     assert load_cases(cases).cases["taart-van-aanvrager"].is_published
     actions = [(e.actor, e.action) for e in read_events(settings.audit_log_path(cases))]
@@ -216,7 +221,7 @@ def test_an_edit_after_approval_needs_a_new_approval(cases: Path, store: CaseSto
     case = approved_draft(cases)
     store.save_draft(make_case(title="Nog even aangepast"), ANNA, store.editable_version(case.id).hash)
     with pytest.raises(WorkflowError, match="this exact version"):
-        store.publish(case.id, BRAM)
+        store.publish(case.id, BRAM, seen_hash=seen(store, case.id))
 
 
 def test_an_editor_of_the_approved_text_becomes_its_author(cases: Path, store: CaseStore) -> None:
@@ -225,22 +230,22 @@ def test_an_editor_of_the_approved_text_becomes_its_author(cases: Path, store: C
     store.save_draft(make_case(title="Bram schreef mee"), BRAM, store.editable_version(case.id).hash)
     store.submit(case.id, ANNA)
     with pytest.raises(WorkflowError, match="four-eyes"):
-        store.approve(case.id, BRAM)
-    assert store.approve(case.id, ANNA).state == "approved"
+        store.approve(case.id, BRAM, seen_hash=seen(store, case.id))
+    assert store.approve(case.id, ANNA, seen_hash=seen(store, case.id)).state == "approved"
 
 
 def test_send_back_needs_a_comment_and_the_author_resubmits(cases: Path, store: CaseStore) -> None:
     store.save_draft(make_case(), ANNA)
     store.submit(make_case().id, ANNA)
     with pytest.raises(UsageError, match="needs a comment"):
-        store.send_back(make_case().id, BRAM, "  ")
-    review = store.send_back(make_case().id, BRAM, "Haal de functietitel weg.")
+        store.send_back(make_case().id, BRAM, "  ", seen_hash=seen(store))
+    review = store.send_back(make_case().id, BRAM, "Haal de functietitel weg.", seen_hash=seen(store))
     assert (review.state, review.last_comment) == ("sent_back", "Haal de functietitel weg.")
     with pytest.raises(WorkflowError, match="sent back"):
-        store.approve(make_case().id, BRAM)
+        store.approve(make_case().id, BRAM, seen_hash=seen(store))
     saved = store.save_draft(make_case(title="Zonder functietitel"), ANNA, store.editable_version(make_case().id).hash)
     assert store.submit(make_case().id, ANNA).state == "submitted"
-    assert store.approve(make_case().id, BRAM).state == "approved"
+    assert store.approve(make_case().id, BRAM, seen_hash=seen(store)).state == "approved"
     assert read_events(settings.audit_log_path(cases))[-1].hash == saved.hash
 
 
@@ -251,18 +256,18 @@ def test_blocking_findings_stop_approval_and_publication(
     store.submit(make_case().id, ANNA)
     clean_check.append(FakeFinding("telefoonnummer", "06-12345678", "situation", "[telefoonnummer]"))
     with pytest.raises(WorkflowError, match=r"personal data.*06-12345678.*\[telefoonnummer\]"):
-        store.approve(make_case().id, BRAM)
+        store.approve(make_case().id, BRAM, seen_hash=seen(store))
     clean_check.clear()
-    store.approve(make_case().id, BRAM)
+    store.approve(make_case().id, BRAM, seen_hash=seen(store))
     clean_check.append(FakeFinding("naam", "Jansen", "dilemma", "[naam]"))
     with pytest.raises(WorkflowError, match="Jansen"):
-        store.publish(make_case().id, ANNA)
+        store.publish(make_case().id, ANNA, seen_hash=seen(store))
     assert not load_cases(cases).cases["taart-van-aanvrager"].is_published
 
 
 def test_published_case_stays_searchable_while_its_revision_is_reviewed(cases: Path, store: CaseStore) -> None:
     case = approved_draft(cases)
-    store.publish(case.id, BRAM)
+    store.publish(case.id, BRAM, seen_hash=seen(store, case.id))
     opened = store.editable_version(case.id)
     saved = store.save_draft(make_case(title="Herziene titel"), BRAM, opened.hash)
     assert saved.path == cases / ".revisions" / "taart-van-aanvrager.yaml"
@@ -271,8 +276,8 @@ def test_published_case_stays_searchable_while_its_revision_is_reviewed(cases: P
     [item] = store.review_queue()
     assert (item.version.is_revision, item.review.state, item.review.authors) == (True, "draft", {"bram@example.nl"})
     store.submit(case.id, BRAM)
-    store.approve(case.id, ANNA)
-    store.publish(case.id, ANNA)
+    store.approve(case.id, ANNA, seen_hash=seen(store, case.id))
+    store.publish(case.id, ANNA, seen_hash=seen(store, case.id))
     live = load_cases(cases).cases["taart-van-aanvrager"]
     assert (live.title, live.status) == ("Herziene titel", "published")
     assert not saved.path.exists() and store.review_queue() == []
@@ -327,9 +332,9 @@ def test_full_disk_while_publishing_keeps_the_draft_and_its_approval(
     before = snapshot(cases)
     with monkeypatch.context() as patch, pytest.raises(StorageError, match="No space left"):
         patch.setattr(os, "fsync", no_space)
-        store.publish(case.id, BRAM)
+        store.publish(case.id, BRAM, seen_hash=seen(store, case.id))
     assert snapshot(cases) == before
-    assert store.publish(case.id, BRAM).is_published  # nothing was lost: retry works
+    assert store.publish(case.id, BRAM, seen_hash=seen(store, case.id)).is_published  # nothing was lost: retry works
 
 
 def test_full_disk_while_creating_leaves_no_file(
@@ -401,8 +406,8 @@ def test_drafts_are_invisible_in_search_until_published(
     assert engine.search("appeltaart balie", k=5) == []
     assert [h.case.id for h in engine.search("appeltaart", k=5, filters=Filters(include_drafts=True))] == [case.id]
     store.submit(case.id, ANNA)
-    store.approve(case.id, BRAM)
-    store.publish(case.id, BRAM)
+    store.approve(case.id, BRAM, seen_hash=seen(store, case.id))
+    store.publish(case.id, BRAM, seen_hash=seen(store, case.id))
     engine.refresh()
     assert [hit.case.id for hit in engine.search("appeltaart balie", k=5)] == [case.id]
     assert engine.report.changed == 1  # incremental: only this case re-embedded
@@ -464,15 +469,20 @@ def test_cli_officer_flow(cases: Path, store: CaseStore, tmp_path: Path) -> None
     result = cli("review", "submit", "taart-van-aanvrager", *common, "--as", "piet@example.nl")
     assert isinstance(result.exception, PermissionDeniedError)
     assert cli("review", "submit", "taart-van-aanvrager", *common, "--as", "anna@example.nl").exit_code == 0
-    result = cli("review", "approve", "taart-van-aanvrager", *common, "--as", "anna@example.nl")
+    version = ["--hash", seen(store)[:12]]  # as `review list` shows it
+    result = cli("review", "approve", "taart-van-aanvrager", *version, *common, "--as", "anna@example.nl")
     assert isinstance(result.exception, WorkflowError)
-    assert cli("review", "approve", "taart-van-aanvrager", *common, "--as", "bram@example.nl").exit_code == 0
+    approved = cli("review", "approve", "taart-van-aanvrager", *version, *common, "--as", "bram@example.nl")
+    assert (
+        approved.exit_code == 0 and f"review publish taart-van-aanvrager --hash {seen(store)[:12]}" in approved.stdout
+    )
     listing = json.loads(cli("review", "list", "--cases", str(cases), "--json").stdout)
     assert {row["id"]: row["state"] for row in listing} == {"taart-van-aanvrager": "approved", "een-casus": "draft"}
     result = cli(
         "review",
         "publish",
         "taart-van-aanvrager",
+        *version,
         *common,
         "--no-index",
         env={"MORESPRUDENTIE_USER": "bram@example.nl"},
@@ -481,6 +491,44 @@ def test_cli_officer_flow(cases: Path, store: CaseStore, tmp_path: Path) -> None
     assert load_cases(cases).cases["taart-van-aanvrager"].is_published
     assert isinstance(cli("review", "submit", "een-casus", *common).exception, UsageError)  # no --as
     assert issubclass(WorkflowError, MoresprudentieError)
+
+
+def test_cli_approve_and_publish_need_the_hash_of_the_version_read(
+    cases: Path, store: CaseStore, tmp_path: Path
+) -> None:
+    """`review list` shows each draft's hash; approve and publish name it, and a swapped file is refused."""
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[moresprudentie]\nofficers = ["anna@example.nl", "bram@example.nl"]\n')
+    common = ["--cases", str(cases), "--roles", str(roles), "--as", "bram@example.nl"]
+    store.save_draft(make_case(), ANNA)
+    store.submit(make_case().id, ANNA)
+    read = seen(store)
+    listing = cli("review", "list", "--cases", str(cases))
+    assert f"submitted  {read[:12]}  taart-van-aanvrager  " in listing.stdout
+    assert json.loads(cli("review", "list", "--cases", str(cases), "--json").stdout)[0]["hash"] == read
+
+    store.save_draft(make_case(title="Verwisseld na het lezen"), ANNA, read)  # swapped between list and approve
+    store.submit(make_case().id, ANNA)
+    before = audit_lines(cases)
+    command = [sys.executable, "-m", "moresprudentie", "review", "approve", "taart-van-aanvrager"]
+    refused = subprocess.run([*command, "--hash", read[:12], *common], **RUN)
+    assert refused.returncode == 1 and refused.stderr == (
+        f"error: 'taart-van-aanvrager' changed since you opened it (shown version {read[:12]}…, "
+        f"now {seen(store)[:12]}…); open it again and review the new version\n"
+    )
+    assert audit_lines(cases) == before
+    assert cli("review", "approve", "taart-van-aanvrager", "--hash", seen(store)[:12], *common).exit_code == 0
+
+    approved = seen(store)
+    (cases / "taart-van-aanvrager.yaml").write_bytes(  # by hand, and resubmitted, before the publish
+        (cases / "taart-van-aanvrager.yaml").read_bytes().replace(b"Verwisseld na", b"Weer anders na")
+    )
+    store.submit(make_case().id, ANNA)
+    before = audit_lines(cases)
+    result = cli("review", "publish", "taart-van-aanvrager", "--hash", approved[:12], "--no-index", *common)
+    assert result.exit_code == 1 and isinstance(result.exception, ConflictError)
+    assert "changed since you opened it" in str(result.exception)
+    assert audit_lines(cases) == before and not load_cases(cases).cases["taart-van-aanvrager"].is_published
 
 
 def test_cli_audit_log_option_moves_the_log(cases: Path, tmp_path: Path) -> None:
@@ -505,7 +553,10 @@ def test_cli_errors_are_one_line_with_exit_codes(cases: Path, tmp_path: Path) ->
     command = [sys.executable, "-m", "moresprudentie"]
     denied = subprocess.run([*command, "new", "een-casus", *options, "--as", "piet@example.nl"], **RUN)
     assert denied.returncode == 1 and "only integrity officers" in denied.stderr and "Traceback" not in denied.stderr
-    assert subprocess.run([*command, "review", "approve", "een-casus", *options], **RUN).returncode == 2  # no --as
+    no_as = [*command, "review", "approve", "een-casus", "--hash", "a" * 12, *options]
+    assert subprocess.run(no_as, **RUN).returncode == 2  # no --as
+    no_hash = subprocess.run([*command, "review", "approve", "een-casus", *options, "--as", "anna@example.nl"], **RUN)
+    assert no_hash.returncode == 2 and "Missing option '--hash'" in no_hash.stderr
 
 
 def test_form_values_get_the_same_checks_as_case_files() -> None:

@@ -3,7 +3,8 @@
 Each detector is a regular expression that finds candidates plus a validator that rejects look-alikes
 (checksums for BSN and IBAN, the Dutch numbering plan for phone numbers, the sidecodes for licence
 plates), so that a finding means "this really has the shape of personal data". Names, places and
-institutions need word lists and live in `names.py`; `anonymisation.py` turns hits into findings.
+institutions need word lists and live in `names.py`; `check.py` turns hits into findings. The detectors
+read the normalised view of a text (`normalise.py`), so they only ever see ASCII digits and no hidden characters.
 """
 
 from __future__ import annotations
@@ -22,12 +23,18 @@ Severity = Literal["block", "warn"]
 
 @dataclass(frozen=True)
 class Kind:
-    """What a finding is: direct identifiers block publishing, quasi-identifiers only warn."""
+    """What a finding is: direct identifiers block publishing, quasi-identifiers only warn.
+
+    Only names, institutions, places and the warnings can be allowed: whether "Bakker" is a person or
+    a law is a judgement a reviewer can make. A validated number, address or hidden character is
+    never anything but what it is, so `allowed_terms` cannot whitelist it (allowable=False).
+    """
 
     name: str
     severity: Severity
     nl: str  # suggested replacement in a Dutch case
     en: str  # … and in an English case
+    allowable: bool = True  # whether a reviewed allowed_terms entry may silence it (see below)
 
 
 KINDS: dict[str, Kind] = {
@@ -35,15 +42,16 @@ KINDS: dict[str, Kind] = {
     for kind in (
         Kind("name", "block", "[naam]", "[name]"),
         Kind("institution", "block", "[instelling]", "[institution]"),
-        Kind("email", "block", "[e-mailadres]", "[email address]"),
-        Kind("url", "block", "[website]", "[website]"),
-        Kind("phone", "block", "[telefoonnummer]", "[phone number]"),
-        Kind("bsn", "block", "[bsn]", "[citizen service number]"),
-        Kind("iban", "block", "[rekeningnummer]", "[bank account]"),
-        Kind("postcode", "block", "[postcode]", "[postcode]"),
-        Kind("address", "block", "[adres]", "[address]"),
-        Kind("birth-date", "block", "[geboortedatum]", "[date of birth]"),
-        Kind("licence-plate", "block", "[kenteken]", "[licence plate]"),
+        Kind("email", "block", "[e-mailadres]", "[email address]", allowable=False),
+        Kind("url", "block", "[website]", "[website]", allowable=False),
+        Kind("phone", "block", "[telefoonnummer]", "[phone number]", allowable=False),
+        Kind("bsn", "block", "[bsn]", "[citizen service number]", allowable=False),
+        Kind("iban", "block", "[rekeningnummer]", "[bank account]", allowable=False),
+        Kind("postcode", "block", "[postcode]", "[postcode]", allowable=False),
+        Kind("address", "block", "[adres]", "[address]", allowable=False),
+        Kind("birth-date", "block", "[geboortedatum]", "[date of birth]", allowable=False),
+        Kind("licence-plate", "block", "[kenteken]", "[licence plate]", allowable=False),
+        Kind("hidden-character", "block", "(zonder verborgen tekens)", "(no hidden characters)", allowable=False),
         Kind("place", "warn", "[plaats]", "[place]"),
         Kind("date", "warn", "[datum]", "[date]"),
         Kind("age", "warn", "[leeftijd]", "[age]"),
@@ -94,7 +102,12 @@ def _dates(text: str) -> Iterator[Hit]:
         yield Hit("date", match.start(), match.end(), month.group() if month else None)
 
 
-EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}\b", re.IGNORECASE)
+# the local part may hold any RFC 5322 character ("o'brien", "jan&piet", "karin.de.boer+klacht"); a narrower
+# class found "o'brien@…" only from its third character, so the replacement left "o'" standing
+ATEXT = r"\w!#$%&'*+/=?^`{|}~.-"
+EMAIL_RE = re.compile(
+    rf"(?<![{ATEXT}])['`]*(?P<address>[{ATEXT}]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{{2,24}})\b", re.IGNORECASE
+)
 TLDS = "nl|com|org|net|eu|be|de|info|nu|io|gov|edu|uk|fr|biz|app"
 URL_RE = re.compile(
     rf"(?:\bhttps?://|\bwww\.)[^\s<>\"'()\[\]]+"  # explicit web addresses
@@ -105,7 +118,7 @@ URL_RE = re.compile(
 
 def _emails(text: str) -> Iterator[Hit]:
     for match in EMAIL_RE.finditer(text):
-        yield Hit("email", match.start(), match.end())
+        yield Hit("email", match.start("address"), match.end("address"))
 
 
 def _urls(text: str) -> Iterator[Hit]:

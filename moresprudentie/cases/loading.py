@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,8 +19,8 @@ from pydantic import ValidationError
 from yaml.composer import Composer
 from yaml.resolver import BaseResolver
 
-from moresprudentie.cases.model import FIELD_NAMES, Case, suggest, vocabulary_warnings
-from moresprudentie.errors import CaseFileError, UsageError
+from moresprudentie.cases.model import FIELD_NAMES, Case, suggest, visible, vocabulary_warnings
+from moresprudentie.errors import CaseFileError
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 6
@@ -228,10 +226,11 @@ def _validation_problems(path: str, error: ValidationError, lines: dict[tuple, i
         elif kind == "missing":
             message = "required field is missing"
         elif kind == "string_pattern_mismatch":
+            shown = visible(str(item["input"]))  # a direction control must not reorder the message
             message = (
-                f"'{item['input']}' is not a valid id: use 3–80 lower-case letters, digits and hyphens, e.g. geschenk-van-leverancier"
+                f"'{shown}' is not a valid id: use 3–80 lower-case letters, digits and hyphens, e.g. geschenk-van-leverancier"
                 if loc[0] in ("id", "related")
-                else f"'{item['input']}' is not a valid term: use lower-case words joined by hyphens, e.g. discretionaire-ruimte"
+                else f"'{shown}' is not a valid term: use lower-case words joined by hyphens, e.g. discretionaire-ruimte"
             )
         elif kind == "literal_error":
             message = f"{item['msg'].lower()}"

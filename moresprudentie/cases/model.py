@@ -24,6 +24,10 @@ DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 TEXT_FIELDS = ("situation", "dilemma", "judgement", "reasoning")
 LIST_TEXT_FIELDS = ("options", "stakeholders", "norms", "lessons", "discussion_questions", "variations")
 VOCABULARY_FIELDS = {"themes": "themes", "values": "values", "organisation": "organisations", "method": "methods"}
+# Unicode's Bidi_Control characters: invisible, and they reorder the text around them. In a title a
+# RIGHT-TO-LEFT OVERRIDE makes "factuur\u202efdp.exe" read as "factuurexe.pdf", so a title can
+# pose as a harmless file name in lists, handouts and downloads.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def normalise_text(value: Any) -> Any:
@@ -31,6 +35,25 @@ def normalise_text(value: Any) -> Any:
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
     return value
+
+
+def visible(text: str) -> str:
+    """Text for a message with its direction controls shown as <U+202E>, so the message itself
+    cannot be reordered by what it quotes."""
+    return "".join(f"<U+{ord(char):04X}>" if char in BIDI_CONTROLS else char for char in text)
+
+
+def _direction_control_problem(text: str) -> str | None:
+    """Why `text` is refused if it holds a direction control, naming the first one and where it is."""
+    position = next((i for i, char in enumerate(text) if char in BIDI_CONTROLS), None)
+    if position is None:
+        return None
+    char = text[position]
+    return (
+        f"contains an invisible text-direction character, U+{ord(char):04X} {unicodedata.name(char)}, at "
+        f"character {position + 1} ('{visible(text)}'); it makes text read differently from what it is: "
+        "delete it, or retype the title"
+    )
 
 
 def normalise_term(value: Any) -> Any:
@@ -116,6 +139,16 @@ class Case(BaseModel):
         except ValueError as exc:
             raise ValueError(f"{text} is not a real date ({exc})") from None
         return text
+
+    @field_validator("title")
+    @classmethod
+    def _no_direction_controls(cls, value: str) -> str:
+        """A title shows in lists, page titles and file names, where a direction control can spoof
+        what is shown; nobody needs one in a title (right-to-left script works without them)."""
+        problem = _direction_control_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _no_self_reference(self) -> Case:

@@ -77,13 +77,66 @@ def validate(cases: CasesOption = None, as_json: JsonOption = False) -> None:
     raise typer.Exit(1 if result.errors else 0)
 
 
+DEFAULT_PORT = 8501  # Streamlit's
+TRIAL_ENV, TRIAL_TOKEN_ENV = settings.TRIAL_ENV, settings.TRIAL_TOKEN_ENV  # read by ui/components/auth.py too
+
+
+def _option_value(args: list[str], name: str) -> str | None:
+    """The value of a Streamlit option among the extra arguments (`--name value` or `--name=value`)."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(f"{name}="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _trial_start(args: list[str], env: dict[str, str]) -> list[str]:
+    """For trial mode: a fresh token in `env`, the tokened URL printed, and the port fixed.
+
+    The token is the proof that a request comes from the browser of whoever started the app (see
+    ui/components/auth.py), so it is new for every start and printed only here, on the console of
+    the person who started it. The port is passed explicitly so Streamlit fails rather than
+    silently moving to the next free port, which would make the printed URL point elsewhere.
+    """
+    import secrets
+
+    port_text = _option_value(args, "--server.port") or env.get("STREAMLIT_SERVER_PORT") or str(DEFAULT_PORT)
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise UsageError(f"--server.port must be a number, not {port_text!r}") from None
+    token = secrets.token_urlsafe(32)
+    env[TRIAL_TOKEN_ENV] = token
+    address = _option_value(args, "--server.address") or env.get("STREAMLIT_SERVER_ADDRESS") or "127.0.0.1"
+    host = f"[{address}]" if ":" in address else address
+    typer.echo(
+        f"Trial mode: every officer power is yours, but only in the browser that opens this link\n"
+        f"  http://{host}:{port}/?{settings.TRIAL_TOKEN_PARAM}={token}\n"
+        "Keep it to yourself; it is new every time the app starts.",
+        err=True,
+    )
+    explicit: list[str] = []
+    skip = False
+    for arg in args:  # every --server.port given, with its value, makes way for the one fixed here
+        if skip or arg == "--server.port" or arg.startswith("--server.port="):
+            skip = arg == "--server.port"
+            continue
+        explicit.append(arg)
+    return [*explicit, f"--server.port={port}"]
+
+
 @app.command("app", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def serve(
     ctx: typer.Context,
     cases: CasesOption = None,
     model: Annotated[str | None, typer.Option("--model", help=settings.MODEL.help)] = None,
 ) -> None:
-    """Build or update the index, then start the web app (extra options go to `streamlit run`)."""
+    """Build or update the index, then start the web app (extra options go to `streamlit run`).
+
+    In trial mode (MORESPRUDENTIE_TRIAL_OFFICER=1) it prints a link with a one-time token: only a
+    browser that opened that link gets the officer powers.
+    """
     import os
 
     from moresprudentie.search.engine import SearchEngine
@@ -92,10 +145,16 @@ def serve(
     engine = SearchEngine.open(folder, model=model, progress=sys.stderr.isatty())
     typer.echo(f"{len(engine.cases)} case(s) ready; starting the app …", err=True)
     env = {**os.environ, settings.CASES.env: str(folder.resolve())}
+    env.pop(TRIAL_TOKEN_ENV, None)  # never a token from the caller's environment
     if model:
         env[settings.MODEL.env] = model
+    args = list(ctx.args)
+    if env.get(TRIAL_ENV, "").strip() == "1":
+        args = _trial_start(args, env)
     app_file = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")  # inside the installed package
-    command = [sys.executable, "-P", "-m", "streamlit", "run", app_file, *ctx.args]  # -P: not from the cwd
+    # `serve` is `streamlit run` without the external-IP lookup (ui/app.py); -P: not from the cwd.
+    launcher = "from moresprudentie.ui.app import serve; serve()"
+    command = [sys.executable, "-P", "-c", launcher, "run", app_file, *args]
     os.execve(sys.executable, command, env)  # noqa: S606 - hand the terminal to streamlit, no shell
 
 

@@ -1,7 +1,8 @@
 """The integrity officers' commands: `check`, `new` and the `review` group (submit, approve, …).
 
 Registered on the main `moresprudentie` app by register(), called from cli/main.py; the same library calls
-and role checks as the app's officer pages, so the command line is no back door.
+and role checks as the app's officer pages. Not a security boundary: it is for people who can already write the
+collection folder, and `--roles` may name any file, so the roles check is a convenience (docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ RolesOption = Annotated[
 ]
 CaseIdArgument = Annotated[str, typer.Argument(metavar="ID", help="the case id (its file name without .yaml)")]
 CommentOption = Annotated[str, typer.Option("--comment", "-m", help="a note for the audit log and the author")]
+HashOption = Annotated[
+    str,
+    typer.Option(
+        "--hash",
+        help="the version you read, as `review list` shows it (at least 8 hex digits); refused if the file changed",
+        show_default=False,
+    ),
+]
 review_app = typer.Typer(
     help="Draft → review → publish for integrity officers (the four-eyes rule applies).", no_args_is_help=True
 )
@@ -85,13 +94,19 @@ def new(
 
 @review_app.command("list")
 def review_list(cases: CasesOption = None, audit_log: AuditLogOption = None, as_json: JsonOption = False) -> None:
-    """The review queue: every draft and revision with its state, most urgent first."""
+    """The review queue: every draft and revision with its state and version hash, most urgent first.
+
+    The hash (sha256 of the file, as `sha256sum` prints it) names the version you read: approve,
+    send-back and publish need it, so they never act on a text swapped in after you read it.
+    """
+    from moresprudentie.review.steps import short
     from moresprudentie.review.store import CaseStore
 
     items = CaseStore(settings.cases_dir(cases), audit_log).review_queue()
     rows = [
         {
             "id": item.version.case_id,
+            "hash": item.version.hash,
             "state": item.review.state,
             "title": item.version.case.title if item.version.case else None,
             "revision": item.version.is_revision,
@@ -109,16 +124,20 @@ def review_list(cases: CasesOption = None, audit_log: AuditLogOption = None, as_
         title = row["title"] or "(invalid: " + "; ".join(row["problems"]) + ")"
         authors = f" by {', '.join(row['authors'])}" if row["authors"] else ""
         extra = (" revision" if row["revision"] else "") + authors
-        typer.echo(f"{row['state']:<10} {row['id']}  {title}{extra}")
+        line = f"{row['state']:<10} {short(row['hash'])}  "
+        typer.echo(f"{line}{row['id']}  {title}{extra}")
         if row["comment"]:
-            typer.echo(f"           comment: {row['comment']}")
+            typer.echo(f"{'':<{len(line)}}comment: {row['comment']}")  # under the id
     if not rows:
         typer.echo("no drafts waiting")
 
 
 @dataclass(frozen=True)
 class Step:
-    """What submit and approve take: which case, a note for the log, where the collection and its log are."""
+    """What submit and approve take: which case, a note for the log, where the collection and its log are.
+
+    Approve also takes --hash (beside this block, not in it): submitting judges no text, so it names none.
+    """
 
     case_id: CaseIdArgument
     comment: CommentOption = ""
@@ -141,10 +160,15 @@ def review_submit(step: Step, *, officer: Officer) -> None:
 
 @review_app.command("approve")
 @grouped
-def review_approve(step: Step, *, officer: Officer) -> None:
-    """Approve a submitted draft as the second officer (not its author)."""
-    review = step.store().approve(step.case_id, officer.actor(), step.comment)
-    typer.echo(f"{step.case_id}: {review.state}; publish it with `moresprudentie review publish {step.case_id}`")
+def review_approve(step: Step, *, seen_hash: HashOption, officer: Officer) -> None:
+    """Approve the version you read (--hash) of a submitted draft, as the second officer (not its author)."""
+    from moresprudentie.review.steps import short
+
+    review = step.store().approve(step.case_id, officer.actor(), step.comment, seen_hash=seen_hash)
+    typer.echo(
+        f"{step.case_id}: {review.state}; publish it with "
+        f"`moresprudentie review publish {step.case_id} --hash {short(seen_hash.strip().lower())}`"
+    )
 
 
 @review_app.command("send-back")
@@ -155,12 +179,13 @@ def review_send_back(
     cases: CasesOption = None,
     audit_log: AuditLogOption = None,
     *,
+    seen_hash: HashOption,
     officer: Officer,
 ) -> None:
-    """Reject a submitted draft: send it back to its author with a comment."""
+    """Reject the version you read (--hash) of a submitted draft: send it back to its author with a comment."""
     from moresprudentie.review.store import CaseStore
 
-    CaseStore(settings.cases_dir(cases), audit_log).send_back(case_id, officer.actor(), comment)
+    CaseStore(settings.cases_dir(cases), audit_log).send_back(case_id, officer.actor(), comment, seen_hash=seen_hash)
     typer.echo(f"{case_id}: sent back to its author")
 
 
@@ -174,13 +199,14 @@ def review_publish(
     model: ModelOption = None,
     no_index: Annotated[bool, typer.Option("--no-index", help="do not update the search index now")] = False,
     *,
+    seen_hash: HashOption,
     officer: Officer,
 ) -> None:
-    """Publish an approved draft and update the search index, so employees find it."""
+    """Publish the version you read (--hash) of an approved draft and update the search index."""
     from moresprudentie.review.store import CaseStore
 
     folder = settings.cases_dir(cases)
-    published = CaseStore(folder, audit_log).publish(case_id, officer.actor())
+    published = CaseStore(folder, audit_log).publish(case_id, officer.actor(), seen_hash=seen_hash)
     typer.echo(f"{case_id}: published ({published.title})")
     if not no_index:
         open_engine(folder, index, model, quiet=False)
@@ -199,6 +225,14 @@ def _check_targets(paths: list[Path]) -> list[Path]:
         else:
             raise UsageError(f"{path}: no such file or folder; give case files or folders of cases")
     return files
+
+
+def spelled_out(text: str) -> str:
+    """Hidden characters as <U+200B>: a zero-width or bidi character printed raw would hide or reorder
+    exactly what the officer has to see."""
+    from moresprudentie.anonymisation.normalise import is_hidden
+
+    return "".join(f"<U+{ord(char):04X}>" if is_hidden(char) else char for char in text)
 
 
 def check(
@@ -235,7 +269,7 @@ def check(
         for path, f in findings:
             warning = " (warning)" if f.severity == "warn" else ""
             where = f"{path}:{f.line}" if f.line else path
-            typer.echo(f"{where}: {f.kind}: {f.text} → {f.replacement}{warning}")
+            typer.echo(f"{where}: {f.kind}: {spelled_out(f.text)} → {spelled_out(f.replacement)}{warning}")
         for error in errors:
             typer.echo(f"error: {error}")
         blocking = sum(f.severity == "block" for _, f in findings)

@@ -8,15 +8,21 @@ starts a new round.
 Every step has one list of requirements here. CaseStore (store.py) raises the first unmet one before
 it writes; the officer pages offer exactly the steps allowed_steps returns. So "may this officer do
 this now" is decided in one place, and the app and the command line can never disagree about it.
+
+A step that judges a text (approve, send back, publish) also names the version the officer was shown:
+the sha256 of its file (Version.hash). Between reading a draft and clicking, its author may swap in
+another text and resubmit it; without that name the click would approve a text its approver never
+saw, and four eyes would be two (require_seen).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
-from moresprudentie.errors import CaseFileError, MoresprudentieError, WorkflowError
+from moresprudentie.errors import CaseFileError, ConflictError, MoresprudentieError, UsageError, WorkflowError
 from moresprudentie.review.audit import Action, Event
 from moresprudentie.review.roles import Actor, normalise_name, permission_error, require_officer
 
@@ -44,6 +50,9 @@ RECORDED_AS: dict[Step, Action] = {
     "publish": "published",
 }
 NEEDS_CLEAN: frozenset[Step] = frozenset({"approve", "publish"})
+JUDGES_A_VERSION: frozenset[Step] = frozenset({"approve", "send_back", "publish"})  # they name the version seen
+SHOWN_DIGITS = 12  # how much of a version hash people are shown (review list, messages)
+MIN_DIGITS = 8  # the shortest prefix of a version hash accepted as its name
 
 
 @dataclass(frozen=True)
@@ -185,6 +194,61 @@ def unclean_error(version: Version, findings: Iterable[Finding]) -> WorkflowErro
         f"'{version.case_id}' still contains personal data ({len(found)} finding(s): {listed}). "
         "Replace them, or add a term that is not personal data to allowed_terms, and resubmit"
     )
+
+
+# -- the version the officer was shown -----------------------------------------------------------------
+
+
+class StaleVersionError(ConflictError):
+    """The officer judged another version than the one on disk now: nothing was recorded.
+
+    `shown` and `current` are the two hashes (shown: as given, when it names no known version), so a
+    page can say in its own language what happened.
+    """
+
+    def __init__(self, case_id: str, shown: str, current: str, known: bool = True) -> None:
+        self.case_id, self.shown, self.current, self.known = case_id, shown, current, known
+        seen, now = f"{shown[:SHOWN_DIGITS]}…", f"{current[:SHOWN_DIGITS]}…"
+        if known:
+            message = f"'{case_id}' changed since you opened it (shown version {seen}, now {now})"
+            super().__init__(f"{message}; open it again and review the new version")
+        else:  # a typo, or a text that was never recorded: either way not the one on disk
+            message = f"'{case_id}': no version of it has the hash {seen} (now {now})"
+            super().__init__(f"{message}; check the hash, or open it again and review the version on disk now")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, bool]]:
+        """Pickle by the fields (the default would call __init__ with the message alone)."""
+        return type(self), (self.case_id, self.shown, self.current, self.known)
+
+
+def short(version_hash: str) -> str:
+    """The prefix of a version hash shown to people; long enough to name it (require_seen)."""
+    return version_hash[:SHOWN_DIGITS]
+
+
+def require_seen(version: Version, seen_hash: str, known: Iterable[str] = ()) -> None:
+    """Raise unless `seen_hash` names the version on disk now: the one the officer judges must be this one.
+
+    `seen_hash` is the full sha256 or a prefix of at least MIN_DIGITS hex digits. A prefix must name one
+    version among `known` (every hash in the case's audit history) and the file now: an author who
+    crafts a new text whose hash starts like the one the reviewer saw makes the prefix ambiguous, so it
+    is refused instead of accepted. A prefix naming an older version is a StaleVersionError.
+    """
+    seen, known = seen_hash.strip().lower(), set(known)
+    if not re.fullmatch(rf"[0-9a-f]{{{MIN_DIGITS},64}}", seen):
+        raise UsageError(
+            f"'{seen_hash}' is not a version hash: give the hash `moresprudentie review list` shows "
+            f"(at least {MIN_DIGITS} of its hex digits)"
+        )
+    if not version.hash.startswith(seen):
+        earlier = sorted({h for h in known if h.startswith(seen)})
+        shown = earlier[0] if len(earlier) == 1 else seen
+        raise StaleVersionError(version.case_id, shown, version.hash, known=bool(earlier))
+    if any(h.startswith(seen) and h != version.hash for h in known):
+        raise UsageError(
+            f"the hash {seen} fits more than one version of '{version.case_id}'; give more digits "
+            "(`moresprudentie review list --json` shows the whole hash)"
+        )
 
 
 # In the order they are checked, so an officer hears first about what to do first. Every step also needs

@@ -4,6 +4,9 @@ A CaseStore is one collection on disk and its audit log, resolved once when it i
 drafts and their review state, and takes every step. Every step is a write, and every write:
 - checks the officer role itself (the shells only hide buttons), and the requirements of steps.py,
   the same rules the officer pages read to offer a step, before anything changes;
+- approve, send back and publish name the version the officer was shown (seen_hash, its Version.hash)
+  and are refused when the file changed since: checked under the lock, so no swap can slip between
+  the check and the record;
 - holds one lock per collection, so check-then-write steps never race between officers;
 - logs its event in the audit log just before the change and takes it back if the change fails, so
   a failed step leaves files and log as they were, and no change that happened is missing;
@@ -191,39 +194,67 @@ class CaseStore:
     # -- review steps --------------------------------------------------------------------------------
 
     def submit(self, case_id: str, actor: Actor, comment: str = "") -> Review:
-        """Offer the current draft for review. Files edited outside the app count as the submitter's."""
-        return self._review_step("submit", case_id, actor, comment)
+        """Offer the current draft for review. Files edited outside the app count as the submitter's.
 
-    def approve(self, case_id: str, actor: Actor, comment: str = "") -> Review:
-        """Approve the submitted draft as the second officer (never its author); it must be clean."""
-        return self._review_step("approve", case_id, actor, comment)
+        It names no version: submitting judges no text, it offers the one on disk, and whoever approves
+        it must name the version they read (approve's seen_hash).
+        """
+        return self._review_step("submit", case_id, actor, comment, None)
 
-    def send_back(self, case_id: str, actor: Actor, comment: str) -> Review:
-        """Return a submitted draft to its author with a comment saying what to change."""
+    def approve(self, case_id: str, actor: Actor, comment: str = "", *, seen_hash: str) -> Review:
+        """Approve the submitted draft as the second officer (never its author); it must be clean.
+
+        `seen_hash` is the hash of the version the officer read (Version.hash, or a prefix: see
+        steps.require_seen); a StaleVersionError when the file changed since, so nobody approves a text
+        they never saw.
+        """
+        return self._review_step("approve", case_id, actor, comment, seen_hash)
+
+    def send_back(self, case_id: str, actor: Actor, comment: str, *, seen_hash: str) -> Review:
+        """Return a submitted draft to its author with a comment saying what to change.
+
+        It names the version read, as approve does: the comment is about that text, and recorded against
+        a newer one it would reject a text nobody read (and undo another officer's approval of it).
+        """
         steps.require_role("send_back", actor)
         if not comment.strip():
             raise UsageError("say what should change: sending a case back needs a comment for its author")
-        return self._review_step("send_back", case_id, actor, comment)
+        return self._review_step("send_back", case_id, actor, comment, seen_hash)
 
-    def _review_step(self, step: Step, case_id: str, actor: Actor, comment: str) -> Review:
+    def _review_step(self, step: Step, case_id: str, actor: Actor, comment: str, seen_hash: str | None) -> Review:
         """Check a step that changes only the review state (steps.py), record it; the state it leaves."""
         steps.require_role(step, actor)
         with self._locked():
-            version = self.editable_version(case_id)
-            steps.require_step(step, actor, version, self._review(version), lambda: _findings(version))
+            version, _ = self._checked(step, case_id, actor, seen_hash)
             self._record(steps.RECORDED_AS[step], actor, case_id, version.hash, comment.strip())
             return self._review(version)
 
-    def publish(self, case_id: str, actor: Actor) -> Case:
+    def _checked(self, step: Step, case_id: str, actor: Actor, seen_hash: str | None) -> tuple[Version, Review]:
+        """The version on disk and its review, once every requirement of `step` is met (call under the lock).
+
+        First that it is the version the officer saw (when the step judges one), then the rules of steps.py.
+        """
+        version = self.editable_version(case_id)
+        events = read_events(self.audit_log, case_id)
+        if step in steps.JUDGES_A_VERSION:
+            if seen_hash is None:
+                raise TypeError(f"{step} needs seen_hash: the hash of the version the officer was shown")
+            steps.require_seen(version, seen_hash, (event.hash for event in events))
+        review = review_of(events, version.hash)
+        steps.require_step(step, actor, version, review, lambda: _findings(version))
+        return version, review
+
+    def publish(self, case_id: str, actor: Actor, *, seen_hash: str) -> Case:
         """Publish an approved draft: valid, anonymisation-clean, approved by a second officer.
 
+        `seen_hash` names the version the publishing officer was shown, as for approve: a text swapped
+        in (and approved by someone else) since is not published on a click meant for another.
         The published file is written atomically; a revision replaces the published version and is then
         removed. Update the search index afterwards (SearchEngine.refresh() / SearchEngine.open()).
         """
         steps.require_role("publish", actor)
         with self._locked():
-            version = self.editable_version(case_id)
-            steps.require_step("publish", actor, version, self._review(version), lambda: _findings(version))
+            version, _ = self._checked("publish", case_id, actor, seen_hash)
             published = cast(Case, version.case).model_copy(update={"status": "published"})  # valid: checked
             main, revision = self.layout.case_paths(case_id)
             with self._recorded("published", actor, case_id, version.hash):

@@ -7,7 +7,13 @@ only builds the navigation, the sidebar language switch, and the deep links (?q=
 Streamlit looks for a script-level config. The page scripts are in `views/`, not `pages/`: Streamlit
 treats a `pages/` folder beside the main script as its older multipage mode, which then drops the
 sidebar's widget state (the language switch) on every rerun.
+
+`serve()` is how `moresprudentie app` starts Streamlit: the same as `streamlit run`, minus three
+levers an anonymous client had on the whole server (`no_external_ip_lookup`, `no_metrics_endpoint`,
+`cap_uploads_per_session`).
 """
+
+import sys
 
 import streamlit as st
 
@@ -29,6 +35,8 @@ def _page(spec: nav.PageSpec) -> st.Page:
 def main() -> None:
     """Draw one run of the app: the navigation, then the chosen page."""
     st.set_page_config(page_title="Moresprudentie", page_icon="⚖️", layout="wide")
+    no_external_ip_lookup()  # done by `moresprudentie app` at start; for `streamlit run` after a first run
+    cap_uploads_per_session()
     # Static styling only (no case or user text ever goes into HTML): case titles read as titles.
     st.html(
         "<style>"
@@ -56,6 +64,75 @@ def main() -> None:
     if current is pages[nav.SEARCH] and st.query_params.get("case"):
         st.switch_page(pages[nav.CASE], query_params={"case": st.query_params["case"]})
     current.run()
+
+
+def no_external_ip_lookup() -> None:
+    """Never ask the internet for this machine's external IP address.
+
+    Streamlit checks a websocket's foreign Origin against, among others, its external IP, which it
+    looks up with a blocking HTTP request on the server's event loop (and, when the lookup fails,
+    again for the next handshake). Where outbound traffic is dropped, as in most government
+    networks, ten handshakes with a made-up Origin froze every user for about 20 s. No config
+    option skips that step (streamlit 1.67: `server_util.is_url_from_allowed_origins`), so the
+    lookup itself is replaced by "unknown", which Streamlit already handles: such an Origin is
+    refused at once. A deployment names its public address in `browser.serverAddress` or
+    `server.corsAllowedOrigins` instead (docs/deployment.md).
+    """
+    from streamlit import net_util
+
+    net_util.get_external_ip = lambda: None
+
+
+def no_metrics_endpoint() -> None:
+    """Serve no /_stcore/metrics: it is public and its cache counters show when the officer pages are
+    used (`officer._warm`). Streamlit 1.67 has no option to turn it off, so the route is not built;
+    a reverse proxy blocks the path as well (docs/deployment.md). Call before the server starts.
+    """
+    from streamlit.web.server.starlette import starlette_app
+
+    starlette_app.create_metrics_routes = lambda runtime, base_url: []
+
+
+SESSION_UPLOAD_BYTES = 3 * 1024 * 1024  # all uploads one session holds: a case file and a saved list fit
+
+
+def cap_uploads_per_session() -> None:
+    """Refuse (413) an upload that would take one session past SESSION_UPLOAD_BYTES.
+
+    Streamlit 1.67 accepts a PUT for any file id of any live session, uploader on the page or not,
+    each up to server.maxUploadSize: one client stored 300 MB in 1.2 s. Checking the uploader
+    would need the page's widget state; a per-session total bounds the memory just as well.
+    """
+    from starlette.exceptions import HTTPException
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+
+    add_file = MemoryUploadedFileManager.add_file
+    if getattr(add_file, "capped", False):
+        return
+
+    def capped_add_file(self: MemoryUploadedFileManager, session_id: str, file) -> None:
+        with self._lock:
+            held = self.file_storage.get(session_id, {})
+            total = sum(len(rec.data) for fid, rec in held.items() if fid != file.file_id)
+        if total + len(file.data) > SESSION_UPLOAD_BYTES:
+            raise HTTPException(status_code=413, detail="Too much uploaded in this session")
+        add_file(self, session_id, file)
+
+    capped_add_file.capped = True  # type: ignore[attr-defined]
+    MemoryUploadedFileManager.add_file = capped_add_file  # type: ignore[method-assign]
+
+
+def serve(argv: list[str] | None = None) -> None:
+    """`streamlit run <argv>` in this process, minus the two public levers above (for `moresprudentie app`).
+
+    Both patch Streamlit internals by name; tests/e2e/test_hardening.py fails if an upgrade moves them.
+    """
+    from streamlit.web import cli
+
+    no_external_ip_lookup()
+    no_metrics_endpoint()
+    cap_uploads_per_session()
+    cli.main(args=list(sys.argv[1:] if argv is None else argv), prog_name="streamlit")
 
 
 if __name__ == "__main__":  # Streamlit runs the main script as __main__

@@ -45,6 +45,7 @@ QUERY = (
 EXPECTED = "evaluatie-aanrijtijd-afzwakken"
 HOSTILE = "e2e-opmaak-in-casus"
 SCRIPT = "<script>alert(1)</script>"
+URL_BAIT = "https://voorbeeld.example/pad, www.voorbeeld.example of info@voorbeeld.example"
 WAIT_MS = 90_000
 
 if not CHROMIUM.exists():
@@ -78,6 +79,7 @@ values: [zorgvuldigheid]
 situation: |
   Een testcasus met opmaak die als tekst moet verschijnen: {SCRIPT} en
   [klik hier](javascript:alert(3)) en <a href="javascript:alert(4)">link</a>.
+  Meer op {URL_BAIT}.
 dilemma: Moet de app dit als tekst tonen of uitvoeren?
 judgement: Als tekst tonen.
 reasoning: Zorgvuldigheid gaat voor; niets in een casus mag code worden.
@@ -271,6 +273,9 @@ def test_case_markup_is_shown_as_text(page, server: Server) -> None:
     assert page.get_by_text("[klik hier](javascript:alert(3))", exact=False).first.is_visible()
     main = page.locator("[data-testid=stMain]")
     assert not main.locator("a[href^='javascript']").count()
+    # Bare URLs and e-mail addresses show as typed, not as links (remark-gfm would autolink them).
+    assert page.get_by_text(URL_BAIT, exact=False).first.is_visible()
+    assert not main.locator("a[href*='voorbeeld.example']").count()
     assert not main.locator("img[onerror], script").count()
     _shot(page, "07-opmaak-als-tekst.png")
     assert not server.dialogs

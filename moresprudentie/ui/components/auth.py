@@ -4,29 +4,54 @@
   `.streamlit/secrets.toml`; the officers are listed in the same file under
   [moresprudentie] officers = [...] (their login e-mail addresses). See docs/deployment.md.
 - Without a login configuration the app is read-only: the officer pages explain how to enable them.
-- Trial mode (MORESPRUDENTIE_TRIAL_OFFICER=1) makes every visitor an officer, so it is honoured only
-  when the server is bound to localhost, and a banner says so on every page. Trial users pick one of
-  two trial names, so the four-eyes rule can be tried out alone.
+- Trial mode (MORESPRUDENTIE_TRIAL_OFFICER=1) makes a visitor an officer, so it fails closed: it is
+  honoured only for a request that proves it comes from this machine's own browser (see
+  `trial_decision`), and a banner says so on every page. Trial users pick one of two trial names, so
+  the four-eyes rule can be tried out alone.
 
 The role is checked again inside every library write; hiding controls here is only courtesy.
 """
 
 from __future__ import annotations
 
+import hmac
 import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
+from moresprudentie import settings
 from moresprudentie.errors import UsageError
 from moresprudentie.review.roles import OFFICER, Actor, actor_for, officers_from_config
 from moresprudentie.ui.components.i18n import t
 
-TRIAL_ENV = "MORESPRUDENTIE_TRIAL_OFFICER"
+TRIAL_ENV = settings.TRIAL_ENV
+TRIAL_TOKEN_ENV = settings.TRIAL_TOKEN_ENV
+TOKEN_PARAM = settings.TRIAL_TOKEN_PARAM  # the start-up URL carries ?token=…, as Jupyter's does
+MIN_TOKEN_CHARS = 32  # a shorter (hand-made) token is refused: it could be guessed
 LOCAL_ADDRESSES = frozenset({"127.0.0.1", "localhost", "::1"})
-FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
 TRIAL_NAMES = ("proef-functionaris-1", "proef-functionaris-2")
 TRIAL_KEY = "trial_officer"
+PROOF_KEY = "_trial_token_proof"  # the token this session proved, compared again on every run
+
+# The exact authorities a browser on this machine sends for a server on `port`: lower-case, no
+# userinfo, no path, nothing after the port. Anything else (`localhost:evil.example`,
+# `127.0.0.1:1@evil.example`, a public name) is not this machine.
+_LOCAL_AUTHORITY = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):(?P<port>[1-9][0-9]{0,4})")
+_LOCAL_ORIGIN = re.compile(r"https?://(?P<authority>[^/?#\s]+)")
+# A header whose name suggests a relay: X-Forwarded-*, Forwarded, Via, X-Real-IP, any *-Client-IP,
+# CF-Connecting-IP, X-Original-*, and the CDN and cloud load-balancer families. No browser sends
+# any of them to a page on 127.0.0.1, so refusing too many costs nothing and missing one costs all.
+_FORWARDING_NAME = re.compile(
+    r"forward|^via$|real-?ip|client-?ip|connecting-?ip|remote-?(?:addr|ip|host|user)|^x-original-|"
+    r"^x-host$|^x-proxy|proxy-|^x-client-|^x-cluster-|^cf-|^fastly-|^akamai-|^x-akamai|^x-amzn-|"
+    r"^x-azure-|^x-arr-|^x-appengine-|^x-envoy-|^x-nginx|^cdn-loop$|^x-url-scheme$|^x-scheme$|"
+    r"^front-end-https$|^x-iis-|^x-cache|^x-vercel-|^x-nf-|^x-goog-|^x-cloud-trace",
+    re.IGNORECASE,
+)
 
 
 def _secrets() -> dict[str, Any]:
@@ -44,31 +69,99 @@ def server_is_local() -> bool:
     return str(st.get_option("server.address") or "") in LOCAL_ADDRESSES
 
 
-def _request_headers() -> dict[str, str]:
-    return {key.lower(): value for key, value in (st.context.headers or {}).items()}
+def server_port() -> int:
+    return int(st.get_option("server.port"))
 
 
-def request_is_local() -> bool:
-    """A request relayed by a proxy, or addressed to a public host name, is not from this machine.
+def _request_headers() -> list[tuple[str, str]]:
+    """Every header of this session's websocket handshake, each repeat kept (a repeat is not hidden)."""
+    headers = st.context.headers
+    return [(name, value) for name in headers for value in headers.get_all(name)]
 
-    A server bound to 127.0.0.1 can still be published by a reverse proxy on the same host; the
-    proxy's forwarding headers (or a non-local Host) give that away.
-    """
-    headers = _request_headers()
-    if any(name in headers for name in FORWARDING_HEADERS):
+
+def forwarding_headers(names: Iterable[str]) -> list[str]:
+    """The header names that give away a relay (a reverse proxy, a CDN, a tunnel)."""
+    return [name for name in names if _FORWARDING_NAME.search(name.strip())]
+
+
+def local_authority(authority: str, port: int) -> bool:
+    """`authority` is exactly this machine at `port`, as a browser writes it in Host or Origin."""
+    match = _LOCAL_AUTHORITY.fullmatch(authority)
+    return match is not None and int(match["port"]) == port
+
+
+def token_matches(given: object, expected: str | None) -> bool:
+    """Constant-time comparison; no token configured, or a short one, never matches."""
+    if not isinstance(given, str) or not expected or len(expected) < MIN_TOKEN_CHARS:
         return False
-    host = headers.get("host", "")
-    host = host[1 : host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
-    return host in LOCAL_ADDRESSES or host == ""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class TrialDecision:
+    granted: bool
+    reason: str  # for the log and the tests; never shown with the token in it
+
+
+def trial_decision(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]], token: object, expected_token: str | None, port: int
+) -> TrialDecision:
+    """May this request have trial officer powers? Pure, so each bypass is tested on its own.
+
+    All of these must hold, because each alone has been dodged:
+    - the token printed at start-up matches (a cross-site page or frame, another local user's
+      browser tab on a forwarded port, or a proxy's visitor cannot know it);
+    - exactly one Host, exactly this machine at the server's port;
+    - exactly one Origin, the same authority as Host (a page from another local port is another
+      origin: another app on this machine must not drive this one);
+    - no header of any kind that suggests a relay (a proxy may rewrite Host to 127.0.0.1 and add
+      only one of these, or none: that is why the token is needed too).
+    """
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    pairs = [(str(name).strip().lower(), str(value)) for name, value in items]
+    relayed = forwarding_headers(name for name, _ in pairs)
+    if relayed:
+        return TrialDecision(False, f"forwarding header: {relayed[0]}")
+    hosts = [value for name, value in pairs if name == "host"]
+    if len(hosts) != 1 or not local_authority(hosts[0], port):
+        return TrialDecision(False, "Host is not exactly this machine")
+    origins = [value for name, value in pairs if name == "origin"]
+    origin = _LOCAL_ORIGIN.fullmatch(origins[0]) if len(origins) == 1 else None
+    if origin is None or origin["authority"] != hosts[0]:
+        return TrialDecision(False, "Origin is not this app on this machine")
+    if not token_matches(token, expected_token):
+        return TrialDecision(False, "no valid start-up token")
+    return TrialDecision(True, "local browser with the start-up token")
 
 
 def trial_requested() -> bool:
     return os.environ.get(TRIAL_ENV, "").strip() == "1"
 
 
+def _session_token() -> object:
+    """The token this session proved earlier, or the one in the URL (then moved out of the URL).
+
+    The token leaves the address bar once proved, so it is not in a screenshot, a bookmark or a
+    link copied to a colleague; the session keeps it and it is checked again on every run.
+    """
+    given = st.query_params.get(TOKEN_PARAM)
+    if given is not None:
+        del st.query_params[TOKEN_PARAM]
+        if token_matches(given, os.environ.get(TRIAL_TOKEN_ENV)):
+            st.session_state[PROOF_KEY] = given
+    proved = st.session_state.get(PROOF_KEY)
+    return proved if isinstance(proved, str) else given
+
+
 def trial_active() -> bool:
-    """Trial mode counts only on a server that nobody else can reach, for a request from this machine."""
-    return trial_requested() and server_is_local() and request_is_local()
+    """Trial mode counts only on a server nobody else can reach, for a request proved to be local."""
+    if not trial_requested() or not server_is_local():
+        return False
+    token = _session_token()
+    decision = trial_decision(_request_headers(), token, os.environ.get(TRIAL_TOKEN_ENV), server_port())
+    if not decision.granted:
+        st.session_state.pop(PROOF_KEY, None)
+    return decision.granted
 
 
 def current_actor() -> Actor | None:

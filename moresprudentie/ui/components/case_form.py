@@ -14,6 +14,7 @@ import streamlit as st
 
 from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.anonymisation.check import Finding
+from moresprudentie.anonymisation.normalise import without_hidden
 from moresprudentie.cases.loading import Problem
 from moresprudentie.cases.model import LIST_TEXT_FIELDS, TEXT_FIELDS, VOCABULARY_FIELDS, Case, label, vocabulary
 from moresprudentie.review.authoring import field_help, field_order
@@ -39,7 +40,8 @@ GROUPS = {  # rows of fields per group; short fields share a row
 }
 LONG_FIELDS = (*TEXT_FIELDS, "dissent")
 LINE_FIELDS = (*LIST_TEXT_FIELDS, "allowed_terms")  # lists edited as one item per line
-CHECKED_FIELDS = ("title", *LONG_FIELDS, *LIST_TEXT_FIELDS)  # every free text an employee will read
+# every string a reader or reviewer sees: the free texts, and the id, terms and allowed terms too
+CHECKED_FIELDS = ("title", *LONG_FIELDS, *LIST_TEXT_FIELDS, "id", *VOCABULARY_FIELDS, "related", "allowed_terms")
 MAX_TEXT = 20_000
 MISSING = "required field is missing"  # the loader's words for an empty required field
 RELATED_SEPARATOR = ":"  # a related line is "id" or "id: relation"
@@ -106,17 +108,17 @@ def _related_item(line: str) -> str | dict[str, str]:
     return {"id": case_id.strip(), "relation": relation.strip()} if relation.strip() else case_id.strip()
 
 
+def _field_text(field: str) -> str:
+    """A checked field's widget value as one text (the terms of a multiselect one per line)."""
+    value = st.session_state.get(_key(field))
+    return "\n".join(map(str, value)) if isinstance(value, list) else str(value or "")
+
+
 def check(form: dict[str, Any]) -> dict[str, list[Finding]]:
     """Anonymisation findings per form field, on the widget text itself (so replacements line up)."""
-    texts = {name: st.session_state.get(_key(name)) or "" for name in CHECKED_FIELDS}
-    context = "\n".join(texts.values())
+    texts = {name: _field_text(name) for name in CHECKED_FIELDS}
     lang = form.get("language") or "nl"
-    allowed = form.get("allowed_terms") or []
-    return {
-        name: anonymisation.check_text(text, name, language=lang, allowed_terms=allowed, context=context)
-        for name, text in texts.items()
-        if text.strip()
-    }
+    return anonymisation.check_fields(texts, language=lang, allowed_terms=form.get("allowed_terms") or [])
 
 
 def _replace(field: str, finding: Finding) -> None:
@@ -227,14 +229,16 @@ def render(problems: list[Problem], found: dict[str, list[Finding]]) -> None:
 
 
 def _findings(field: str, field_findings: list[Finding]) -> None:
-    text = st.session_state.get(_key(field)) or ""
+    """Replace where the widget holds text (not a vocabulary pick list); allow only names and places."""
+    text = _field_text(field)
     for number, finding in enumerate(field_findings):
+        allow = finding.allowable and field != "allowed_terms"
         officer.row(
             text,
             finding,
             key=f"{field}.{number}.{finding.start}",
-            on_replace=(_replace, (field, finding)),
-            on_allow=(_allow, (finding.text,)),
+            on_replace=None if field in VOCABULARY_FIELDS else (_replace, (field, finding)),
+            on_allow=(_allow, (without_hidden(finding.text),)) if allow else None,
         )
 
 

@@ -2,16 +2,20 @@
 
 Case text is written by people and must never become live markup: every piece of it goes through
 `md()` (the library's escape_markdown: Markdown, HTML, `javascript:` links, LaTeX and Streamlit's
-`:directives:` all show as the characters typed) before it reaches st.markdown, and no page passes
-case or user text with unsafe_allow_html.
+`:directives:` all show as the characters typed; then `inert_links`, so a bare URL or e-mail address
+is not turned into a link either) before it reaches st.markdown, and no page passes case or user
+text with unsafe_allow_html.
 """
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from moresprudentie.cases.model import Case, label
-from moresprudentie.handout import escape_markdown as md
+from moresprudentie.handout import escape_markdown
 from moresprudentie.search.engine import Hit
 from moresprudentie.search.lexical import tokens
 from moresprudentie.search.text import WORD, sentences
@@ -24,6 +28,39 @@ EXCERPT_LEAD = 12  # words shown before the first highlighted word
 LIST_LIMIT = 50
 # The colour of each match band (Hit.match: the engine's calibrated bands, docs/evaluation.md).
 BAND_COLOURS = {"strong": "green", "fair": "blue", "weak": "gray"}
+
+# The marks GFM's autolink-literal pass needs in one piece of text: the ':' of '://', the '.' after
+# 'www' and every '@'. In escaped Markdown they appear as '\:', 'www\.' (or 'www.' where a word was
+# emitted on its own) and '\@'. Escaped backslashes ('\\') are matched first, so a mark is only taken
+# when its backslash really escapes it. `(?<!:color\[)` keeps the pass idempotent: an unescaped
+# ':color[' only ever comes from this pass, because escape_markdown escapes every '[' of case text.
+_LINK_MARK = re.compile(r"(?P<pair>\\\\)|(?<!:color\[)(?P<mark>\\:(?=//)|\\@|(?i:(?<=www)\\?\.))")
+# Streamlit's `color` directive without attributes renders as a bare <span>: the same characters,
+# unstyled, but a separate node in the Markdown tree.
+_PLAIN = ":color[{}]"
+
+
+def inert_links(markdown: str) -> str:
+    r"""Escaped Markdown in which no bare URL or e-mail address can become a live link.
+
+    Backslash escapes are not enough in the app: Streamlit renders Markdown with remark-gfm, whose
+    autolink-literal pass runs on the parsed text, after escapes are resolved, so `https\://x.nl`,
+    `www\.x.nl` and `jan\@x.nl` still become links. That pass only looks inside one text node, so
+    the mark that makes a link (the ':' of '://', the '.' after 'www', the '@') is put in a node of
+    its own: a bare span that shows the same character. Invisible characters are no option: the
+    anonymisation check strips them, and they would change what a reader copies.
+    """
+
+    def plain(match: re.Match[str]) -> str:
+        mark = match["mark"]
+        return match["pair"] if mark is None else _PLAIN.format(mark)
+
+    return _LINK_MARK.sub(plain, markdown)
+
+
+def md(text: str) -> str:
+    """Case or user text as inert Markdown for st.markdown and friends (markup, HTML and links)."""
+    return inert_links(escape_markdown(text))
 
 
 def md_inline(text: str) -> str:
@@ -48,7 +85,8 @@ def excerpt(text: str, query: str, language_code: str) -> str:
     start = max(0, first - EXCERPT_LEAD)
     window = words[start : start + EXCERPT_WORDS]
     marked = " ".join(_highlight_word(word, stems, language_code) for word in window)
-    return ("… " if start else "") + marked + (" …" if start + EXCERPT_WORDS < len(words) else "")
+    # Words and marks are escaped piece by piece, so 'www' and its '.' only meet here.
+    return inert_links(("… " if start else "") + marked + (" …" if start + EXCERPT_WORDS < len(words) else ""))
 
 
 def _highlight_word(token: str, stems: set[str], language_code: str) -> str:
@@ -153,3 +191,18 @@ def case_list(cases: list[Case], limit: int = LIST_LIMIT) -> None:
         compact_case(case)
     if len(cases) > limit:
         st.caption(t("search.list_limit", shown=limit, count=len(cases)))
+
+
+def uploaded_file(key: str) -> UploadedFile | None:
+    """The file a st.file_uploader (one file) holds, or None; for its on_change callback.
+
+    The widget state names the file by id only. When the server no longer holds that file (the
+    session's uploads were cleared, the server restarted, or a client named an id it never
+    uploaded), session_state holds a placeholder without name or contents instead, and reading it
+    crashes the callback. That case gets a calm toast and None: nothing else happens.
+    """
+    value = st.session_state.get(key)
+    if value is None or isinstance(value, UploadedFile):
+        return value
+    st.toast(t("app.upload_gone"), icon=":material/cloud_off:")
+    return None

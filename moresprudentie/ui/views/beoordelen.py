@@ -5,6 +5,10 @@ The buttons offered are the steps the library allows (review/steps.py: allowed_s
 library checks the same rules again when a step is taken (review/store.py: CaseStore): the four-eyes
 rule, a clean anonymisation check and an approval of this exact version. Publishing refreshes the
 shared search engine, so employees find the case seconds later.
+
+Approve, send back and publish pass the hash of the version this page rendered (bound to the button
+when it was drawn), not of whatever is on disk when it is clicked: a text swapped in meanwhile is
+refused by the library, and the page says so and shows the new version to read.
 """
 
 import streamlit as st
@@ -19,30 +23,48 @@ from moresprudentie.ui.components import auth, nav, officer, render, resources
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline
 
-PICK, COMMENT, PUBLISHED = "review_pick", "review_comment", "review_published"
+PICK, COMMENT, PUBLISHED, STALE = "review_pick", "review_comment", "review_published", "review_stale"
 STATE_COLOURS = {"draft": "gray", "submitted": "blue", "approved": "green", "sent_back": "orange"}
 DECISIONS: tuple[steps.Step, ...] = ("approve", "send_back", "publish")
 DONE = {"submit": "review.done_submit", "approve": "review.done_approve", "send_back": "review.done_send_back"}
 
 
-def _act(action: str, case_id: str, actor: Actor) -> None:
-    """Run one workflow step from a button; publishing also refreshes the shared search engine."""
+def _act(action: str, case_id: str, actor: Actor, seen_hash: str = "") -> None:
+    """Run one workflow step from a button; publishing also refreshes the shared search engine.
+
+    `seen_hash` is the hash of the version rendered with the button (none for submit: it judges no text).
+    """
     store = CaseStore(settings.cases_dir())
     comment = st.session_state.get(COMMENT, "")
     try:
         if action == "publish":
-            store.publish(case_id, actor)
+            store.publish(case_id, actor, seen_hash=seen_hash)
             resources.engine().refresh()
             st.session_state[PUBLISHED] = case_id
             officer.flash(t("review.done_publish", id=case_id))
             return
-        step = {"submit": store.submit, "approve": store.approve, "send_back": store.send_back}[action]
-        step(case_id, actor, comment)
+        if action == "submit":
+            store.submit(case_id, actor, comment)
+        else:
+            step = {"approve": store.approve, "send_back": store.send_back}[action]
+            step(case_id, actor, comment, seen_hash=seen_hash)
+    except steps.StaleVersionError as exc:  # the comment stays: it may still apply to the new version
+        st.session_state[STALE] = (exc.case_id, exc.shown, exc.current)
+        return
     except MoresprudentieError as exc:
         officer.flash(exc)
         return
     st.session_state[COMMENT] = ""
     officer.flash(t(DONE[action], id=case_id))
+
+
+def _show_stale() -> None:
+    """Say once, in the page's language, that a click was refused because the draft changed under it."""
+    stale = st.session_state.pop(STALE, None)
+    if stale is not None:
+        case_id, shown, current = (md_inline(value) for value in stale)
+        text = t("review.stale", id=case_id, shown=steps.short(shown), now=steps.short(current))
+        st.error(text, icon=":material/sync_problem:")
 
 
 def _label(item: QueueItem) -> str:
@@ -97,7 +119,7 @@ def _actions(item: QueueItem, actor: Actor, found: list[anonymisation.Finding]) 
         st.caption(t("review.blocked"))
     st.text_area(t("review.comment"), key=COMMENT, help=t("review.comment_help"), height=90)
     left, middle, right = st.columns(3)
-    approve, send_back, publish = ((_act, (action, case_id, actor)) for action in DECISIONS)
+    approve, send_back, publish = ((_act, (action, case_id, actor, item.version.hash)) for action in DECISIONS)
     officer.wide_button(
         left, t("review.approve"), approve, ":material/thumb_up:", primary=True, disabled="approve" not in allowed
     )
@@ -122,6 +144,7 @@ actor = auth.officer_or_stop()
 st.title(t("nav.review"), anchor=False)
 st.markdown(t("review.intro"))
 officer.show_flash()
+_show_stale()
 published = st.session_state.pop(PUBLISHED, None)
 if published:
     st.page_link(

@@ -46,7 +46,7 @@ def _pick(candidates: list[Case]) -> None:
 
 def _import(known: set[str]) -> None:
     """Read an exported list (one id per line, '#' starts a comment); unknown ids are skipped."""
-    upload = st.session_state.get(UPLOAD)
+    upload = widgets.uploaded_file(UPLOAD)
     if upload is None:
         return
     lines = upload.getvalue().decode("utf-8", errors="replace").splitlines()[:MAX_IMPORTED]

@@ -16,7 +16,7 @@ from moresprudentie.review.roles import Actor
 from moresprudentie.review.store import CaseStore
 from moresprudentie.ui.components import auth, case_form, nav, officer, render, resources
 from moresprudentie.ui.components.i18n import t
-from moresprudentie.ui.components.widgets import md_inline
+from moresprudentie.ui.components.widgets import md_inline, uploaded_file
 
 MODES = ("new", "edit", "upload")
 MODE, PICK, UPLOAD, UPLOAD_PROBLEMS = "add_mode", "add_pick", "add_upload", "add_upload_problems"
@@ -40,7 +40,7 @@ def _open(case_id: str | None) -> None:
 
 def _upload() -> None:
     """An uploaded YAML file goes through the file reader's checks, then fills the form as a new case."""
-    file = st.session_state.get(UPLOAD)
+    file = uploaded_file(UPLOAD)
     st.session_state[UPLOAD_PROBLEMS] = []
     if file is None:
         return
