@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from anonymisation_report import BASE_CASE
 from conftest import SHIPPED_CASES, write_case
 from typer.testing import CliRunner
 
@@ -225,19 +226,7 @@ def test_shipped_collection_has_no_blocking_findings() -> None:
 
 
 def _case(**fields: object) -> Case:
-    base = {
-        "id": "test-case",
-        "title": "Een casus",
-        "language": "nl",
-        "date": "2024",
-        "themes": ["vertrouwen"],
-        "values": ["integriteit"],
-        "situation": "Een medewerker twijfelt.",
-        "dilemma": "Moet ik het melden?",
-        "judgement": "Melden.",
-        "reasoning": "Integriteit weegt zwaar.",
-    }
-    return Case.model_validate(base | fields)
+    return Case.model_validate(BASE_CASE | {"id": "test-case"} | fields)
 
 
 @pytest.mark.usefixtures("deduce")

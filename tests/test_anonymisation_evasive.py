@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from anonymisation_report import BASE_CASE, EVASIVE
 from conftest import write_case
 
 from moresprudentie.anonymisation.check import (
@@ -30,20 +31,8 @@ from moresprudentie.anonymisation.normalise import hidden_runs, view, without_hi
 from moresprudentie.anonymisation.patterns import KINDS
 from moresprudentie.cases.model import Case
 
-EVASIVE = Path(__file__).parent / "fixtures" / "anonymisation" / "evasive.yaml"
 ENTRIES: list[dict[str, Any]] = yaml.safe_load(EVASIVE.read_text(encoding="utf-8"))
-BASE = {
-    "id": "evasieve-casus",
-    "title": "Een casus",
-    "language": "nl",
-    "date": "2024",
-    "themes": ["vertrouwen"],
-    "values": ["integriteit"],
-    "situation": "Een medewerker twijfelt.",
-    "dilemma": "Moet ik het melden?",
-    "judgement": "Melden.",
-    "reasoning": "Integriteit weegt zwaar.",
-}
+BASE = BASE_CASE  # the small valid case the evasive entries override (scripts/anonymisation_report.py)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app_officer import fill, run
 
 from moresprudentie import settings
 from moresprudentie.anonymisation.check import warm_up
@@ -33,23 +34,6 @@ FIELDS = {
 }
 
 
-def fill(at: AppTest, fields: dict[str, str | list[str]]) -> AppTest:
-    for name, value in fields.items():
-        if isinstance(value, list):
-            at.multiselect(key=f"form.{name}").set_value(value)
-        elif name in ("id", "title", "date"):
-            at.text_input(key=f"form.{name}").input(value)
-        else:
-            at.text_area(key=f"form.{name}").input(value)
-    return run(at)
-
-
-def run(target) -> AppTest:
-    at = target.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def keys(at: AppTest, prefix: str) -> list[str]:
     return [b.key for b in at.button if b.key and b.key.startswith(prefix)]
 
@@ -69,7 +53,7 @@ def page(search_cases: Path, open_app, monkeypatch: pytest.MonkeyPatch) -> AppTe
 
 
 def test_the_form_shows_and_replaces_evasive_identifiers_whole(page: AppTest) -> None:
-    at = fill(page, FIELDS)
+    at = fill(page, **FIELDS)
     replace, allow = keys(at, "replace."), keys(at, "allow.")
     assert any(key.startswith("replace.id.") for key in replace)  # the BSN in the id
     assert sum(key.startswith("replace.situation.") for key in replace) == 2  # the BSN and the e-mail

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from _live_app import stop
 
 COLLECTION = Path(__file__).parent.parent / "fixtures" / "collection"
 
@@ -49,8 +50,4 @@ def test_app_command_builds_the_index_and_serves(tmp_path: Path) -> None:
             pytest.fail("the app did not answer within 120 s")
         assert (tmp_path / "index" / "CURRENT").is_file()  # the index was built before serving
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)

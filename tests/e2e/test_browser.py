@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from _live_app import stop
 
 from moresprudentie import load_case_file
 
@@ -119,12 +120,7 @@ def server(collection: tuple[Path, Path]) -> Iterator[Server]:
         _wait_healthy(url, process)
         yield Server(url, started, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=15)
         log.close()
 
 

@@ -15,11 +15,9 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
 import socket
 import struct
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _live_app import live_app
 
 pytestmark = pytest.mark.e2e
 
@@ -51,53 +50,13 @@ class Server:
         return f"127.0.0.1:{self.port}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`moresprudentie app` with MORESPRUDENTIE_TRIAL_OFFICER=1; the token is read from its console."""
-    base = tmp_path_factory.mktemp("hardening")
-    cases = shutil.copytree(COLLECTION, base / "cases")
-    port = _free_port()
-    env = {**os.environ, "MORESPRUDENTIE_INDEX": str(base / "index"), "MORESPRUDENTIE_TRIAL_OFFICER": "1"}
-    env.pop("MORESPRUDENTIE_TRIAL_TOKEN", None)
-    OUTPUT.mkdir(exist_ok=True)
-    log_path = OUTPUT / "e2e-hardening-server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moresprudentie", "app", "--cases", str(cases), "--server.port", str(port)],
-            cwd=base,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        token = None
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log_path.read_text()
-            found = re.search(rf"http://127\.0\.0\.1:{port}/\?token=([\w-]+)", log_path.read_text())
-            token = found[1] if found else None
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok" and token:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"the app did not start within 180 s; see {log_path}")
-        yield Server(port, token, process, cases)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with live_app(tmp_path_factory.mktemp("hardening"), "e2e-hardening-server.log", trial=True) as app:
+        found = re.search(rf"http://127\.0\.0\.1:{app.port}/\?token=([\w-]+)", app.log.read_text())
+        assert found, app.log.read_text()
+        yield Server(app.port, found[1], app.process, app.cases)
 
 
 # -- a raw websocket client speaking Streamlit's protocol ---------------------------------------------

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from _live_app import OUTPUT, ROOT, app_server, free_port
+from _live_app import OUTPUT, ROOT, app_server, free_port, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -146,12 +146,7 @@ http {{
                 time.sleep(0.1)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=10)
         OUTPUT.mkdir(exist_ok=True)
         shutil.copy(folder / "error.log", OUTPUT / log_name)
 
