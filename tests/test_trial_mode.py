@@ -302,14 +302,19 @@ def test_a_foreign_origin_never_looks_up_the_external_ip(monkeypatch: pytest.Mon
     assert server_util.is_url_from_allowed_origins(f"http://127.0.0.1:{PORT}") is True
 
 
-def test_uploads_are_capped_per_session() -> None:
-    """Any live session may PUT files without an uploader on its page; their total is bounded."""
+def test_uploads_are_refused_without_an_uploader_and_capped_per_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session whose page shows no uploader may not PUT files; on a page with one, the total is bounded."""
     from starlette.exceptions import HTTPException
     from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
     from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 
     from moresprudentie.ui import app
 
+    original = MemoryUploadedFileManager.add_file  # maybe capped already, by an app run in another test
+    while getattr(original, "capped", False):
+        original = original.original
+    monkeypatch.setattr(MemoryUploadedFileManager, "add_file", original)  # this test caps it anew; undone after
+    monkeypatch.setattr(app, "_page_shows_an_uploader", lambda session_id: session_id != "on-the-search-page")
     app.cap_uploads_per_session()
     app.cap_uploads_per_session()  # idempotent: every page run calls it
     manager = MemoryUploadedFileManager("/_stcore/upload_file")
@@ -321,6 +326,9 @@ def test_uploads_are_capped_per_session() -> None:
         manager.add_file("attacker", UploadedFileRec("one-more", "a.yaml", "text/yaml", megabyte))
     assert refused.value.status_code == 413
     manager.add_file("colleague", UploadedFileRec("f0", "b.yaml", "text/yaml", megabyte))  # others unaffected
+    with pytest.raises(HTTPException) as no_uploader:
+        manager.add_file("on-the-search-page", UploadedFileRec("f0", "c.yaml", "text/yaml", b"x"))
+    assert no_uploader.value.status_code == 403
 
 
 def test_the_shipped_config_keeps_the_settings_trial_mode_and_uploads_rely_on() -> None:

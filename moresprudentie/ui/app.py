@@ -94,14 +94,31 @@ def no_metrics_endpoint() -> None:
 
 
 SESSION_UPLOAD_BYTES = 3 * 1024 * 1024  # all uploads one session holds: a case file and a saved list fit
+UPLOAD_PAGES = (nav.ADD_CASE, nav.SESSION)  # the only pages with a file uploader (a case file; a saved list)
+
+
+def _page_shows_an_uploader(session_id: str) -> bool:
+    """Whether the session's current page is one with a file uploader (st.Page hashes its url_path).
+
+    Without a running server (AppTest runs on a mock runtime) there is no session to ask and no client
+    to refuse; tests/e2e/test_upload_cap.py checks the real server refuses."""
+    from streamlit.runtime import Runtime
+    from streamlit.util import calc_hash
+
+    sessions = getattr(Runtime.instance(), "_session_mgr", None) if Runtime.exists() else None
+    if sessions is None:
+        return True
+    info = sessions.get_active_session_info(session_id)
+    return info is not None and info.session.page_script_hash in {calc_hash(page.url_path) for page in UPLOAD_PAGES}
 
 
 def cap_uploads_per_session() -> None:
-    """Refuse (413) an upload that would take one session past SESSION_UPLOAD_BYTES.
+    """Refuse an upload from a session whose page shows no uploader (403), and one that would take a
+    session past SESSION_UPLOAD_BYTES (413).
 
     Streamlit 1.67 accepts a PUT for any file id of any live session, uploader on the page or not,
-    each up to server.maxUploadSize: one client stored 300 MB in 1.2 s. Checking the uploader
-    would need the page's widget state; a per-session total bounds the memory just as well.
+    each up to server.maxUploadSize: one client stored 300 MB in 1.2 s. The session's current page
+    says whether an uploader is shown (a client can open such a page, and then the total bounds it).
     """
     from starlette.exceptions import HTTPException
     from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
@@ -111,6 +128,8 @@ def cap_uploads_per_session() -> None:
         return
 
     def capped_add_file(self: MemoryUploadedFileManager, session_id: str, file) -> None:
+        if not _page_shows_an_uploader(session_id):
+            raise HTTPException(status_code=403, detail="No file can be uploaded on this page")
         with self._lock:
             held = self.file_storage.get(session_id, {})
             total = sum(len(rec.data) for fid, rec in held.items() if fid != file.file_id)
@@ -119,6 +138,7 @@ def cap_uploads_per_session() -> None:
         add_file(self, session_id, file)
 
     capped_add_file.capped = True  # type: ignore[attr-defined]
+    capped_add_file.original = add_file  # type: ignore[attr-defined]
     MemoryUploadedFileManager.add_file = capped_add_file  # type: ignore[method-assign]
 
 

@@ -4,8 +4,9 @@ Streamlit 1.67 takes a PUT to /_stcore/upload_file/<session id>/<file id> for an
 whether or not a file uploader is on its page; each file may be up to server.maxUploadSize (1 MB in
 the shipped config). The client needs only a session id (sent to it in the websocket's first
 `new_session` message) and the XSRF cookie echoed in the `X-Xsrftoken` header. Here a session on
-the search page (no uploader) sends files of just under 1 MB: three are stored, the fourth would
-take it past 3 MB and is refused with 413; another session is not affected.
+the search page (no uploader) is refused any upload (403); a session on the deliberation page (an
+uploader for a saved list) sends files of just under 1 MB: three are stored, the fourth would take
+it past 3 MB and is refused with 413; another session is not affected.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 
 class Session:
-    """A live Streamlit session on the search page: its id and the element kinds its page showed."""
+    """A live Streamlit session on a page (default: search): its id and the element kinds it showed."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, page: str = "") -> None:
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -43,7 +44,7 @@ class Session:
         assert self.ws.accepted
         message = BackMsg()
         message.rerun_script.query_string = ""
-        message.rerun_script.page_name = ""
+        message.rerun_script.page_name = page
         self.ws.send(message.SerializeToString())
         self.session_id = ""
         self.elements: set[str] = set()
@@ -84,11 +85,20 @@ def _put(port: int, session_id: str, file_id: str, size: int, xsrf: bool = True)
     return response.status_code
 
 
-def test_a_session_without_an_uploader_is_refused_past_3_mb(port: int) -> None:
+def test_a_page_without_an_uploader_takes_no_upload(port: int) -> None:
     session = Session(port)
-    other = Session(port)
     try:
         assert "file_uploader" not in session.elements, session.elements  # the search page has none
+        assert _put(port, session.session_id, "file-0", 1000) == 403
+    finally:
+        session.close()
+
+
+def test_a_session_with_an_uploader_is_refused_past_3_mb(port: int) -> None:
+    session = Session(port, "beraad")
+    other = Session(port, "beraad")
+    try:
+        assert "file_uploader" in session.elements, session.elements  # "laad een eerder bewaarde lijst"
         assert _put(port, session.session_id, "no-xsrf", 10, xsrf=False) == 403  # Streamlit's own check
         statuses = [_put(port, session.session_id, f"file-{n}", FILE_BYTES) for n in range(3)]
         assert statuses == [204, 204, 204]  # 3,000,000 bytes held: under the 3 MB cap
@@ -104,7 +114,7 @@ def test_a_session_without_an_uploader_is_refused_past_3_mb(port: int) -> None:
 
 def test_one_file_over_max_upload_size_is_refused(port: int) -> None:
     """Streamlit's own per-file limit (server.maxUploadSize = 1 MB in the shipped config)."""
-    session = Session(port)
+    session = Session(port, "beraad")
     try:
         assert _put(port, session.session_id, "big", 1024 * 1024 + 1) == 413
         assert _put(port, session.session_id, "small", 1000) == 204
