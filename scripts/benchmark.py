@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+from blind import whole_text
 from evaldata import DEFAULT_DATASETS, distractor_cases, scaled_cases, write_cases
 
 from moresprudentie import settings
@@ -165,11 +166,6 @@ def _raw_run(embedder: Embedder, texts: list[str]) -> tuple[int, float, float]:
     return len(texts), wall, cpu
 
 
-def _whole_texts(cases: Iterable[Case]) -> list[str]:
-    """Each case's full text, as the plain baseline embeds it (one vector per case)."""
-    return [f"{c.title}\n{c.situation}\n{c.dilemma}\n{c.judgement}\n{c.reasoning}" for c in cases]
-
-
 def _query_floor(embedder: Embedder, rows: int) -> Callable[[str], object]:
     """Embed the query, then one exact matrix product over one vector per case."""
     matrix = np.random.default_rng(0).standard_normal((rows, embedder.dimension), dtype=np.float32)
@@ -231,7 +227,7 @@ def measure(folder: Path, model: str | None, queries: int, floor_passages: int) 
     # warm-up and any drift in the machine's load weigh on the floor as on the build.
     loaded = list(load_cases(folder).cases.values())
     sample = _passage_sample(loaded, floor_passages // 2)
-    whole = _whole_texts(loaded)
+    whole = [whole_text(case) for case in loaded]
     _log(f"{folder.parent.name}: raw model throughput and half the full texts, then building the index")
     before = _raw_run(embedder, sample)
     whole_before = _raw_run(embedder, whole[::2])

@@ -228,9 +228,8 @@ def test_app_command_prints_a_fresh_token_and_never_passes_one_from_the_caller(
 
 
 def test_the_cli_and_the_app_agree_on_the_names() -> None:
-    from moresprudentie.cli import main
 
-    assert (main.TRIAL_ENV, main.TRIAL_TOKEN_ENV) == (auth.TRIAL_ENV, auth.TRIAL_TOKEN_ENV)
+    assert (settings.TRIAL_ENV, settings.TRIAL_TOKEN_ENV) == (auth.TRIAL_ENV, auth.TRIAL_TOKEN_ENV)
     assert auth.TOKEN_PARAM == settings.TRIAL_TOKEN_PARAM
 
 

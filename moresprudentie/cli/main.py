@@ -78,7 +78,6 @@ def validate(cases: CasesOption = None, as_json: JsonOption = False) -> None:
 
 
 DEFAULT_PORT = 8501  # Streamlit's
-TRIAL_ENV, TRIAL_TOKEN_ENV = settings.TRIAL_ENV, settings.TRIAL_TOKEN_ENV  # read by ui/components/auth.py too
 
 
 def _option_value(args: list[str], name: str) -> str | None:
@@ -107,7 +106,7 @@ def _trial_start(args: list[str], env: dict[str, str]) -> list[str]:
     except ValueError:
         raise UsageError(f"--server.port must be a number, not {port_text!r}") from None
     token = secrets.token_urlsafe(32)
-    env[TRIAL_TOKEN_ENV] = token
+    env[settings.TRIAL_TOKEN_ENV] = token
     address = _option_value(args, "--server.address") or env.get("STREAMLIT_SERVER_ADDRESS") or "127.0.0.1"
     host = f"[{address}]" if ":" in address else address
     typer.echo(
@@ -145,11 +144,11 @@ def serve(
     engine = SearchEngine.open(folder, model=model, progress=sys.stderr.isatty())
     typer.echo(f"{len(engine.cases)} case(s) ready; starting the app …", err=True)
     env = {**os.environ, settings.CASES.env: str(folder.resolve())}
-    env.pop(TRIAL_TOKEN_ENV, None)  # never a token from the caller's environment
+    env.pop(settings.TRIAL_TOKEN_ENV, None)  # never a token from the caller's environment
     if model:
         env[settings.MODEL.env] = model
     args = list(ctx.args)
-    if env.get(TRIAL_ENV, "").strip() == "1":
+    if env.get(settings.TRIAL_ENV, "").strip() == "1":
         args = _trial_start(args, env)
     app_file = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")  # inside the installed package
     # `serve` is `streamlit run` without the external-IP lookup (ui/app.py); -P: not from the cwd.

@@ -1,23 +1,12 @@
-"""Search over a case collection: filters first, then semantic and lexical evidence fused per case.
+"""Search over a case collection: filters first, then every allowed case ranked, top k returned.
 
-How a query is ranked (each choice was measured with scripts/evaluate.py on the tuning queries,
-with and without ~2,700 English distractor dilemmas mixed in; figures in docs/evaluation.md):
-- Semantic: the cosine between the query and every passage; a case scores its best passage
-  (max over passages), and that passage is shown as the match. A query of several sentences also
-  scores each sentence on its own (its best passage per case), averaged with the whole query: a
-  story touches several moments of a case, and one vector for all of it blurs them. A long sentence
-  counts as its clauses, because people type a whole story as one sentence.
-- Cross-lingual calibration: a multilingual model scores a translation lower than the same text
-  (USE-m3: monolingual cosines are 1.15× the cross-lingual ones on the Dutch/English STS-b pairs),
-  so cases in the other language than the query get that factor back. Without it, an English query
-  for a Dutch case loses against every English case that shares its surface.
-- Lexical: BM25 only against cases in the query's language (an English query has no words in common
-  with a Dutch case, and letting BM25 speak there drags unrelated cases up).
-- Fusion: both signals are turned into z-scores over the collection (so neither dominates by scale)
-  and added; only BM25 evidence above the collection mean counts, with a weight that is larger for
-  short keyword queries than for long stories (a long story shares many words with everything).
-- Filters (themes, values, organisation, method, language, dates, drafts) are applied before the
-  top k are taken, so a filtered query still returns k hits when k cases pass.
+The engine gathers the evidence and holds the collection; how the evidence becomes an order and a
+score is search/ranking.py (each rule with its reason and the figure that chose it, measured with
+scripts/evaluate.py's blind protocol; docs/evaluation.md). In short: one whole-case vector per case
+for every case, then every passage and a story's parts for the best candidates; BM25 per language,
+counted only where the meaning is plausible and imputed for translations; a calibrated score with a
+match band. Filters (themes, values, organisation, method, language, dates, drafts) are applied
+before the top k are taken, so a filtered query still returns k hits when k cases pass.
 
 A SearchEngine is shared read-only between threads: all its data lives in one immutable snapshot,
 and refresh() builds a new snapshot and swaps it in with one assignment.
