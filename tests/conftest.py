@@ -91,10 +91,30 @@ def write_case(folder: Path, case_id: str, **fields: object) -> Path:
         "reasoning": "Zorgvuldigheid woog zwaarder dan snelheid.",
     }
     data.update(fields)
+    _with_force_field(data)
     path = Path(folder) / f"{case_id}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dump_case(Case.model_validate(data)), encoding="utf-8")
     return path
+
+
+def _with_force_field(data: dict[str, object]) -> None:
+    """Give a test case the force field review requires (role, a tension, a sourced norm, a decisive
+    fact) unless the test sets those fields itself; `None` leaves a field out."""
+    values = list(data["values"]) if isinstance(data.get("values"), list) else [data.get("values")]
+    if "tensions" not in data and len(values) < 2:
+        values.append("zorgvuldigheid" if values[0] != "zorgvuldigheid" else "integriteit")
+        data["values"] = values
+    defaults = {
+        "role": "medewerker",
+        "tensions": [{"between": values[:2], "prevailed": values[0]}],
+        "norms": [{"text": "Gedragscode, artikel 3", "source": "organisatorisch"}],
+        "decisive_facts": ["Het ging om een eerste keer."],
+    }
+    for name, value in defaults.items():
+        data.setdefault(name, value)
+    for name in [name for name, value in data.items() if value is None]:
+        del data[name]
 
 
 SEARCH_CASES: dict[str, dict[str, object]] = {
@@ -107,7 +127,7 @@ SEARCH_CASES: dict[str, dict[str, object]] = {
         "values": ["onpartijdigheid"],
         "situation": "Een inkoper krijgt een duur kerstpakket van een leverancier tijdens een lopende aanbesteding.",
         "dilemma": "Moet ik het kerstpakket aannemen of terugsturen?",
-        "norms": ["Gedragscode artikel 4.2 over geschenken"],
+        "norms": [{"text": "Gedragscode artikel 4.2 over geschenken", "source": "organisatorisch"}],
         "lessons": ["Geschenken tijdens een aanbesteding altijd weigeren."],
     },
     "dienstauto-zaterdag": {
@@ -233,4 +253,5 @@ def make_case(case_id: str = "taart-van-aanvrager", **fields: object) -> Case:
         "reasoning": "De waarde was laag en de vergunning al verleend.",
     }
     data.update(fields)
+    _with_force_field(data)
     return Case.model_validate(data)

@@ -61,11 +61,15 @@ def case_version(case_id: str, writer: str, n: int) -> Case:
             "language": "nl",
             "date": "2024-03",
             "themes": ["geschenken"],
-            "values": ["onpartijdigheid"],
+            "values": ["onpartijdigheid", "menselijkheid"],
+            "role": "medewerker",
+            "tensions": [{"between": ["onpartijdigheid", "menselijkheid"], "prevailed": "onpartijdigheid"}],
+            "norms": [{"text": "Gedragscode: geen geschenken van leveranciers", "source": "organisatorisch"}],
             "situation": version_text(writer, n),
             "dilemma": "Moet ik het geschenk aannemen of terugsturen?",
             "judgement": "Terugsturen, met een vriendelijke brief.",
             "reasoning": "Onpartijdigheid woog zwaarder dan beleefdheid.",
+            "decisive_facts": ["De aanbesteding liep nog."],
         }
     )
 

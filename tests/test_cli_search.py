@@ -122,6 +122,19 @@ def test_index_command_builds_then_reports_up_to_date(run) -> None:
     assert code == 0 and "6 case(s)" in out and "rebuilt" in out
 
 
+def test_tension_returns_only_cases_that_weighed_that_pair_in_either_order(run) -> None:
+    # the fixture's political tweet weighs loyalty against free speech; the others never do
+    for pair in ("loyaliteit:vrijheid-van-meningsuiting", "vrijheid-van-meningsuiting:loyaliteit"):
+        code, out, _ = run("search", "kritiek op de wethouder", "--tension", pair, "--json")
+        assert code == 0
+        hits = json.loads(out)
+        assert [hit["id"] for hit in hits] == ["political-tweet"]
+        assert hits[0]["tensions"] == [
+            {"between": ["loyaliteit", "vrijheid-van-meningsuiting"], "prevailed": "loyaliteit"}
+        ]
+        assert hits[0]["role"] == "medewerker"
+
+
 def test_similar(run) -> None:
     code, out, _ = run("similar", "kerstpakket-leverancier", "--json", "-k", "2")
     assert code == 0
@@ -141,6 +154,9 @@ def test_similar(run) -> None:
         (("search", "x", "--theme", "geschenk"), 2, "theme 'geschenk' is not a known term; did you mean 'geschenken'?"),
         (("similar", "dossier-buurman", "--method", "geen-methode"), 2, "method 'geen-methode' is not a known term"),
         (("search", "x", "--language", "de"), 2, "language 'de': use nl or en"),
+        (("search", "x", "--tension", "loyalitiet:transparantie"), 2, "did you mean 'loyaliteit'?"),
+        (("search", "x", "--tension", "loyaliteit"), 2, "give two values as A:B"),
+        (("search", "x", "--role", "manager"), 2, "role 'manager': use one of medewerker, leidinggevende"),
     ],
 )
 def test_errors_are_one_friendly_line(run, args: tuple, code: int, message: str) -> None:

@@ -100,7 +100,7 @@ def test_dailydilemmas_rows_become_honest_english_cases(datasets: Path) -> None:
 def test_moralchoice_rows_keep_options_and_rule(datasets: Path) -> None:
     low, high = moralchoice_cases(datasets)
     assert [low.id, high.id] == ["moralchoice-c-001", "moralchoice-h-002"]
-    assert low.options == ["I follow the protocol.", "I skip it."] and low.norms == ["Do not kill"]
+    assert low.options == ["I follow the protocol.", "I skip it."] and [n.text for n in low.norms] == ["Do not kill"]
     assert low.dilemma == "What should I do: I follow the protocol, or I skip it?"
     assert high.title == "A friend asks" and "MIT" in high.reasoning
 

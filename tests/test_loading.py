@@ -22,7 +22,7 @@ GOOD = FIXTURES / "collection" / "fiets-van-de-zaak.yaml"
 EXPECTED = {
     "alias-bomb.yaml": "anchors and aliases",
     "bad-date.yaml": "not a real date",
-    "bad-language.yaml": "'nl' or 'en'",
+    "bad-language.yaml": "'de' is not allowed; use one of: nl, en",
     "bidi-title.yaml": "bidi-title.yaml:4: title: contains an invisible text-direction character, U+202E",
     "binary.yaml": "binary file",
     "deep-nesting.yaml": "nesting deeper",

@@ -222,6 +222,8 @@ def case_texts(case: Case) -> Iterator[tuple[str, str]]:
     for name in LIST_TEXT_FIELDS:
         for index, item in enumerate(getattr(case, name)):
             yield f"{name}.{index}", item
+    for index, norm in enumerate(case.norms):
+        yield f"norms.{index}", norm.text
     yield "id", case.id
     for name in ("organisation", "method"):
         if getattr(case, name):

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from yaml.composer import Composer
 from yaml.resolver import BaseResolver
 
-from moresprudentie.cases.model import FIELD_NAMES, Case, suggest, visible, vocabulary_warnings
+from moresprudentie.cases.model import FIELD_NAMES, Case, force_field_gaps, suggest, visible, vocabulary_warnings
 from moresprudentie.errors import CaseFileError
 
 MAX_FILE_BYTES = 256 * 1024
@@ -233,13 +233,24 @@ def _validation_problems(path: str, error: ValidationError, lines: dict[tuple, i
                 else f"'{shown}' is not a valid term: use lower-case words joined by hyphens, e.g. discretionaire-ruimte"
             )
         elif kind == "literal_error":
-            message = f"{item['msg'].lower()}"
+            message = _not_allowed(item)
         elif kind == "string_type" and isinstance(item.get("input"), list | dict):
             message = "expected text, got a list or mapping; write it as one text"
         else:
             message = item["msg"].removeprefix("Value error, ")
         problems.append(Problem(path, line, field_name, message))
     return problems
+
+
+def _not_allowed(item: Any) -> str:
+    """'x' is not allowed; the allowed words, and the closest one when the input looks like a typo."""
+    allowed = [word.strip("' ") for word in item["ctx"]["expected"].replace(" or ", ", ").split(",")]
+    given = item.get("input")
+    if not isinstance(given, str):
+        return f"use one of: {', '.join(allowed)}"
+    hint = suggest(given.strip().lower(), allowed)
+    fix = f"did you mean '{hint}'? " if hint else ""
+    return f"'{visible(given)}' is not allowed; {fix}use one of: {', '.join(allowed)}"
 
 
 def parse_case(
@@ -271,8 +282,9 @@ def parse_case(
             )
         )
         return None, problems
-    for field_name, message in vocabulary_warnings(case):
-        problems.append(Problem(path, lines.get((field_name,)), field_name, message, "warning"))
+    for field_name, message in (*vocabulary_warnings(case), *force_field_gaps(case)):
+        where = lines.get(tuple(int(part) if part.isdigit() else part for part in field_name.split(".")))
+        problems.append(Problem(path, where, field_name, message, "warning"))
     return case, problems
 
 

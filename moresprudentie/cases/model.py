@@ -14,15 +14,15 @@ import unicodedata
 from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{1,78})[a-z0-9]$"
 DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 TEXT_FIELDS = ("situation", "dilemma", "judgement", "reasoning")
-LIST_TEXT_FIELDS = ("options", "stakeholders", "norms", "lessons", "discussion_questions", "variations")
+LIST_TEXT_FIELDS = ("options", "stakeholders", "decisive_facts", "lessons", "discussion_questions", "variations")
 VOCABULARY_FIELDS = {"themes": "themes", "values": "values", "organisation": "organisations", "method": "methods"}
 # Unicode's Bidi_Control characters: invisible, and they reorder the text around them. In a title a
 # RIGHT-TO-LEFT OVERRIDE makes "factuur\u202efdp.exe" read as "factuurexe.pdf", so a title can
@@ -95,6 +95,54 @@ def _related_item(value: Any) -> Any:
     return {"id": value} if isinstance(value, str) else value
 
 
+# The force field (Buis & De Boer, 2018): whose dilemma it is, which values pulled against each other,
+# and which norms, from which of the four sources, pulled where. Labels live in vocabulary.yaml.
+Role = Literal["medewerker", "leidinggevende", "bestuurder", "team"]
+NormSource = Literal["maatschappelijk", "organisatorisch", "professioneel", "persoonlijk"]
+ROLES: tuple[str, ...] = get_args(Role)
+NORM_SOURCES: tuple[str, ...] = get_args(NormSource)
+BALANCED = "balanced"  # a tension's outcome when a third way honoured both values
+
+
+class Norm(BaseModel):
+    """A rule or expectation the case weighed, with the source of norms it comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: Text
+    source: NormSource | None = None  # None only in older files: validate warns, review refuses
+
+
+def _norm_item(value: Any) -> Any:
+    """A norm written as plain text (the older format) is a norm whose source is not yet known."""
+    return {"text": value} if isinstance(value, str) else value
+
+
+class Tension(BaseModel):
+    """Two of the case's values weighed against each other, and which prevailed (or `balanced`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    between: Annotated[tuple[Term, Term], Field(description="two different values of the case")]
+    prevailed: Term
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Tension:
+        first, second = self.between
+        if first == second:
+            raise ValueError(f"between: '{first}' twice; a tension sets two different values against each other")
+        if self.prevailed not in (first, second, BALANCED):
+            raise ValueError(
+                f"prevailed: '{self.prevailed}' is neither '{first}' nor '{second}'; name the value that "
+                f"prevailed, or '{BALANCED}' when a third way honoured both"
+            )
+        return self
+
+    def involves(self, first: str, second: str) -> bool:
+        """Whether this is the tension between these two values, in either order."""
+        return {first, second} == set(self.between)
+
+
 class Case(BaseModel):
     """One anonymised moral deliberation, as written in `cases/<id>.yaml`."""
 
@@ -106,15 +154,20 @@ class Case(BaseModel):
     date: str
     themes: TermList
     values: TermList
+    role: Role | None = None
+    tensions: Annotated[list[Tension], BeforeValidator(_as_list), Field(max_length=10)] = []
     situation: Text
     dilemma: Text
     judgement: Text
     reasoning: Text
+    decisive_facts: TextList = []
     organisation: Term | None = None
     method: Term | None = None
     options: TextList = []
     stakeholders: TextList = []
-    norms: TextList = []
+    norms: Annotated[
+        list[Annotated[Norm, BeforeValidator(_norm_item)]], BeforeValidator(_as_list), Field(max_length=30)
+    ] = []
     dissent: Text | None = None
     lessons: TextList = []
     discussion_questions: TextList = []
@@ -150,6 +203,23 @@ class Case(BaseModel):
             raise ValueError(problem)
         return value
 
+    @field_validator("tensions")
+    @classmethod
+    def _tensions_among_values(cls, tensions: list[Tension], info: ValidationInfo) -> list[Tension]:
+        """A tension weighs the case's own values: a value named only there is a typo or a missing value."""
+        values = info.data.get("values")
+        if values is None:  # values itself is invalid; that error says enough
+            return tensions
+        for number, tension in enumerate(tensions, start=1):
+            for value in tension.between:
+                if value not in values:
+                    hint = suggest(value, values)
+                    fix = (
+                        f"did you mean '{hint}'?" if hint else "add it to values, or choose one of " + ", ".join(values)
+                    )
+                    raise ValueError(f"'{value}' (in tension {number}) is not among this case's values; {fix}")
+        return tensions
+
     @model_validator(mode="after")
     def _no_self_reference(self) -> Case:
         if any(link.id == self.id for link in self.related):
@@ -163,6 +233,10 @@ class Case(BaseModel):
     @property
     def is_published(self) -> bool:
         return self.status == "published"
+
+    def has_tension(self, first: str, second: str) -> bool:
+        """Whether the case weighed these two values against each other (in either order)."""
+        return any(tension.involves(first, second) for tension in self.tensions)
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(Case.model_fields)
@@ -194,6 +268,46 @@ def vocabulary_terms(case: Case, field: str) -> list[str]:
     """The terms of a vocabulary field (see VOCABULARY_FIELDS), list or single, as a list."""
     value = getattr(case, field)
     return value if isinstance(value, list) else [value] if value else []
+
+
+def force_field_gaps(case: Case) -> list[tuple[str, str]]:
+    """(field, message) for each part of the force field a case does not yet record.
+
+    Older files and imported collections may lack them, so loading only warns; submitting a draft for
+    review requires them (review/steps.py), because a precedent is distinguished by exactly these.
+    """
+    gaps = []
+    if case.role is None:
+        gaps.append(("role", "whose dilemma is it? add role: " + " | ".join(ROLES)))
+    if not case.tensions:
+        gaps.append(("tensions", "add at least one tension: {between: [value, value], prevailed: value}"))
+    if not case.norms:
+        gaps.append(("norms", "add the norms that pulled, each {text: …, source: " + " | ".join(NORM_SOURCES) + "}"))
+    gaps.extend(
+        (
+            f"norms.{number}",
+            f"'{_shortened(norm.text)}' has no source; write {{text: …, source: " + " | ".join(NORM_SOURCES) + "}",
+        )
+        for number, norm in enumerate(case.norms)
+        if norm.source is None
+    )
+    if not case.decisive_facts:
+        gaps.append(("decisive_facts", "add at least one fact the judgement hinged on"))
+    return gaps
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def value_system(term: str) -> str:
+    """The value system a value belongs to: 'ondernemend', 'bureaucratisch' or 'overig'."""
+    return vocabulary()["values"].get(term, {}).get("system", "overig")
+
+
+def crosses_systems(tension: Tension) -> bool:
+    """Whether a tension sets an entrepreneurial value against a bureaucratic one: the essay's core."""
+    return {value_system(value) for value in tension.between} == {"ondernemend", "bureaucratisch"}
 
 
 def vocabulary_warnings(case: Case) -> list[tuple[str, str]]:

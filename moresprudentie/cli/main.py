@@ -169,6 +169,20 @@ OrganisationOption = Annotated[
 MethodOption = Annotated[list[str] | None, typer.Option("--method", help="only cases discussed with this method")]
 DateFromOption = Annotated[str | None, typer.Option("--from", help="only cases dated from YYYY[-MM[-DD]]")]
 DateToOption = Annotated[str | None, typer.Option("--to", help="only cases dated up to YYYY[-MM[-DD]]")]
+TensionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--tension",
+        help="only cases that weighed these two values against each other, as A:B (order does not matter), "
+        "e.g. loyaliteit:transparantie",
+    ),
+]
+RoleOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role", help="only cases whose dilemma is this role's: medewerker, leidinggevende, bestuurder, team"
+    ),
+]
 DraftsOption = Annotated[bool, typer.Option("--include-drafts", help="also show cases that are still drafts")]
 
 
@@ -188,6 +202,8 @@ class ResultOptions:
     method: MethodOption = None
     date_from: DateFromOption = None
     date_to: DateToOption = None
+    tension: TensionOption = None
+    role: RoleOption = None
     include_drafts: DraftsOption = False
 
     def filters(self) -> Filters:
@@ -202,6 +218,8 @@ class ResultOptions:
             methods=frozenset(self.method or ()),
             date_from=self.date_from,
             date_to=self.date_to,
+            tension=self.tension,
+            roles=frozenset(self.role or ()),
             include_drafts=self.include_drafts,
         )
 
@@ -235,6 +253,8 @@ def _hit_json(hit: Hit, banded: bool) -> dict:
         "organisation": case.organisation,
         "themes": case.themes,
         "values": case.values,
+        "role": case.role,
+        "tensions": [{"between": list(tension.between), "prevailed": tension.prevailed} for tension in case.tensions],
         "status": case.status,
         "matched": {"field": hit.matched.field, "text": hit.matched.text},
     }

@@ -31,7 +31,7 @@ from moresprudentie.cases.model import (
 )
 
 COMMENT_WIDTH = 100
-LIST_FIELDS = (*LIST_TEXT_FIELDS, "themes", "values", "related", "allowed_terms")
+LIST_FIELDS = (*LIST_TEXT_FIELDS, "themes", "values", "tensions", "norms", "related", "allowed_terms")
 
 
 @dataclass(frozen=True)

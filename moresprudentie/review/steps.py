@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
+from moresprudentie.cases.model import force_field_gaps
 from moresprudentie.errors import CaseFileError, ConflictError, MoresprudentieError, UsageError, WorkflowError
 from moresprudentie.review.audit import Action, Event
 from moresprudentie.review.roles import Actor, normalise_name, permission_error, require_officer
@@ -142,6 +143,16 @@ def _valid(actor: Actor, version: Version, review: Review) -> MoresprudentieErro
     return invalid_error(version) if version.case is None else None
 
 
+def _force_field_recorded(actor: Actor, version: Version, review: Review) -> MoresprudentieError | None:
+    """A precedent is read by its force field (role, tensions, norms by source, decisive facts): a case
+    without one cannot be distinguished from a reader's own, so it is not reviewed or published."""
+    gaps = force_field_gaps(version.case) if version.case is not None else []
+    if not gaps:
+        return None
+    listed = "; ".join(f"{field}: {message}" for field, message in gaps)
+    return CaseFileError(f"'{version.case_id}' does not yet record its force field ({listed})")
+
+
 def _not_under_review(actor: Actor, version: Version, review: Review) -> MoresprudentieError | None:
     if review.state in UNDER_REVIEW:
         return WorkflowError(f"'{version.case_id}' is already {review.state}; it is waiting for a second officer")
@@ -255,10 +266,17 @@ def require_seen(version: Version, seen_hash: str, known: Iterable[str] = ()) ->
 # the officer role (checked before these), and approve and publish a clean anonymisation check (after them).
 RULES: dict[Step, tuple[Rule, ...]] = {
     "edit": (),
-    "submit": (_has_draft, _valid, _not_under_review),
-    "approve": (_has_draft, _valid, _reviewable, _second_pair_of_eyes, _not_yet_approved_by_actor),
+    "submit": (_has_draft, _valid, _force_field_recorded, _not_under_review),
+    "approve": (
+        _has_draft,
+        _valid,
+        _force_field_recorded,
+        _reviewable,
+        _second_pair_of_eyes,
+        _not_yet_approved_by_actor,
+    ),
     "send_back": (_has_draft, _under_review),
-    "publish": (_has_draft, _valid, _approved_by_second_officer),
+    "publish": (_has_draft, _valid, _force_field_recorded, _approved_by_second_officer),
 }
 
 

@@ -6,12 +6,14 @@ them the way case files are normalised, so 'Discretionaire ruimte' matches discr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import get_args
 
 from moresprudentie.cases.model import (
     DATE_PATTERN,
+    ROLES,
     VOCABULARY_FIELDS,
     Case,
     normalise_term,
@@ -35,9 +37,24 @@ def _date_bounds(date: str) -> tuple[str, str]:
     return (date + "-01-01"[len(date) - 4 :], date + "-12-31"[len(date) - 4 :])
 
 
+def parse_tension(text: str) -> tuple[str, str]:
+    """'loyaliteit:transparantie' (or 'A versus B', 'A↔B') → the two values, normalised like terms."""
+    parts = [part for part in re.split(r"\s*(?::|↔|<->|\bversus\b|\bvs\.?)\s*", text.strip()) if part]
+    if len(parts) != 2:
+        raise UsageError(f"tension '{text}': give two values as A:B, e.g. --tension loyaliteit:transparantie")
+    first, second = (normalise_term(part) for part in parts)
+    if first == second:
+        raise UsageError(f"tension '{text}': a tension sets two different values against each other")
+    return first, second
+
+
 @dataclass(frozen=True)
 class Filters:
-    """Which cases may appear. Empty sets mean 'any'; themes and values match on any overlap."""
+    """Which cases may appear. Empty sets mean 'any'; themes and values match on any overlap.
+
+    `tension` asks for cases that weighed exactly these two values against each other (either order),
+    which is not the same as cases that merely name both values.
+    """
 
     themes: frozenset[str] = frozenset()
     values: frozenset[str] = frozenset()
@@ -46,6 +63,8 @@ class Filters:
     languages: frozenset[str] = frozenset()
     date_from: str | None = None
     date_to: str | None = None
+    tension: tuple[str, str] | None = None
+    roles: frozenset[str] = frozenset()
     include_drafts: bool = False
 
     def __post_init__(self) -> None:
@@ -53,6 +72,11 @@ class Filters:
         for name in ("themes", "values", "organisations", "methods"):
             object.__setattr__(self, name, _terms(getattr(self, name)))
         object.__setattr__(self, "languages", frozenset(v.strip().lower() for v in _terms(self.languages)))
+        object.__setattr__(self, "roles", _terms(self.roles))
+        if isinstance(self.tension, str):
+            object.__setattr__(self, "tension", parse_tension(self.tension))
+        elif self.tension is not None:
+            object.__setattr__(self, "tension", tuple(normalise_term(value) for value in self.tension))
         for name in ("date_from", "date_to"):
             value = getattr(self, name)
             if value is not None and not DATE_PATTERN.match(value):
@@ -71,8 +95,11 @@ class Filters:
             (self.organisations, {case.organisation}),
             (self.methods, {case.method}),
             (self.languages, {case.language}),
+            (self.roles, {case.role}),
         )
         if any(wanted and not wanted & present for wanted, present in checks):
+            return False
+        if self.tension and not case.has_tension(*self.tension):
             return False
         first, last = _date_bounds(case.date)
         if self.date_from and last < _date_bounds(self.date_from)[0]:
@@ -98,3 +125,19 @@ class Filters:
         unknown = sorted(self.languages - set(get_args(Case.model_fields["language"].annotation)))
         if unknown:
             raise UsageError(f"language '{unknown[0]}': use nl or en")
+        unknown = sorted(self.roles - set(ROLES))
+        if unknown:
+            raise UsageError(f"role '{unknown[0]}': use one of {', '.join(ROLES)}")
+        self._check_tension(cases)
+
+    def _check_tension(self, cases: list[Case]) -> None:
+        if not self.tension:
+            return
+        known = set(vocabulary()["values"]).union(*(case.values for case in cases))
+        for value in self.tension:
+            if value not in known:
+                hint = suggest(value, sorted(known))
+                guess = f"did you mean '{hint}'? " if hint else ""
+                raise UsageError(
+                    f"tension: value '{value}' is not a known value; {guess}the values are in docs/case-format.md"
+                )

@@ -24,7 +24,7 @@ from moresprudentie.cases.model import Case, label
 from moresprudentie.search.text import LANGUAGES, STOPWORDS, words
 
 _STEMMERS = {"nl": "dutch", "en": "english"}
-_LIST_FIELDS = ("options", "stakeholders", "norms", "lessons")
+_LIST_FIELDS = ("options", "stakeholders", "decisive_facts", "lessons")
 
 
 @cache
@@ -43,6 +43,7 @@ def case_text(case: Case) -> str:
     parts = [case.title, case.title, case.situation, case.dilemma, case.judgement, case.reasoning]
     for name in _LIST_FIELDS:
         parts.extend(getattr(case, name))
+    parts.extend(norm.text for norm in case.norms)
     parts.extend(label("themes", term, case.language) for term in case.themes)
     parts.extend(label("values", term, case.language) for term in case.values)
     return "\n".join(parts)
