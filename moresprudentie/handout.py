@@ -6,9 +6,17 @@ questions and "but what if …?" variations) and, by default, NOT what the origi
 knowing the verdict in advance ends the conversation before it starts. `include_outcome=True`
 adds judgement, reasoning and dissent for a debrief.
 
-Case text is written by people: in Markdown every ASCII punctuation mark is backslash-escaped, and
-in HTML every piece goes through html.escape; the HTML has no links or scripts and a
-Content-Security-Policy that forbids them anyway. Text of the handout itself is in handout.yaml.
+The force field (Buis & De Boer, 2018) is part of the case, not of the verdict: whose dilemma it is,
+the norms grouped by their four sources, and the values in tension as a question for the group.
+What prevailed in each tension, the facts the judgement hinged on and the lessons are outcome, so
+they come only with `include_outcome=True`.
+
+Case text is written by people. The Markdown file is read as text as often as it is rendered, so
+`escape_document` escapes only what would change its meaning (markup that could open, a line that
+would start a block, an entity, a bare link) and leaves colons, parentheses and the rest of ordinary
+prose as typed; the app's stricter `escape_markdown` (which must also defuse Streamlit's directives)
+is not used here. In HTML every piece goes through html.escape; the HTML has no links or scripts
+and a Content-Security-Policy that forbids them anyway. Text of the handout itself is in handout.yaml.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ from typing import Any, Literal
 
 import yaml
 
-from moresprudentie.cases.model import Case, label
+from moresprudentie.cases.forcefield import norms_by_source
+from moresprudentie.cases.model import BALANCED, Case, Tension, label
 
 # Every ASCII mark that can start Markdown, HTML, a link, maths or a Streamlit :directive:, plus the
 # list markers at a line start and the dot of 'www.' (GFM autolink). Commas, full stops, hyphens and
@@ -30,7 +39,19 @@ from moresprudentie.cases.model import Case, label
 _MARKUP = re.compile(r"([\\`*_{}\[\]()#+!|<>~$&:^=@])")
 _LIST_MARKER = re.compile(r"^(?:(\d+)\.|-)", re.MULTILINE)
 _AUTOLINK_WWW = re.compile(r"(?i)\b(www)\.")
-Kind = Literal["text", "list", "steps"]
+# The document's Markdown (escape_document). Anywhere in a line: the marks that open emphasis, code,
+# a link or image, HTML or an autolink, a table cell, strikethrough or maths, and the backslash
+# itself; an '&' only where it would start an entity ('&lt;'); the ':' of '://' and an '@' between
+# word characters (GFM autolinks). At a line start: what starts a heading, a list item, a quote, a
+# thematic break or a setext underline. A run of '#' at a line end (a heading's closing sequence).
+_DOC_INLINE = re.compile(r"([\\`*_\[<|~$])")
+_DOC_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+_DOC_LINK = re.compile(r"(?<=[\w.+-])(@)(?=[\w-])|(:)(?=//)")
+_DOC_BLOCK = re.compile(r"^(?:#{1,6}(?=\s|$)|[-+](?=\s|$)|-[- \t]*$|=+[ \t]*$|>)", re.MULTILINE)
+_DOC_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)", re.MULTILINE)
+_DOC_CLOSING = re.compile(r"(?<=\s)(#+[ \t]*)$", re.MULTILINE)
+Kind = Literal["text", "list", "steps", "groups"]
+Groups = list[tuple[str, list[str]]]  # (heading, items): the norms of each source
 
 
 @cache
@@ -55,6 +76,23 @@ def escape_markdown(text: str) -> str:
     return _AUTOLINK_WWW.sub(r"\1\\.", text)
 
 
+def escape_document(text: str) -> str:
+    """Text as Markdown that renders as exactly the text typed, and reads as it in a plain editor.
+
+    Only marks that would change the meaning are escaped (see _DOC_INLINE and friends), so
+    'Werkwijze: (stap 1)' stays as typed, while '# kop', '1. punt', '<b>' or '[x](javascript:…)'
+    show as the characters. Line indentation is dropped, as in escape_markdown.
+    """
+    text = "\n".join(line.strip() for line in str(text).split("\n"))
+    text = _DOC_INLINE.sub(r"\\\1", text)
+    text = _DOC_ENTITY.sub(r"\\&", text)
+    text = _DOC_LINK.sub(lambda m: "\\" + (m[1] or m[2]), text)
+    text = _AUTOLINK_WWW.sub(r"\1\\.", text)
+    text = _DOC_CLOSING.sub(r"\\\1", text)
+    text = _DOC_ORDERED.sub(r"\1\\\2", text)
+    return _DOC_BLOCK.sub(lambda m: "\\" + m[0], text)
+
+
 def method_steps(method: str | None, language: str = "nl") -> list[str]:
     """The steps of a deliberation method as questions for the group (a general set if unknown)."""
     steps = _texts()["methods"]
@@ -65,8 +103,8 @@ def method_steps(method: str | None, language: str = "nl") -> list[str]:
 @dataclass(frozen=True)
 class Section:
     heading: str
-    kind: Kind  # text: paragraphs; list: bullets; steps: numbered
-    content: str | list[str]
+    kind: Kind  # text: paragraphs; list: bullets; steps: numbered; groups: bullets under subheadings
+    content: str | list[str] | Groups
 
 
 @dataclass(frozen=True)
@@ -87,27 +125,28 @@ def build(case: Case, method: str | None = None, language: str = "nl", include_o
     """The handout for a case; `method` (a methods term) defaults to the case's own method."""
     method = method or case.method
     method_name = label("methods", method, language) if method else _say("labels", "general_method", language)
-    parts: list[tuple[str, Kind, str | list[str] | None]] = [
+    parts: list[tuple[str, Kind, str | list[str] | Groups | None]] = [
         ("situation", "text", case.situation),
         ("dilemma", "text", case.dilemma),
         ("options", "list", case.options),
         ("stakeholders", "list", case.stakeholders),
+        ("norms", "groups", _norm_groups(case, language)),
+        ("tensions", "text", _tension_question(case, language)),
         ("method", "steps", method_steps(method, language)),
         ("questions", "list", case.discussion_questions),
         ("variations", "list", case.variations),
     ]
     if include_outcome:
-        parts += [("judgement", "text", case.judgement), ("reasoning", "text", case.reasoning)]
-        parts += [("dissent", "text", case.dissent)]
+        parts += [("judgement", "text", case.judgement)]
+        parts += [("prevailed", "list", [_prevailed(tension, language) for tension in case.tensions])]
+        parts += [("reasoning", "text", case.reasoning), ("dissent", "text", case.dissent)]
+        parts += [("decisive_facts", "list", case.decisive_facts), ("lessons", "list", case.lessons)]
     return Handout(
         language=language,
         title=case.title,
         subtitle=_say("labels", "subtitle", language),
         meta=_meta(case, language),
-        tags=[
-            (_say("labels", "themes", language), ", ".join(label("themes", term, language) for term in case.themes)),
-            (_say("labels", "values", language), ", ".join(label("values", term, language) for term in case.values)),
-        ],
+        tags=_tags(case, language),
         sections=[
             Section(_say("headings", key, language, method=method_name), kind, content)
             for key, kind, content in parts
@@ -116,6 +155,48 @@ def build(case: Case, method: str | None = None, language: str = "nl", include_o
         footer=_say("labels", "footer", language),
         source=_say("labels", "source", language, id=case.id),
     )
+
+
+def _tags(case: Case, language: str) -> list[tuple[str, str]]:
+    """Themes, values and, when recorded, whose dilemma it is."""
+    tags = [
+        (_say("labels", "themes", language), ", ".join(label("themes", term, language) for term in case.themes)),
+        (_say("labels", "values", language), ", ".join(label("values", term, language) for term in case.values)),
+    ]
+    if case.role:
+        tags.append((_say("labels", "role", language), label("roles", case.role, language)))
+    return tags
+
+
+def _norm_groups(case: Case, language: str) -> Groups:
+    """The norms under their source (societal, organisational, professional, personal, then unsourced)."""
+    return [
+        (
+            label("norm_sources", source, language) if source else _say("labels", "unsourced", language),
+            [n.text for n in norms],
+        )
+        for source, norms in norms_by_source(case).items()
+    ]
+
+
+def _pair(tension: Tension, language: str) -> str:
+    return " ↔ ".join(label("values", value, language) for value in tension.between)
+
+
+def _tension_question(case: Case, language: str) -> str | None:
+    """The tensions as a step for the group: 'Welke waarden staan hier tegenover elkaar? In dit beraad: …'."""
+    if not case.tensions:
+        return None
+    pairs = "; ".join(_pair(tension, language) for tension in case.tensions)
+    return _say("labels", "tensions", language, pairs=pairs)
+
+
+def _prevailed(tension: Tension, language: str) -> str:
+    """'Loyaliteit ↔ Transparantie: Transparantie woog zwaarder', or the pair in balance."""
+    if tension.prevailed == BALANCED:
+        return _say("labels", "balanced", language, pair=_pair(tension, language))
+    value = label("values", tension.prevailed, language)
+    return _say("labels", "prevailed", language, pair=_pair(tension, language), value=value)
 
 
 def _meta(case: Case, language: str) -> str:
@@ -133,29 +214,37 @@ def _meta(case: Case, language: str) -> str:
 
 def _markdown_section(section: Section) -> str:
     if section.kind == "text":
-        body = escape_markdown(str(section.content))
+        body = escape_document(str(section.content))
+    elif section.kind == "groups":
+        body = "\n\n".join(
+            f"**{escape_document(heading)}**\n\n"
+            + "\n".join(f"- {escape_document(' '.join(i.split()))}" for i in items)
+            for heading, items in section.content
+        )
     else:
         items = [" ".join(str(item).split()) for item in section.content]
         marks = [f"{n}." if section.kind == "steps" else "-" for n in range(1, len(items) + 1)]
-        body = "\n".join(f"{mark} {escape_markdown(item)}" for mark, item in zip(marks, items, strict=True))
-    return f"## {escape_markdown(section.heading)}\n\n{body}\n"
+        body = "\n".join(f"{mark} {escape_document(item)}" for mark, item in zip(marks, items, strict=True))
+    return f"## {escape_document(section.heading)}\n\n{body}\n"
 
 
 def to_markdown(handout: Handout) -> str:
-    """The handout as Markdown (every piece of case text escaped)."""
-    tags = "  \n".join(f"**{escape_markdown(name)}:** {escape_markdown(terms)}" for name, terms in handout.tags)
+    """The handout as Markdown: every piece of case text escaped where it would be markup, no further."""
+    tags = "  \n".join(f"**{escape_document(name)}:** {escape_document(terms)}" for name, terms in handout.tags)
     head = [
-        f"# {escape_markdown(handout.title)}\n",
-        f"*{escape_markdown(handout.subtitle)}* · {escape_markdown(handout.meta)}\n",
+        f"# {escape_document(handout.title)}\n",
+        f"*{escape_document(handout.subtitle)}* · {escape_document(handout.meta)}\n",
         f"{tags}\n",
     ]
-    foot = [f"---\n\n*{escape_markdown(handout.footer)}*\n", f"{escape_markdown(handout.source)}\n"]
+    foot = [f"---\n\n*{escape_document(handout.footer)}*\n", f"{escape_document(handout.source)}\n"]
     return "\n".join(head + [_markdown_section(s) for s in handout.sections] + foot)
 
 
 # -- printable HTML ------------------------------------------------------------------------------
 
-_CSS = """
+# The print style sheet of the app's documents: this handout uses it as it is, and the one-page
+# weighing document (weighing.py) adds compact overrides.
+PRINT_CSS = """
 @page { size: A4; margin: 18mm 16mm; }
 body { font: 11pt/1.5 "Source Sans Pro", "Segoe UI", Arial, sans-serif; color: #1f2933; max-width: 46em;
   margin: 2em auto; padding: 0 1.5em; }
@@ -179,6 +268,13 @@ def _html_section(section: Section) -> str:
         # Case files wrap lines inside paragraphs; only a blank line starts a new paragraph.
         paragraphs = [" ".join(p.split()) for p in str(section.content).split("\n\n") if p.strip()]
         return heading + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    if section.kind == "groups":
+        return heading + "".join(
+            f"<p><strong>{html.escape(name)}</strong></p><ul>"
+            + "".join(f"<li>{html.escape(' '.join(item.split()))}</li>" for item in items)
+            + "</ul>"
+            for name, items in section.content
+        )
     tag = "ol" if section.kind == "steps" else "ul"
     items = "".join(f"<li>{html.escape(' '.join(str(item).split()))}</li>" for item in section.content)
     return f"{heading}<{tag}>{items}</{tag}>"
@@ -193,7 +289,7 @@ def to_html(handout: Handout) -> str:
         f'<!DOCTYPE html>\n<html lang="{html.escape(say)}"><head><meta charset="utf-8">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(handout.title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{html.escape(handout.title)}</title><style>{PRINT_CSS}</style></head><body>"
         f'<p class="print-tip">{html.escape(_say("labels", "print", say))}</p>'
         f"<h1>{html.escape(handout.title)}</h1>"
         f'<p class="subtitle">{html.escape(handout.subtitle)} · {html.escape(handout.meta)}</p>'

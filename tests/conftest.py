@@ -195,6 +195,78 @@ def search_cases(tmp_path: Path) -> Path:
     return folder
 
 
+# -- the officer pages: sign-in, and a name detector that knows one surname ----------------------------
+
+OFFICER_AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test", "client_id": "x"}
+OFFICERS = {"officers": ["anna@example.nl", "bram@example.nl"]}
+SURNAME = "Verhoeven"  # the one name the fake detector flags
+
+
+def fake_names(text: str, language: str = "nl", context: str | None = None) -> list:
+    """Deduce, replaced by a finder of one seeded surname: the officer pages' tests run in seconds."""
+    from moresprudentie.anonymisation.patterns import Hit
+
+    return [Hit("name", m.start(), m.end()) for m in re.finditer(SURNAME, text)]
+
+
+@pytest.fixture
+def officer_page(monkeypatch: pytest.MonkeyPatch, open_app) -> Callable[..., AppTest]:
+    """officer_page(cases, page, user=None, secrets=True, lang=None): an officer page opened as `user`
+    (a login dict such as {"is_logged_in": True, "email": …}) with OIDC and the officers configured."""
+    from moresprudentie import settings
+    from moresprudentie.anonymisation import check as anonymisation
+    from moresprudentie.ui.components import auth
+
+    monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
+    monkeypatch.delenv(auth.TRIAL_ENV, raising=False)
+    monkeypatch.setattr(anonymisation, "find_names", fake_names)
+    monkeypatch.setattr(anonymisation, "warm_up", lambda: None)
+
+    def make(
+        cases: Path, page: PageSpec, user: dict | None = None, secrets: bool = True, lang: str | None = None
+    ) -> AppTest:
+        def sign_in(at: AppTest) -> None:
+            if secrets:
+                at.secrets["auth"] = OFFICER_AUTH
+                at.secrets["moresprudentie"] = OFFICERS
+            at.user = user or {"is_logged_in": False}
+            if lang:
+                at.query_params["lang"] = lang
+
+        return open_app(cases, page, sign_in)
+
+    return make
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The files a page hands to Streamlit for download, by file name (what a person would save)."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    captured: dict[str, str] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def capture(self, path_or_data, mimetype, kind, filename=None):
+        if filename and isinstance(path_or_data, bytes | str):
+            data = path_or_data.decode("utf-8") if isinstance(path_or_data, bytes) else path_or_data
+            captured[filename] = data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
+    return captured
+
+
+@pytest.fixture
+def empty_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty case folder whose audit log is in its default place."""
+    from moresprudentie import settings
+
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
+    return folder
+
+
 @pytest.fixture
 def shipped_cases(tmp_path: Path) -> Path:
     """A private copy of the shipped collection, safe to modify."""

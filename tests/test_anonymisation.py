@@ -152,6 +152,51 @@ class TestNames:
         text = "Bos en natuur zijn belangrijk. Groen beleid staat centraal. Het Rijk betaalt. Leg uit waarom."
         assert names(text) == []
 
+    @pytest.mark.parametrize(
+        "title",
+        [
+            "Bloemen voor de baliemedewerker",  # issue 14: flagged as a surname
+            "Taart voor het team",
+            "Verlof tijdens de reorganisatie",
+            "Gift van een leverancier",
+            "Koningen van de parkeergarage",
+            "Heuvels en dalen",
+            "Taartjes voor de balie",
+            "Bloemen",
+        ],
+    )
+    def test_a_capital_that_opens_a_title_or_sentence_is_no_name(self, title: str) -> None:
+        assert names(title) == []
+        assert names(f"Het ging zo. {title} zijn het onderwerp.") == []
+        assert [f.text for f in check_case(_case(title=title)) if f.blocks] == []
+
+    @pytest.mark.parametrize(
+        ("text", "name"),
+        [
+            ("Jansen belde de wethouder.", "Jansen"),
+            ("Fatima kwam te laat.", "Fatima"),
+            ("Bakker vroeg om verlof.", "Bakker"),
+            ("Peter belde de wethouder.", "Peter"),
+            ("Maarten belde de wethouder.", "Maarten"),  # a first name: no plural of "maart"
+            ("Bloemen belde de wethouder.", "Bloemen"),  # a surname as subject of a singular verb
+            ("Prinsen is boos.", "Prinsen"),
+            ("Jansen, die al jaren bij de gemeente werkt, belde.", "Jansen"),  # no imperative after a comma
+            ("Fatima, de baliemedewerker, kreeg bloemen.", "Fatima"),
+            ("Het was druk. Mulder belde.", "Mulder"),
+        ],
+    )
+    def test_names_that_open_a_sentence_are_still_names(self, text: str, name: str) -> None:
+        assert names(text) == [name]
+
+    def test_a_word_the_case_uses_as_a_name_is_a_name_at_the_start_of_a_sentence_too(self) -> None:
+        assert names("Daarna zei Kok dat het mocht. Kok bracht taart.") == ["Kok", "Kok"]
+        assert names("Bloemen voor de balie. Later vroeg Bloemen om uitleg.") == ["Bloemen", "Bloemen"]
+
+    def test_a_word_the_case_writes_in_lower_case_is_a_word_at_the_start_of_its_title(self) -> None:
+        assert [f.text for f in check_case(_case(title="Zwart geld in de kantine"))] == ["Zwart"]  # a surname too
+        written = _case(title="Zwart geld in de kantine", situation="Een medewerker kreeg zwart geld.")
+        assert check_case(written) == []
+
     def test_the_same_surnames_are_names_after_a_title(self) -> None:
         assert names("Het advies kwam van mevrouw Bos en van de heer Groen.") == ["Bos", "Groen"]
 

@@ -270,7 +270,9 @@ def test_import_of_a_file_the_server_no_longer_holds_is_calm(app, monkeypatch: p
 def test_overview_counts_heatmap_newest(app) -> None:
     at = app(nav.OVERVIEW)
     assert at.metric[0].value == "6"  # published cases only (the draft and the broken file are not)
-    assert len(at.get("vega_lite_chart")) == 6  # five facets and the tension heat map
+    # the tension heat map, two value systems, norm sources, roles, and the open one of the five facet tabs
+    assert len(at.get("vega_lite_chart")) == 6
+    assert "overview_chart_themes" in {chart.key for chart in at.get("vega_lite_chart")}
     assert "Nieuwste casussen" in texts(at)
     assert "kapot.yaml" not in texts(at)  # invalid files are for officers
 
@@ -286,7 +288,7 @@ def test_overview_click_through_lists_the_cases(app) -> None:
     at.session_state["overview_pick"] = ("pair", "onpartijdigheid|transparantie")
     at.run()
     assert not at.exception
-    assert "Onpartijdigheid en Transparantie samen (1)" in texts(at)
+    assert "Spanning tussen onpartijdigheid en transparantie (1)" in texts(at)
 
 
 # -- officer pages (their own tests are in test_app_officer.py) -------------------------------------

@@ -74,10 +74,10 @@ def test_outcome_is_left_out_unless_asked() -> None:
 def test_method_steps_follow_the_chosen_method() -> None:
     case = make_case()
     own = plain(handout.to_markdown(handout.build(case)))
-    assert "Werkwijze: Socratisch gesprek" in own
+    assert "Methode: Socratisch gesprek" in own
     assert "Het kritieke moment" in own
     other = plain(handout.to_markdown(handout.build(case, method="dilemmamethode")))
-    assert "Werkwijze: Dilemmamethode" in other and "Het kritieke moment" not in other
+    assert "Methode: Dilemmamethode" in other and "Het kritieke moment" not in other
     general = plain(handout.to_markdown(handout.build(make_case(method=None))))
     assert "algemene gespreksopbouw" in general
 
@@ -93,7 +93,7 @@ def test_every_vocabulary_method_has_steps_in_both_languages() -> None:
 
 def test_english_handout() -> None:
     text = plain(handout.to_markdown(handout.build(make_case(), language="en")))
-    assert "## Situation" in text and "Approach: Socratic dialogue" in text and "60 minutes" in text
+    assert "## Situation" in text and "Method: Socratic dialogue" in text and "60 minutes" in text
     assert "Impartiality" in text
 
 
@@ -142,3 +142,152 @@ def test_escaped_markdown_is_always_inert_and_faithful(markdown_renderer, text: 
 def test_autolink_bait_is_broken() -> None:
     assert handout.escape_markdown("zie www.voorbeeld.nl") == r"zie www\.voorbeeld.nl"
     assert handout.escape_markdown("mail a@b.nl of https://x.nl") == r"mail a\@b.nl of https\://x.nl"
+
+
+# -- the force field ----------------------------------------------------------------------------
+
+FORCE_FIELD = {
+    "role": "leidinggevende",
+    "values": ["onpartijdigheid", "menselijkheid", "loyaliteit", "transparantie"],
+    "tensions": [
+        {"between": ["onpartijdigheid", "menselijkheid"], "prevailed": "onpartijdigheid"},
+        {"between": ["loyaliteit", "transparantie"], "prevailed": "balanced"},
+    ],
+    "norms": [
+        {"text": "NORM-PERSOONLIJK: ik wil de aanvrager niet kwetsen", "source": "persoonlijk"},
+        {"text": f"NORM-ORGANISATIE: gedragscode artikel 4 {SCRIPT}", "source": "organisatorisch"},
+        {"text": "NORM-MAATSCHAPPIJ: burgers verwachten onpartijdigheid", "source": "maatschappelijk"},
+        {"text": "NORM-BEROEP: de vergunningverlener blijft op afstand", "source": "professioneel"},
+        "NORM-ZONDER-BRON: een oude norm",
+    ],
+    "decisive_facts": ["FEIT: de aanvraag liep nog."],
+    "lessons": ["LES: weiger vriendelijk en leg het uit."],
+}
+SOURCES_IN_ORDER = ["Maatschappelijk", "Organisatorisch", "Professioneel", "Persoonlijk", "Bron niet vastgelegd"]
+NORMS_IN_ORDER = ["NORM-MAATSCHAPPIJ", "NORM-ORGANISATIE", "NORM-BEROEP", "NORM-PERSOONLIJK", "NORM-ZONDER-BRON"]
+
+
+def _in_order(text: str, pieces: list[str]) -> bool:
+    positions = [text.index(piece) for piece in pieces]
+    return positions == sorted(positions)
+
+
+def test_norms_by_source_tensions_and_role_in_markdown_and_html() -> None:
+    sheet = handout.build(make_case(**FORCE_FIELD))
+    markdown = plain(handout.to_markdown(sheet))
+    document = html.unescape(handout.to_html(sheet))
+    for text in (markdown, document):
+        assert "Normen die meewogen, per bron" in text
+        interleaved = [piece for pair in zip(SOURCES_IN_ORDER, NORMS_IN_ORDER, strict=True) for piece in pair]
+        assert _in_order(text, interleaved), "each source heading is followed by its own norms"
+        assert "Welke waarden staan hier tegenover elkaar? In dit beraad: Onpartijdigheid ↔ Menselijkheid; " in text
+        assert "Loyaliteit ↔ Transparantie" in text
+        assert "Wiens dilemma:" in text and "Leidinggevende" in text
+        assert _in_order(text, ["Waarden in spanning", "Methode: Socratisch gesprek"])  # a step before the method
+    assert "**Maatschappelijk**\n\n- NORM-MAATSCHAPPIJ" in markdown
+    assert "<p><strong>Maatschappelijk</strong></p><ul><li>NORM-MAATSCHAPPIJ" in document
+
+
+def test_what_prevailed_facts_and_lessons_only_with_the_outcome() -> None:
+    case = make_case(**FORCE_FIELD)
+    hidden = handout.build(case)
+    for text in (plain(handout.to_markdown(hidden)), html.unescape(handout.to_html(hidden))):
+        assert "woog zwaarder" not in text and "in evenwicht" not in text
+        assert "FEIT" not in text and "LES" not in text and "Dit oordeel hing af van" not in text
+    shown = handout.build(case, include_outcome=True)
+    for text in (plain(handout.to_markdown(shown)), html.unescape(handout.to_html(shown))):
+        assert "Wat woog het zwaarst" in text
+        assert "Onpartijdigheid ↔ Menselijkheid: Onpartijdigheid woog zwaarder" in text
+        assert "Loyaliteit ↔ Transparantie: in evenwicht (een derde weg)" in text
+        assert _in_order(text, ["Dit oordeel hing af van …", "FEIT: de aanvraag liep nog.", "Lessen", "LES: weiger"])
+
+
+def test_force_field_text_is_escaped_in_both_outputs(markdown_renderer) -> None:
+    sheet = handout.build(make_case(**FORCE_FIELD), include_outcome=True)
+    document = handout.to_html(sheet)
+    assert html.escape(SCRIPT) in document and SCRIPT not in document
+    rendered = markdown_renderer.render(handout.to_markdown(sheet))
+    assert {tag for tag, _ in tags_of(rendered)} <= _ALLOWED_MD_TAGS
+    assert html.escape(SCRIPT, quote=False) in rendered
+
+
+def test_english_force_field_and_a_case_without_one() -> None:
+    text = plain(handout.to_markdown(handout.build(make_case(**FORCE_FIELD), language="en", include_outcome=True)))
+    assert "Whose dilemma:** Manager" in text and "**Societal**" in text and "**Source not recorded**" in text
+    assert "In this deliberation: Impartiality ↔ Humanity" in text and "Impartiality prevailed" in text
+    bare = handout.build(make_case(), include_outcome=True)
+    for rendered in (plain(handout.to_markdown(bare)), handout.to_html(bare)):
+        assert "per bron" not in rendered and "Waarden in spanning" not in rendered and "Wiens dilemma" not in rendered
+        assert "Wat woog het zwaarst" not in rendered and "Lessen" not in rendered
+
+
+# -- clean Markdown: escapes only where the text would otherwise be markup ------------------------------
+
+_DOCUMENT_PIECES = [*_PIECES, "=", "&#65;", "1)", "~~", "$$", "***", "___", "---", "+ ", "# ", "> ", " #"]
+_DOCUMENT_TEXT = st.lists(st.sampled_from(_DOCUMENT_PIECES), max_size=40).map("".join)
+
+
+def _shown(rendered: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rendered)).split())
+
+
+@settings(max_examples=400, deadline=None)
+@given(_DOCUMENT_TEXT)
+def test_document_markdown_is_inert_and_faithful_as_paragraph_heading_and_list_item(markdown_renderer, text) -> None:
+    """The handout's lighter escaping still turns any text into exactly that text: in running text
+    (several lines), as a heading (a title) and as a list item (the handout's lists)."""
+    line = " ".join(text.split())
+    cases = [
+        (handout.escape_document(text), {"p", "br"}),
+        (f"# {handout.escape_document(line)}", {"h1"}),
+        (f"- {handout.escape_document(line)}", {"ul", "li"}),
+    ]
+    for markdown, allowed in cases:
+        rendered = markdown_renderer.render(markdown)
+        assert {tag for tag, _ in tags_of(rendered)} <= allowed, (text, markdown, rendered)
+        assert _shown(rendered) == " ".join(text.split()), (text, markdown, rendered)
+
+
+def test_document_markdown_leaves_ordinary_prose_alone() -> None:
+    prose = "Werkwijze: stap 1 (kort), daarna 2. Sterk: ja; 50% - niet 'alles'! Vraag? #3 en 10 = 10 + 0."
+    assert handout.escape_document(prose) == prose
+    assert (
+        handout.escape_document("# kop\n1. punt\n- lijst\n> citaat\n---")
+        == "\\# kop\n1\\. punt\n\\- lijst\n\\> citaat\n\\---"
+    )
+    assert handout.escape_document("<b>x</b> [a](b) *c* `d`") == "\\<b>x\\</b> \\[a](b) \\*c\\* \\`d\\`"
+
+
+def test_document_markdown_breaks_autolinks() -> None:
+    assert handout.escape_document("zie www.voorbeeld.nl") == r"zie www\.voorbeeld.nl"
+    assert handout.escape_document("mail a@b.nl of https://x.nl") == r"mail a\@b.nl of https\://x.nl"
+
+
+def test_the_handout_markdown_has_no_escapes_in_ordinary_prose() -> None:
+    """'Werkwijze\\:', '\\(' and 'sterk\\:' were in every handout: plain prose now reads as typed."""
+    case = make_case(
+        title="Een geschenk (klein): aannemen?",
+        situation="De aanvrager zei: dank je (echt). Sterk: een taart van 20 euro.",
+        **FORCE_FIELD,
+    )
+    for language in ("nl", "en"):
+        markdown = handout.to_markdown(handout.build(case, language=language, include_outcome=True))
+        assert "\\:" not in markdown and "\\(" not in markdown and "\\)" not in markdown, markdown
+        assert "\\-" not in markdown and "\\." not in markdown and "\\!" not in markdown
+    markdown = handout.to_markdown(handout.build(case))
+    assert "# Een geschenk (klein): aannemen?" in markdown
+    assert "De aanvrager zei: dank je (echt). Sterk: een taart van 20 euro." in markdown
+    assert "## Methode: Socratisch gesprek" in markdown
+    assert "\\<script\\>" not in markdown and "\\<script>alert(1)\\</script>" in markdown  # still inert
+
+
+def test_the_lessons_come_with_the_outcome(markdown_renderer) -> None:
+    """The lessons belong to the debrief: in both files with the outcome, in neither without."""
+    case = make_case(lessons=["LES-EEN: leg het uit.", "LES-TWEE: (vriendelijk) weigeren."])
+    shown = handout.build(case, include_outcome=True)
+    for text in (handout.to_markdown(shown), handout.to_html(shown)):
+        assert "Lessen" in text and "LES-EEN: leg het uit." in text and "LES-TWEE: (vriendelijk) weigeren." in text
+    assert "- LES-TWEE: (vriendelijk) weigeren." in handout.to_markdown(shown)
+    hidden = handout.build(case)
+    for text in (handout.to_markdown(hidden), handout.to_html(hidden)):
+        assert "LES-" not in text and "Lessen" not in text

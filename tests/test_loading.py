@@ -40,8 +40,42 @@ EXPECTED = {
 }
 
 
+# file name -> the stable code of its problem (the app words the problem in its own language by it)
+CODES = {
+    "alias-bomb.yaml": "anchors",
+    "bad-date.yaml": "not_a_real_date",
+    "bad-language.yaml": "not_allowed",
+    "bidi-title.yaml": "direction_control",
+    "binary.yaml": "binary",
+    "deep-nesting.yaml": "too_deep",
+    "duplicate-key.yaml": "duplicate_key",
+    "empty.yaml": "empty",
+    "id-mismatch.yaml": "id_mismatch",
+    "missing-field.yaml": "missing_field",
+    "not-utf8.yaml": "not_utf8",
+    "python-tag.yaml": "yaml_tag",
+    "syntax-error.yaml": "invalid_yaml",
+    "top-level-list.yaml": "not_mapping",
+    "two-documents.yaml": "several_documents",
+    "unknown-field.yaml": "unknown_field",
+    "wrong-type.yaml": "expected_text",
+}
+
+
 def test_every_hostile_fixture_has_an_expectation() -> None:
-    assert sorted(p.name for p in HOSTILE.glob("*.yaml")) == sorted(EXPECTED)
+    assert sorted(p.name for p in HOSTILE.glob("*.yaml")) == sorted(EXPECTED) == sorted(CODES)
+
+
+@pytest.mark.parametrize("name", sorted(CODES))
+def test_hostile_file_problem_has_a_stable_code(name: str) -> None:
+    _, problems = parse_case((HOSTILE / name).read_bytes(), name, expected_id=Path(name).stem)
+    assert CODES[name] in [p.code for p in problems]
+    coded = next(p for p in problems if p.code == CODES[name])
+    assert any(EXPECTED[name] in str(p) for p in problems)  # the English message is unchanged
+    if name == "python-tag.yaml":
+        assert coded.params == {"tag": "tag:yaml.org,2002:python/object/apply:os.system"}
+    if name == "unknown-field.yaml":
+        assert coded.params == {"name": "titel", "hint": "title"}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -112,6 +146,7 @@ def test_a_direction_control_in_the_title_is_refused_with_the_fix(control: str) 
         f"f.yaml:2: title: contains an invisible text-direction character, U+{ord(control):04X}"
     )
     assert "at character 3" in problem.message and "delete it, or retype the title" in problem.message
+    assert problem.code == "direction_control" and problem.params["char"] == f"U+{ord(control):04X}"
     assert not set(str(problem)) & set(BIDI_CONTROLS)  # the message shows <U+…>, it cannot be reordered
 
 
@@ -155,6 +190,7 @@ def test_vocabulary_term_outside_the_list_is_a_warning_with_suggestion() -> None
     assert case is not None
     assert [p.severity for p in problems] == ["warning"]
     assert "did you mean" in problems[0].message
+    assert problems[0].code == "unknown_term" and problems[0].params["hint"] in problems[0].message
 
 
 def test_dump_round_trips() -> None:

@@ -60,6 +60,8 @@ def test_the_filter_keeps_exactly_the_cases_that_weighed_the_pair(conflicts: Pat
         kept = sorted(case.id for case in cases if Filters(tension=asked).accepts(case))
         assert kept == ["rapport-afzwakken", "vertraging-melden"]
     assert Filters(values=["loyaliteit", "transparantie"]).accepts(next(iter(cases)))  # --value is "either"
+    one_side = sorted(case.id for case in cases if Filters(tension=("eerlijkheid",)).accepts(case))
+    assert one_side == ["allebei-genoemd"]  # one value: weighed against any other
 
 
 def test_the_search_page_combines_the_tension_picker_with_free_text(conflicts: Path, open_app) -> None:

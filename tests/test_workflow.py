@@ -22,6 +22,7 @@ from moresprudentie.cases.model import FIELD_NAMES, Case
 from moresprudentie.errors import (
     ConflictError,
     PermissionDeniedError,
+    PersonalDataError,
     StorageError,
     UsageError,
     WorkflowError,
@@ -57,11 +58,8 @@ def clean_check(monkeypatch: pytest.MonkeyPatch) -> list[FakeFinding]:
 
 
 @pytest.fixture
-def cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cases"
-    folder.mkdir()
-    monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
-    return folder
+def cases(empty_cases: Path) -> Path:
+    return empty_cases
 
 
 @pytest.fixture
@@ -255,14 +253,34 @@ def test_blocking_findings_stop_approval_and_publication(
     store.save_draft(make_case(), ANNA)
     store.submit(make_case().id, ANNA)
     clean_check.append(FakeFinding("telefoonnummer", "06-12345678", "situation", "[telefoonnummer]"))
-    with pytest.raises(WorkflowError, match=r"personal data.*06-12345678.*\[telefoonnummer\]"):
+    with pytest.raises(PersonalDataError, match=r"personal data.*06-12345678.*\[telefoonnummer\]") as info:
         store.approve(make_case().id, BRAM, seen_hash=seen(store))
+    assert isinstance(info.value, WorkflowError) and info.value.findings == tuple(clean_check)  # for the page
     clean_check.clear()
     store.approve(make_case().id, BRAM, seen_hash=seen(store))
     clean_check.append(FakeFinding("naam", "Jansen", "dilemma", "[naam]"))
     with pytest.raises(WorkflowError, match="Jansen"):
         store.publish(make_case().id, ANNA, seen_hash=seen(store))
     assert not load_cases(cases).cases["taart-van-aanvrager"].is_published
+
+
+def test_personal_data_is_refused_before_any_write_even_on_the_conflict_path(
+    cases: Path, store: CaseStore, clean_check: list[FakeFinding]
+) -> None:
+    """The order of checks in save_draft: role, then personal data, then the lock, conflicts and writes
+    (the real check on real personal data: test_personal_data_at_rest.py)."""
+    store.save_draft(make_case(), ANNA)
+    store.submit(make_case().id, ANNA)
+    before = snapshot(cases)
+    clean_check.append(FakeFinding("bsn", "111222333", "situation", "[bsn]"))
+    for opened in (seen(store), "0" * 64):  # the version on disk, and a stale one (whose text would be kept)
+        with pytest.raises(PersonalDataError, match=r"was not saved.*bsn '111222333' → \[bsn\]"):
+            store.save_draft(make_case(title="Met een BSN"), ANNA, opened)
+    with pytest.raises(PersonalDataError, match="was not saved"):
+        store.save_draft(make_case("nieuwe-casus"), ANNA)
+    with pytest.raises(PermissionDeniedError):  # the role is checked first, as for every write
+        store.save_draft(make_case("nieuwe-casus"), EMPLOYEE)
+    assert snapshot(cases) == before and not (cases / ".conflicts").exists()
 
 
 def test_published_case_stays_searchable_while_its_revision_is_reviewed(cases: Path, store: CaseStore) -> None:

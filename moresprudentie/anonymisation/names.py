@@ -8,7 +8,13 @@ surnames too ("Bos", "Groen"). The rules below drop those without listing any pa
 - role words and titles are never a name themselves; "wethouder Jansen" yields "Jansen";
 - a single letter is a pseudonym ("medewerker A"), already anonymous;
 - a single ordinary word (Deduce's own common-word list, stop words, the vocabulary) is not a name
-  when it starts a sentence, follows an article ("het Rijk") or appears in lower case elsewhere.
+  when it starts a sentence or a title, follows an article ("het Rijk") or appears in lower case elsewhere;
+- a capital that only opens a sentence or title proves nothing, so there the word decides: one the case
+  writes in lower case elsewhere ("Zwart geld …" beside "zwart geld") is a word, and so is a plural or
+  diminutive of a noun or adjective of the lists ("Bloemen voor de baliemedewerker", "Taartjes") where
+  a plural fits what follows ("Bloemen belde" is a surname); a first name Deduce knows is never read
+  as a plural ("Maarten"), and a word the case uses as a name elsewhere (capitalised mid-sentence:
+  "… zei Kok") is a name at the start of a sentence too.
 
 English text gets the same pipeline with English stop words as ordinary words, plus titles
 (Mr, Ms, Dr, …) followed by a capitalised word. Deduce's lists are Dutch: an English surname used
@@ -77,6 +83,10 @@ ENGLISH_FUNCTION_WORDS = _words(
     "wednesday thursday friday saturday sunday i dutch english european according during after before without "
     "within despite since although while however instead meanwhile perhaps"
 )
+SINGULAR_VERBS = _words(
+    "ben is was heb heeft had wordt werd kan kon wil wou zal zou moet moest mag mocht zei kwam ging"
+)
+MIN_STEM = 3  # the shortest stem a plural or diminutive is read back to
 WORD_RE = re.compile(r"[\w'’.-]+")
 NAME_TAIL_RE = re.compile(r"(?:['’-][A-Z]?\w+|\s[A-Z]['’][A-Z]\w+)+")
 
@@ -140,6 +150,91 @@ def _ordinary_words(language: str) -> frozenset[str]:
     return frozenset(deduce_words) | DUTCH_FUNCTION_WORDS | vocabulary_words | ROLE_WORDS
 
 
+@cache
+def _content_words(language: str) -> frozenset[str]:
+    """The ordinary words that have plurals and diminutives: nouns and adjectives, not closed-class words
+    (so "Metten" is no plural of "met", nor "Vooren" of "voor")."""
+    closed = DUTCH_FUNCTION_WORDS | ENGLISH_FUNCTION_WORDS | OBJECT_WORDS | PARTICLES | INTERFIXES
+    if language == "en":
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+        closed |= frozenset(STOPWORDS_EN_PLUS)
+    else:
+        closed |= {word.lower() for word in deduce_instance().lookup_structs["stop_word"].items()}
+    return frozenset(word for word in _ordinary_words(language) if len(word) >= MIN_STEM and word not in closed)
+
+
+def _base_forms(word: str, language: str) -> set[str]:
+    """The words `word` may be a plural or diminutive of: "bloemen" → bloem, "bomen" → boom, "katten" →
+    kat, "brieven" → brief, "tafels" → tafel, "auto's" → auto, "taartjes" → taart, "flowers" → flower.
+
+    Spelling rules only, so some candidates are no words: they are looked up, never trusted.
+    """
+    word = word.lower().replace("’", "'")
+    if language == "en":
+        return {
+            stem
+            for suffix, add in (("ies", "y"), ("es", ""), ("s", ""))
+            if word.endswith(suffix)
+            for stem in [word[: -len(suffix)] + add]
+        }
+    forms: set[str] = set()
+    if word.endswith("'s"):
+        forms.add(word[:-2])  # "auto's", "collega's"
+    elif word.endswith("s") and re.search(r"(?:e[lmnr]|[aeiouy])s$", word):
+        forms.add(word[:-1])  # "tafels", "bakkers", "cadeaus"
+    diminutive = re.fullmatch(r"(.+?)(?:et|p|k)?jes?", word)
+    if diminutive:  # "bloemetje", "boompje", "koninkje", "taartje" (the t is the stem's or the suffix's)
+        stem = diminutive.group(1)
+        forms |= {stem, stem[:-1] if stem[-1:] == "t" else stem, word[: word.rfind("je")]}
+        forms |= {_undoubled(form) for form in list(forms)}
+    if word.endswith("en") and not word.endswith("een"):  # a word in -e takes -n: "Hoogsteen" is none
+        stem = word[:-2]
+        voiceless = stem[:-1] + {"v": "f", "z": "s"}.get(stem[-1:], stem[-1:])
+        for form in {stem, voiceless}:
+            forms |= {form, _undoubled(form)}
+            if re.search(r"(?:^|[^aeiouy])[aeiou][^aeiouy]$", form):
+                forms.add(form[:-1] + form[-2:])  # an open syllable lost its long vowel: "bomen" → boom
+    return {form for form in forms if len(form) >= MIN_STEM and form != word}
+
+
+def _undoubled(stem: str) -> str:
+    """'katt' → 'kat': a consonant doubled before a plural or diminutive ending."""
+    return stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "aeiouy" else stem
+
+
+def _inflected_ordinary(word: str, language: str) -> bool:
+    """A plural or diminutive of a content word of the lexicon ("Bloemen", "Taartjes").
+
+    A first name Deduce knows is never read as one ("Maarten" is no plural of "maart").
+    """
+    if language == "nl" and [word] in deduce_instance().lookup_structs["first_name"]:
+        return False
+    return not _base_forms(word, language).isdisjoint(_content_words(language))
+
+
+def _plural_fits(text: str, end: int) -> bool:
+    """Whether a word opening a sentence may be a plural by what follows it: nothing (a title "Bloemen"),
+    a closed-class word ("Bloemen voor de balie", "Heuvels en dalen") or a plural verb ("Bloemen zijn
+    …", "Bloemen kregen …"). A surname is the subject of a singular verb ("Prinsen belde", "Prinsen is")
+    or has an apposition ("Prinsen, die …"): those stay names.
+    """
+    rest = text[end : end + 40]
+    if not rest.strip() or rest.lstrip()[:1] in ".!?;:":
+        return True
+    following = re.match(r"[ \t]+([\w'’-]+)", rest)
+    if following is None or not following.group(1).islower():
+        return False
+    word = following.group(1)
+    return word not in SINGULAR_VERBS and (word in _follows_a_plural() or word.endswith("en"))
+
+
+@cache
+def _follows_a_plural() -> frozenset[str]:
+    stop_words = {word.lower() for word in deduce_instance().lookup_structs["stop_word"].items()}
+    return frozenset(stop_words | DUTCH_FUNCTION_WORDS | INTERFIXES | PARTICLES) - SINGULAR_VERBS
+
+
 def _sentence_initial(text: str, start: int) -> bool:
     before = text[:start].rstrip(" \t\"'‘“(*•-")
     return not before or before[-1] in ".!?:;\n" or text[:start].endswith("\n")
@@ -190,8 +285,13 @@ def _known_name(word: str) -> bool:
 
 
 def _imperative(text: str, end: int) -> bool:
-    """Followed by a determiner or pronoun ('Take the', 'Leg je'), or by a particle that no proper noun
-    follows ('Look at it', 'Leg uit waarom'): a verb or adverb opening a sentence, not its subject."""
+    """Followed directly by a determiner or pronoun ('Take the', 'Leg je'), or by a particle that no proper
+    noun follows ('Look at it', 'Leg uit waarom'): a verb or adverb opening a sentence, not its subject.
+
+    Not after a comma: "Jansen, die …" and "Fatima, de baliemedewerker, …" are names with an apposition.
+    """
+    if not text[end : end + 1].isspace():
+        return False
     following = WORD_RE.findall(text[end : end + 40])
     if not following:
         return False
@@ -201,19 +301,41 @@ def _imperative(text: str, end: int) -> bool:
     return first in PARTICLES and not (len(following) > 1 and following[1][:1].isupper())
 
 
+def _written_lower(word: str, context: str) -> bool:
+    """Whether the case writes the word in lower case somewhere: as an ordinary word."""
+    return re.search(rf"(?<![\w-]){re.escape(word.lower())}(?![\w-])", context) is not None
+
+
+def _used_as_name(word: str, context: str) -> bool:
+    """Whether the case writes the word capitalised in mid-sentence, not after an article ("zei Kok",
+    "wethouder Kok"; not "het Rijk"): a capital that does not come from the sentence, so a name."""
+    for match in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", context):
+        if not _sentence_initial(context, match.start()) and _previous_word(context, match.start()) not in ARTICLES:
+            return True
+    return False
+
+
 def _is_ordinary(text: str, start: int, end: int, language: str, context: str) -> bool:
-    """A single word used as a word, not a name (see the module docstring)."""
+    """A single word used as a word, not a name (see the module docstring).
+
+    At the start of a sentence or title the capital says nothing, so the word itself decides: a verb
+    opening the sentence, a word the case writes in lower case elsewhere, an ordinary word, or a plural
+    or diminutive of one where a plural fits (_plural_fits) is no name, unless the case uses it as a name
+    elsewhere. In mid-sentence only a word of the lexicon itself (no
+    plural read back) after an article or written in lower case elsewhere is no name.
+    """
     word = text[start:end]
     if " " in word:
         return False
-    initial = _sentence_initial(text, start)
-    if initial and _imperative(text, end):
-        return True
+    if _sentence_initial(text, start):
+        if _used_as_name(word, context):
+            return False
+        if _imperative(text, end) or _written_lower(word, context) or word.lower() in _ordinary_words(language):
+            return True
+        return _inflected_ordinary(word, language) and (language == "en" or _plural_fits(text, end))
     if word.lower() not in _ordinary_words(language):
         return False
-    if initial or _previous_word(text, start) in ARTICLES:
-        return True
-    return re.search(rf"(?<![\w-]){re.escape(word.lower())}(?![\w-])", context) is not None
+    return _previous_word(text, start) in ARTICLES or _written_lower(word, context)
 
 
 def _deduce_hits(text: str) -> Iterable[tuple[str, int, int]]:

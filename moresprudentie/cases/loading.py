@@ -3,15 +3,18 @@
 The YAML reader keeps every scalar as the text the officer typed (no YAML 1.1 guessing: `title: no`
 stays "no", `date: 2024-05` stays "2024-05") and refuses what a case file never needs: tags,
 anchors and aliases, duplicate keys, deep nesting, several documents, oversized or non-UTF-8 files.
-One bad file never stops the rest: `load_cases` returns the valid cases plus the problems.
+One bad file never stops the rest: `load_cases` returns the valid cases plus the problems, each
+with a stable code and params so the app can word it in its own language (the CLI prints `message`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import yaml
@@ -19,6 +22,7 @@ from pydantic import ValidationError
 from yaml.composer import Composer
 from yaml.resolver import BaseResolver
 
+from moresprudentie.cases import model
 from moresprudentie.cases.model import FIELD_NAMES, Case, force_field_gaps, suggest, visible, vocabulary_warnings
 from moresprudentie.errors import CaseFileError
 
@@ -27,18 +31,25 @@ MAX_DEPTH = 6
 MAX_NODES = 2_000  # a rich case has a few hundred; more is an attack or a mistake, refused before any work
 NULL_SCALARS = {"", "~", "null", "Null", "NULL"}
 CASE_SUFFIX = ".yaml"
+NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One finding about one file; errors keep the case out, warnings do not (slots: a large
-    collection can hold a vocabulary warning or two per file)."""
+    collection can hold a vocabulary warning or two per file). `message` is English, for the CLI;
+    `code` ("" if rare) and `params` let the app word it in its own language (ui/components/messages.py)."""
 
     path: str
     line: int | None
     field: str | None
     message: str
     severity: Literal["error", "warning"] = "error"
+    code: str = ""
+    params: Mapping[str, Any] = field(default_factory=lambda: NO_PARAMS, compare=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # params may be a read-only view, which pickle cannot copy
+        return Problem, (self.path, self.line, self.field, self.message, self.severity, self.code, dict(self.params))
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
@@ -74,16 +85,18 @@ class _Refusals:
         event = self.peek_event()
         mark = event.start_mark
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _Refused(mark, "anchors and aliases (&, *) are not allowed; write the text out in full")
+            raise _Refused(mark, "anchors and aliases (&, *) are not allowed; write the text out in full", "anchors")
         tag = getattr(event, "tag", None)
         if tag not in (None, "!", "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"):
-            raise _Refused(mark, f"YAML tags such as '{tag}' are not allowed; remove the tag")
+            raise _Refused(mark, f"YAML tags such as '{tag}' are not allowed; remove the tag", "yaml_tag", tag=tag)
         self._depth += 1
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise _Refused(mark, f"more than {MAX_NODES} values; a case needs far fewer (split long lists)")
+            message = f"more than {MAX_NODES} values; a case needs far fewer (split long lists)"
+            raise _Refused(mark, message, "too_many_values", max=MAX_NODES)
         if self._depth > MAX_DEPTH:
-            raise _Refused(mark, f"nesting deeper than {MAX_DEPTH} levels; a case needs at most lists of items")
+            message = f"nesting deeper than {MAX_DEPTH} levels; a case needs at most lists of items"
+            raise _Refused(mark, message, "too_deep", max=MAX_DEPTH)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -143,11 +156,17 @@ def _single_node(loader_class: type, text: str) -> yaml.Node | None:
         loader.dispose()
 
 
-class _Refused(Exception):
-    def __init__(self, mark: Any, message: str) -> None:
-        super().__init__(message)
-        self.line = mark.line + 1 if mark else None
-        self.message = message
+class _Refused(CaseFileError):
+    """What the reader refuses, as CaseFileError("line: message"), with its Problem's code and params.
+    `at` is the line, or the YAML mark of the node refused."""
+
+    def __init__(self, at: Any, message: str, code: str, **params: Any) -> None:
+        self.line = at.line + 1 if hasattr(at, "line") else at
+        super().__init__(f"{self.line}: {message}")
+        self.message, self.code, self.params = message, code, params
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle and copy rebuild it from its parts, not its text
+        return _Refused, (self.line, self.message, self.code), {"params": self.params}
 
 
 def _to_python(node: yaml.Node, lines: dict[tuple, int], loc: tuple = ()) -> Any:
@@ -157,10 +176,10 @@ def _to_python(node: yaml.Node, lines: dict[tuple, int], loc: tuple = ()) -> Any
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise _Refused(key_node.start_mark, "a field name must be plain text")
+                raise _Refused(key_node.start_mark, "a field name must be plain text", "key_not_text")
             key = key_node.value
             if key in result:
-                raise _Refused(key_node.start_mark, f"'{key}' appears twice; keep one")
+                raise _Refused(key_node.start_mark, f"'{key}' appears twice; keep one", "duplicate_key", name=key)
             result[key] = _to_python(value_node, lines, (*loc, key))
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -175,38 +194,44 @@ def parse_yaml(text: str) -> tuple[Any, dict[tuple, int]]:
     try:
         node = _compose(text)
         if node is None:
-            raise CaseFileError("1: the file is empty; start from `moresprudentie new`")
+            raise _Refused(1, "the file is empty; start from `moresprudentie new`", "empty")
         lines: dict[tuple, int] = {}
         return _to_python(node, lines), lines
-    except _Refused as exc:
-        raise CaseFileError(f"{exc.line}: {exc.message}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         if "another document" in str(exc.problem):
-            raise CaseFileError(f"{line}: a case file holds one YAML document; remove the second '---'") from None
-        raise CaseFileError(
-            f"{line}: not valid YAML ({exc.problem or exc.context}); check indentation and quote text containing ':' or '#'"
+            message = "a case file holds one YAML document; remove the second '---'"
+            raise _Refused(line, message, "several_documents") from None
+        raise _Refused(
+            line,
+            f"not valid YAML ({exc.problem or exc.context}); check indentation and quote text containing ':' or '#'",
+            "invalid_yaml",
         ) from None
     except yaml.YAMLError as exc:
-        raise CaseFileError(f"1: not valid YAML ({exc})") from None
+        raise _Refused(1, f"not valid YAML ({exc})", "invalid_yaml") from None
     except RecursionError:
-        raise CaseFileError(f"1: nesting too deep; a case needs at most {MAX_DEPTH} levels") from None
+        raise _Refused(
+            1, f"nesting too deep; a case needs at most {MAX_DEPTH} levels", "too_deep", max=MAX_DEPTH
+        ) from None
 
 
 def decode(data: bytes) -> str:
     """UTF-8 (BOM allowed) text without NUL bytes, or CaseFileError."""
     if len(data) > MAX_FILE_BYTES:
-        raise CaseFileError(
-            f"1: file is {len(data) // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB. Shorten the text"
+        raise _Refused(
+            1,
+            f"file is {len(data) // 1024} KiB; the limit is {MAX_FILE_BYTES // 1024} KiB. Shorten the text",
+            "too_large",
+            limit=MAX_FILE_BYTES // 1024,
         )
     if b"\x00" in data:
-        raise CaseFileError("1: this is a binary file, not a YAML text file")
+        raise _Refused(1, "this is a binary file, not a YAML text file", "binary")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise CaseFileError(f"{line}: not UTF-8 text; save the file as UTF-8") from None
+        raise _Refused(line, "not UTF-8 text; save the file as UTF-8", "not_utf8") from None
 
 
 def _validation_problems(path: str, error: ValidationError, lines: dict[tuple, int]) -> list[Problem]:
@@ -215,42 +240,65 @@ def _validation_problems(path: str, error: ValidationError, lines: dict[tuple, i
         loc = tuple(item["loc"])
         field_name = ".".join(str(part) for part in loc) or None
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
-        kind = item["type"]
-        if kind == "extra_forbidden":
-            hint = suggest(str(loc[-1]), FIELD_NAMES)
-            message = (
-                f"unknown field; did you mean '{hint}'?"
-                if hint
-                else "unknown field; see docs/case-format.md for the fields"
-            )
-        elif kind == "missing":
-            message = "required field is missing"
-        elif kind == "string_pattern_mismatch":
-            shown = visible(str(item["input"]))  # a direction control must not reorder the message
-            message = (
-                f"'{shown}' is not a valid id: use 3–80 lower-case letters, digits and hyphens, e.g. geschenk-van-leverancier"
-                if loc[0] in ("id", "related")
-                else f"'{shown}' is not a valid term: use lower-case words joined by hyphens, e.g. discretionaire-ruimte"
-            )
-        elif kind == "literal_error":
-            message = _not_allowed(item)
-        elif kind == "string_type" and isinstance(item.get("input"), list | dict):
-            message = "expected text, got a list or mapping; write it as one text"
-        else:
-            message = item["msg"].removeprefix("Value error, ")
-        problems.append(Problem(path, line, field_name, message))
+        message, code, params = _explained(item, loc)
+        problems.append(Problem(path, line, field_name, message, "error", code, params))
     return problems
 
 
-def _not_allowed(item: Any) -> str:
+def _explained(item: Any, loc: tuple) -> tuple[str, str, Mapping[str, Any]]:
+    """One validation error in plain words, with its code and params (see Problem)."""
+    kind = item["type"]
+    if kind == "extra_forbidden":
+        hint = suggest(str(loc[-1]), FIELD_NAMES)
+        fix = f"did you mean '{hint}'?" if hint else "see docs/case-format.md for the fields"
+        return f"unknown field; {fix}", "unknown_field", {"name": visible(str(loc[-1])), "hint": hint or ""}
+    if kind == "missing":
+        return "required field is missing", "missing_field", NO_PARAMS
+    if kind == "string_pattern_mismatch":
+        shown = visible(str(item["input"]))  # a direction control must not reorder the message
+        if loc[0] in ("id", "related"):
+            example = "use 3–80 lower-case letters, digits and hyphens, e.g. geschenk-van-leverancier"
+            return f"'{shown}' is not a valid id: {example}", "invalid_id", {"value": shown}
+        example = "use lower-case words joined by hyphens, e.g. discretionaire-ruimte"
+        return f"'{shown}' is not a valid term: {example}", "invalid_term", {"value": shown}
+    if kind == "literal_error":
+        return _not_allowed(item)
+    if kind == "string_type" and isinstance(item.get("input"), list | dict):
+        return "expected text, got a list or mapping; write it as one text", "expected_text", NO_PARAMS
+    message = item["msg"].removeprefix("Value error, ")
+    if kind == "enum":  # the message is pydantic's own; the code and params are those of a literal
+        return (message, *_not_allowed(item)[1:])
+    error = (item.get("ctx") or {}).get("error")
+    if isinstance(error, model.CodedValueError):
+        return message, error.code, error.params
+    return (message, *_constraint(kind, item.get("ctx") or {}, isinstance(item.get("input"), list | tuple)))
+
+
+def _constraint(kind: str, ctx: Mapping[str, Any], listed: bool) -> tuple[str, Mapping[str, Any]]:
+    """The code and params of a length or number limit pydantic reports; ("", {}) for anything else."""
+    if kind in ("too_long", "string_too_long"):
+        return ("too_many" if listed else "too_long"), {"max": ctx.get("max_length")}
+    if kind in ("too_short", "string_too_short"):
+        return ("too_few", {"min": ctx.get("min_length")}) if listed else ("empty_text", NO_PARAMS)
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "not_a_number", NO_PARAMS
+    if kind == "greater_than_equal":
+        return "at_least", {"min": ctx.get("ge")}
+    if kind == "less_than_equal":
+        return "at_most", {"max": ctx.get("le")}
+    return "", NO_PARAMS
+
+
+def _not_allowed(item: Any) -> tuple[str, str, Mapping[str, Any]]:
     """'x' is not allowed; the allowed words, and the closest one when the input looks like a typo."""
     allowed = [word.strip("' ") for word in item["ctx"]["expected"].replace(" or ", ", ").split(",")]
     given = item.get("input")
     if not isinstance(given, str):
-        return f"use one of: {', '.join(allowed)}"
+        return f"use one of: {', '.join(allowed)}", "choose_one", {"allowed": ", ".join(allowed)}
     hint = suggest(given.strip().lower(), allowed)
     fix = f"did you mean '{hint}'? " if hint else ""
-    return f"'{visible(given)}' is not allowed; {fix}use one of: {', '.join(allowed)}"
+    params = {"value": visible(given), "hint": hint or "", "allowed": ", ".join(allowed)}
+    return f"'{visible(given)}' is not allowed; {fix}use one of: {', '.join(allowed)}", "not_allowed", params
 
 
 def parse_case(
@@ -264,28 +312,34 @@ def parse_case(
         raw, lines = parse_yaml(text)
     except CaseFileError as exc:
         line, _, message = str(exc).partition(": ")
-        return None, [Problem(path, int(line) if line.isdigit() else None, None, message)]
+        code, params = getattr(exc, "code", ""), getattr(exc, "params", NO_PARAMS)
+        return None, [Problem(path, int(line) if line.isdigit() else None, None, message, "error", code, params)]
     if not isinstance(raw, dict):
-        return None, [Problem(path, 1, None, "a case file must be a mapping of fields (id: …, title: …)")]
+        message = "a case file must be a mapping of fields (id: …, title: …)"
+        return None, [Problem(path, 1, None, message, "error", "not_mapping")]
     try:
         case = Case.model_validate(raw)
     except ValidationError as exc:
         return None, _validation_problems(path, exc, lines)
-    problems = []
     if expected_id is not None and case.id != expected_id:
-        problems.append(
-            Problem(
-                path,
-                lines.get(("id",)),
-                "id",
-                f"'{case.id}' must equal the file name; rename the file to {case.id}{CASE_SUFFIX} or set id: {expected_id}",
-            )
+        message = (
+            f"'{case.id}' must equal the file name; rename the file to {case.id}{CASE_SUFFIX} or set id: {expected_id}"
         )
-        return None, problems
-    for field_name, message in (*vocabulary_warnings(case), *force_field_gaps(case)):
+        params = {"id": case.id, "expected": expected_id, "suffix": CASE_SUFFIX}
+        return None, [Problem(path, lines.get(("id",)), "id", message, "error", "id_mismatch", params)]
+    return case, _warnings(path, case, lines)
+
+
+def _warnings(path: str, case: Case, lines: dict[tuple, int]) -> list[Problem]:
+    """Terms outside the vocabulary and gaps in the force field: the case loads, but with a warning."""
+    found = [*vocabulary_warnings(case), *force_field_gaps(case)]
+    codes = [("unknown_term", model.unknown_term_params(kind, term)) for _, kind, term in model.unknown_terms(case)]
+    codes += [model.gap_code(case, name) for name, _ in found[len(codes) :]]
+    problems = []
+    for (field_name, message), (code, params) in zip(found, codes, strict=True):
         where = lines.get(tuple(int(part) if part.isdigit() else part for part in field_name.split(".")))
-        problems.append(Problem(path, where, field_name, message, "warning"))
-    return case, problems
+        problems.append(Problem(path, where, field_name, message, "warning", code, params))
+    return problems
 
 
 def file_hash(data: bytes) -> str:
@@ -297,12 +351,12 @@ def load_case_file(path: Path) -> tuple[Case | None, list[Problem]]:
     """Read one case file; the id must equal the file name stem."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            return None, [
-                Problem(str(path), 1, None, f"file is larger than {MAX_FILE_BYTES // 1024} KiB; shorten the text")
-            ]
+            message = f"file is larger than {MAX_FILE_BYTES // 1024} KiB; shorten the text"
+            return None, [Problem(str(path), 1, None, message, "error", "too_large", {"limit": MAX_FILE_BYTES // 1024})]
         data = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(str(path), None, None, f"cannot read file ({exc.strerror or exc})")]
+        message = f"cannot read file ({exc.strerror or exc})"
+        return None, [Problem(str(path), None, None, message, "error", "unreadable")]
     return parse_case(data, str(path), expected_id=path.stem)
 
 

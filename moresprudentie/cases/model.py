@@ -11,9 +11,11 @@ import datetime as dt
 import difflib
 import re
 import unicodedata
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
@@ -43,16 +45,29 @@ def visible(text: str) -> str:
     return "".join(f"<U+{ord(char):04X}>" if char in BIDI_CONTROLS else char for char in text)
 
 
-def _direction_control_problem(text: str) -> str | None:
+class CodedValueError(ValueError):
+    """A validator's refusal with a stable `code` and the `params` of its wording, so a UI can say it in
+    its own language (cases.loading.Problem carries both); the message stays the English one."""
+
+    def __init__(self, message: str, code: str, **params: Any) -> None:
+        super().__init__(message)
+        self.code, self.params = code, params
+
+
+def _direction_control_problem(text: str) -> CodedValueError | None:
     """Why `text` is refused if it holds a direction control, naming the first one and where it is."""
     position = next((i for i, char in enumerate(text) if char in BIDI_CONTROLS), None)
     if position is None:
         return None
     char = text[position]
-    return (
-        f"contains an invisible text-direction character, U+{ord(char):04X} {unicodedata.name(char)}, at "
+    params = {"char": f"U+{ord(char):04X}", "name": unicodedata.name(char), "position": position + 1}
+    return CodedValueError(
+        f"contains an invisible text-direction character, {params['char']} {params['name']}, at "
         f"character {position + 1} ('{visible(text)}'); it makes text read differently from what it is: "
-        "delete it, or retype the title"
+        "delete it, or retype the title",
+        "direction_control",
+        **params,
+        text=visible(text),
     )
 
 
@@ -130,11 +145,19 @@ class Tension(BaseModel):
     def _coherent(self) -> Tension:
         first, second = self.between
         if first == second:
-            raise ValueError(f"between: '{first}' twice; a tension sets two different values against each other")
+            raise CodedValueError(
+                f"between: '{first}' twice; a tension sets two different values against each other",
+                "tension_twice",
+                value=first,
+            )
         if self.prevailed not in (first, second, BALANCED):
-            raise ValueError(
+            raise CodedValueError(
                 f"prevailed: '{self.prevailed}' is neither '{first}' nor '{second}'; name the value that "
-                f"prevailed, or '{BALANCED}' when a third way honoured both"
+                f"prevailed, or '{BALANCED}' when a third way honoured both",
+                "tension_prevailed",
+                prevailed=self.prevailed,
+                first=first,
+                second=second,
             )
         return self
 
@@ -185,12 +208,16 @@ class Case(BaseModel):
         text = str(value).strip() if isinstance(value, str | int) else None
         match = DATE_PATTERN.match(text or "")
         if not match:
-            raise ValueError("use YYYY, YYYY-MM or YYYY-MM-DD, e.g. date: 2024-03")
+            raise CodedValueError(
+                "use YYYY, YYYY-MM or YYYY-MM-DD, e.g. date: 2024-03", "bad_date", value=visible(text or "")
+            )
         year, month, day = (int(part) if part else 1 for part in match.groups())
         try:
             dt.date(year, month, day)
         except ValueError as exc:
-            raise ValueError(f"{text} is not a real date ({exc})") from None
+            raise CodedValueError(
+                f"{text} is not a real date ({exc})", "not_a_real_date", value=visible(text)
+            ) from None
         return text
 
     @field_validator("title")
@@ -200,7 +227,7 @@ class Case(BaseModel):
         what is shown; nobody needs one in a title (right-to-left script works without them)."""
         problem = _direction_control_problem(value)
         if problem:
-            raise ValueError(problem)
+            raise problem
         return value
 
     @field_validator("tensions")
@@ -217,13 +244,20 @@ class Case(BaseModel):
                     fix = (
                         f"did you mean '{hint}'?" if hint else "add it to values, or choose one of " + ", ".join(values)
                     )
-                    raise ValueError(f"'{value}' (in tension {number}) is not among this case's values; {fix}")
+                    raise CodedValueError(
+                        f"'{value}' (in tension {number}) is not among this case's values; {fix}",
+                        "tension_value_unknown",
+                        value=value,
+                        number=number,
+                        hint=hint or "",
+                        values=", ".join(values),
+                    )
         return tensions
 
     @model_validator(mode="after")
     def _no_self_reference(self) -> Case:
         if any(link.id == self.id for link in self.related):
-            raise ValueError("related: a case cannot be related to itself; remove its own id")
+            raise CodedValueError("related: a case cannot be related to itself; remove its own id", "related_self")
         return self
 
     @property
@@ -234,8 +268,11 @@ class Case(BaseModel):
     def is_published(self) -> bool:
         return self.status == "published"
 
-    def has_tension(self, first: str, second: str) -> bool:
-        """Whether the case weighed these two values against each other (in either order)."""
+    def has_tension(self, first: str, second: str | None = None) -> bool:
+        """Whether the case weighed these two values against each other (in either order); with one
+        value, whether it weighed that value against any other."""
+        if second is None:
+            return any(first in tension.between for tension in self.tensions)
         return any(tension.involves(first, second) for tension in self.tensions)
 
 
@@ -296,6 +333,23 @@ def force_field_gaps(case: Case) -> list[tuple[str, str]]:
     return gaps
 
 
+GAP_CODES = {
+    "role": "missing_role",
+    "tensions": "missing_tensions",
+    "norms": "missing_norms",
+    "decisive_facts": "missing_decisive_facts",
+}
+
+
+def gap_code(case: Case, field: str) -> tuple[str, dict[str, Any]]:
+    """The stable code and params of a force-field gap (a field of force_field_gaps), so a UI can word
+    it in its own language; 'norms.2' is the third norm, without a source."""
+    name, _, index = field.partition(".")
+    if index:
+        return "norm_without_source", {"number": int(index) + 1, "text": _shortened(case.norms[int(index)].text)}
+    return GAP_CODES[name], {}
+
+
 def _shortened(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -310,21 +364,31 @@ def crosses_systems(tension: Tension) -> bool:
     return {value_system(value) for value in tension.between} == {"ondernemend", "bureaucratisch"}
 
 
-def vocabulary_warnings(case: Case) -> list[tuple[str, str]]:
-    """(field, message) for every term outside the controlled vocabulary, with the closest known term."""
-    warnings = []
+def unknown_terms(case: Case) -> list[tuple[str, str, str]]:
+    """(field, vocabulary kind, term) for every term outside the controlled vocabulary."""
+    found = []
     for field, kind in VOCABULARY_FIELDS.items():
         known = vocabulary()[kind]
-        warnings.extend(
-            (field, _unknown_term(kind, term)) for term in vocabulary_terms(case, field) if term not in known
-        )
-    return warnings
+        found.extend((field, kind, term) for term in vocabulary_terms(case, field) if term not in known)
+    return found
+
+
+def vocabulary_warnings(case: Case) -> list[tuple[str, str]]:
+    """(field, message) for every term outside the controlled vocabulary, with the closest known term."""
+    return [(field, _unknown_term(kind, term)) for field, kind, term in unknown_terms(case)]
+
+
+@lru_cache(maxsize=4096)
+def unknown_term_params(kind: str, term: str) -> Mapping[str, str]:
+    """The params of the unknown-term warning (code 'unknown_term'): the term, its kind and the closest
+    known term or ''. Cached and read-only, shared like the message (see _unknown_term)."""
+    return MappingProxyType({"term": term, "kind": kind, "hint": suggest(term, tuple(vocabulary()[kind])) or ""})
 
 
 @lru_cache(maxsize=4096)
 def _unknown_term(kind: str, term: str) -> str:
     """The warning for a term outside the vocabulary. Cached: a large collection repeats the same few
     unknown terms, and each message is then one shared string, not a new one per file."""
-    hint = suggest(term, tuple(vocabulary()[kind]))
+    hint = unknown_term_params(kind, term)["hint"]
     fix = f"; did you mean '{hint}'?" if hint else f"; add it to vocabulary.yaml under {kind} if it is agreed"
     return f"'{term}' is not in the vocabulary{fix}"

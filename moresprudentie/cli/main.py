@@ -360,12 +360,16 @@ officer.register(app)
 
 
 def main() -> None:
-    """Entry point: run the CLI and turn library errors into one friendly line."""
+    """Entry point: run the CLI and turn library errors into one friendly line.
+
+    Hidden characters are spelled out (<U+200B>), as `check` prints them: a refusal for personal data
+    names the text it found, and a zero-width or bidi character printed raw would hide or reorder it.
+    """
     try:
         app()
     except UsageError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {officer.spelled_out(str(exc))}", err=True)
         sys.exit(2)
     except MoresprudentieError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {officer.spelled_out(str(exc))}", err=True)
         sys.exit(1)

@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
 from moresprudentie.cases.model import force_field_gaps
-from moresprudentie.errors import CaseFileError, ConflictError, MoresprudentieError, UsageError, WorkflowError
+from moresprudentie.errors import (
+    CaseFileError,
+    ConflictError,
+    MoresprudentieError,
+    PersonalDataError,
+    UsageError,
+    WorkflowError,
+)
 from moresprudentie.review.audit import Action, Event
 from moresprudentie.review.roles import Actor, normalise_name, permission_error, require_officer
 
@@ -50,7 +57,8 @@ RECORDED_AS: dict[Step, Action] = {
     "send_back": "sent_back",
     "publish": "published",
 }
-NEEDS_CLEAN: frozenset[Step] = frozenset({"approve", "publish"})
+# Offering, approving or publishing a text with personal data in it is refused (saving it too: store.py).
+NEEDS_CLEAN: frozenset[Step] = frozenset({"submit", "approve", "publish"})
 JUDGES_A_VERSION: frozenset[Step] = frozenset({"approve", "send_back", "publish"})  # they name the version seen
 SHOWN_DIGITS = 12  # how much of a version hash people are shown (review list, messages)
 MIN_DIGITS = 8  # the shortest prefix of a version hash accepted as its name
@@ -113,7 +121,7 @@ def wrote(actor: Actor, review: Review) -> bool:
 
 
 def blocking(findings: Iterable[Finding]) -> list[Finding]:
-    """The findings that stop approval and publication (red); warnings do not."""
+    """The findings that stop saving, submission, approval and publication (red); warnings do not."""
     return [finding for finding in findings if finding.severity == "block"]
 
 
@@ -195,16 +203,10 @@ def _approved_by_second_officer(actor: Actor, version: Version, review: Review) 
     return None
 
 
-def unclean_error(version: Version, findings: Iterable[Finding]) -> WorkflowError | None:
-    """The error for a draft that still contains personal data (blocking findings), listing them."""
+def unclean_error(version: Version, findings: Iterable[Finding], step: Step = "approve") -> PersonalDataError | None:
+    """The error for a draft that still contains personal data (blocking findings), carrying them."""
     found = blocking(findings)
-    if not found:
-        return None
-    listed = "; ".join(f"{f.field}: {f.kind} '{f.text}' → {f.replacement}" for f in found[:10])
-    return WorkflowError(
-        f"'{version.case_id}' still contains personal data ({len(found)} finding(s): {listed}). "
-        "Replace them, or add a term that is not personal data to allowed_terms, and resubmit"
-    )
+    return PersonalDataError(version.case_id, found, step) if found else None
 
 
 # -- the version the officer was shown -----------------------------------------------------------------
@@ -263,7 +265,8 @@ def require_seen(version: Version, seen_hash: str, known: Iterable[str] = ()) ->
 
 
 # In the order they are checked, so an officer hears first about what to do first. Every step also needs
-# the officer role (checked before these), and approve and publish a clean anonymisation check (after them).
+# the officer role (checked before these), and submit, approve and publish a clean anonymisation check
+# (after them: NEEDS_CLEAN).
 RULES: dict[Step, tuple[Rule, ...]] = {
     "edit": (),
     "submit": (_has_draft, _valid, _force_field_recorded, _not_under_review),
@@ -289,15 +292,17 @@ def refusal(
 ) -> MoresprudentieError | None:
     """The first requirement of `step` that is not met, as the error to raise; None when it is allowed.
 
-    `findings` gives the draft's anonymisation findings. It is called last, and only for approve and
-    publish, because the name detector behind it takes seconds to load.
+    `findings` gives the draft's anonymisation findings. It is called last, and only for the steps in
+    NEEDS_CLEAN (submit, approve, publish), because the name detector behind it takes seconds to load.
+    A draft with personal data is not offered for review: its reviewer could only send it back, and
+    "a second officer can approve it now" would not be true.
     """
     if (denied := permission_error(actor, DOING[step])) is not None:
         return denied
     for rule in RULES[step]:
         if (error := rule(actor, version, review)) is not None:
             return error
-    return unclean_error(version, findings()) if step in NEEDS_CLEAN else None
+    return unclean_error(version, findings(), step) if step in NEEDS_CLEAN else None
 
 
 def require_role(step: Step, actor: Actor, doing: str | None = None) -> None:
@@ -322,7 +327,7 @@ def allowed_steps(actor: Actor, version: Version, review: Review, findings: Iter
     """The steps this actor may take on this version now; a non-officer gets none.
 
     Pass the draft's anonymisation findings (the officer pages have them at hand): without them the
-    check counts as clean, and approve or publish would be offered and then refused by the store.
+    check counts as clean, and submit, approve or publish would be offered and then refused by the store.
     """
     found = list(findings)
     return frozenset(step for step in STEPS if refusal(step, actor, version, review, lambda: found) is None)

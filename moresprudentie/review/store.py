@@ -2,6 +2,8 @@
 
 A CaseStore is one collection on disk and its audit log, resolved once when it is made. It reads the
 drafts and their review state, and takes every step. Every step is a write, and every write:
+- refuses a text with personal data in it (blocking anonymisation findings) before anything is written:
+  no draft with a BSN, phone number or name is ever stored in the collection (see save_draft);
 - checks the officer role itself (the shells only hide buttons), and the requirements of steps.py,
   the same rules the officer pages read to offer a step, before anything changes;
 - approve, send back and publish name the version the officer was shown (seen_hash, its Version.hash)
@@ -32,7 +34,7 @@ from filelock import Timeout as LockTimeout
 from moresprudentie import settings
 from moresprudentie.cases.loading import dump_case, file_hash
 from moresprudentie.cases.model import Case
-from moresprudentie.errors import CaseNotFoundError, ConflictError, StorageError, UsageError
+from moresprudentie.errors import CaseNotFoundError, ConflictError, PersonalDataError, StorageError, UsageError
 from moresprudentie.files import atomic_write, create_exclusive, remove_stale_temps
 from moresprudentie.review import steps
 from moresprudentie.review.audit import Action, Event, append_event, now, read_events, retract_event
@@ -48,7 +50,7 @@ LOCK_TIMEOUT_S = 30.0
 
 
 def blocking_findings(case: Case) -> list[Finding]:
-    """Anonymisation findings that stop publication ("block"); allowed_terms are honoured by the check."""
+    """Anonymisation findings that stop saving and every review step ("block"); allowed_terms are honoured."""
     from moresprudentie.anonymisation.check import check_case  # deduce is heavy: load it only when a draft is checked
 
     return steps.blocking(check_case(case))
@@ -125,7 +127,8 @@ class CaseStore:
         """The steps `actor` may take on the case now: exactly those the step methods would accept.
 
         A published case without a revision allows only "edit". The anonymisation check (slow to load)
-        runs only when its answer matters: when approve or publish is otherwise allowed.
+        runs only when its answer matters: when submit, approve or publish is otherwise allowed. "edit"
+        is judged by the text saved, not the one on disk: save_draft refuses personal data itself.
         """
         version = self.editable_version(case_id)
         review = self._review(version)
@@ -142,12 +145,24 @@ class CaseStore:
     def save_draft(self, case: Case, actor: Actor, expected_hash: str | None = None) -> Saved:
         """Save a case as a draft: a new case when expected_hash is None, else an edit of what was opened.
 
+        A text with personal data in it (blocking anonymisation findings: a name, BSN, phone number,
+        e-mail or street address) is refused with a PersonalDataError that carries the findings, before
+        anything is written: no case file, no revision, no copy in .conflicts/, no audit event. Data
+        minimisation (AVG/GDPR): a collection folder is often in git and in backups, where a name once
+        written stays; refusing is simpler and safer than a quarantine store that must be kept out of
+        both and cleaned up. The officer fixes the text (the form shows the findings) and saves again.
+        See docs/anonymisation.md; a file edited outside the app is caught by `moresprudentie check`
+        and by submit.
+
         New cases are created exclusively (an existing id is a ConflictError). An edit must name the
         hash of the bytes it started from (editable_version().hash); if the file changed meanwhile the
         new text is kept in cases/.conflicts/ and ConflictError says where. Editing a published case
         writes a revision beside it (see layout.py).
         """
         steps.require_role("edit", actor)
+        found = blocking_findings(case)  # outside the lock: the name detector may take seconds to load
+        if found:
+            raise PersonalDataError(case.id, found, "edit")
         data = dump_case(case.model_copy(update={"status": "draft"})).encode("utf-8")
         main, revision = self.layout.case_paths(case.id)
         with self._locked():
@@ -195,6 +210,10 @@ class CaseStore:
 
     def submit(self, case_id: str, actor: Actor, comment: str = "") -> Review:
         """Offer the current draft for review. Files edited outside the app count as the submitter's.
+
+        A draft with personal data in it (a file edited in git, or a text the check has since learnt to
+        flag) is refused with a PersonalDataError before anything is recorded: a reviewer could only send
+        it back, so offering it would promise an approval that cannot come.
 
         It names no version: submitting judges no text, it offers the one on disk, and whoever approves
         it must name the version they read (approve's seen_hash).

@@ -53,7 +53,8 @@ class Filters:
     """Which cases may appear. Empty sets mean 'any'; themes and values match on any overlap.
 
     `tension` asks for cases that weighed exactly these two values against each other (either order),
-    which is not the same as cases that merely name both values.
+    which is not the same as cases that merely name both values; a single value asks for cases that
+    weighed it against any other.
     """
 
     themes: frozenset[str] = frozenset()
@@ -63,7 +64,7 @@ class Filters:
     languages: frozenset[str] = frozenset()
     date_from: str | None = None
     date_to: str | None = None
-    tension: tuple[str, str] | None = None
+    tension: tuple[str, str] | tuple[str] | None = None
     roles: frozenset[str] = frozenset()
     include_drafts: bool = False
 
@@ -76,7 +77,7 @@ class Filters:
         if isinstance(self.tension, str):
             object.__setattr__(self, "tension", parse_tension(self.tension))
         elif self.tension is not None:
-            object.__setattr__(self, "tension", tuple(normalise_term(value) for value in self.tension))
+            object.__setattr__(self, "tension", tuple(normalise_term(value) for value in self.tension) or None)
         for name in ("date_from", "date_to"):
             value = getattr(self, name)
             if value is not None and not DATE_PATTERN.match(value):

@@ -32,23 +32,35 @@ def _page(spec: nav.PageSpec) -> st.Page:
     )
 
 
-def main() -> None:
-    """Draw one run of the app: the navigation, then the chosen page."""
-    st.set_page_config(page_title="Moresprudentie", page_icon="⚖️", layout="wide")
-    no_external_ip_lookup()  # done by `moresprudentie app` at start; for `streamlit run` after a first run
-    cap_uploads_per_session()
-    # Static styling only (no case or user text ever goes into HTML): case titles read as titles.
-    st.html(
+def _style() -> str:
+    """Static styling only (no case or user text ever goes into HTML): case titles read as titles, and
+    the file uploader's button speaks the UI language. Streamlit's frontend writes "Upload" and
+    "1MB per file • TXT" in English with no way to translate them, so the button's text is replaced
+    by our own label and the English size line is hidden: each uploader's help text gives the limit."""
+    button = "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
+    upload = t("app.upload_button").replace("\\", "").replace('"', "")
+    return (
         "<style>"
         "[data-testid='stPageLink'] a p {font-size: 1.08rem; font-weight: 600; color: #1f4e79;}"
         "[data-testid='stPageLink-NavLink'] {height: auto;}"
         "[data-testid='stPageLink-NavLink']:not(:hover) {background-color: transparent;}"
         "[data-testid='stPageLink-NavLink'] :is(span, div, p) {white-space: normal; overflow: visible;}"
         "[data-testid='stMainBlockContainer'] {max-width: 1200px; padding-top: 2.5rem;}"
+        f"{button} {{font-size: 0;}}"
+        f'{button}::after {{content: "{upload}"; font-size: 0.875rem;}}'
+        "[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}"
         "</style>"
     )
 
+
+def main() -> None:
+    """Draw one run of the app: the navigation, then the chosen page."""
+    st.set_page_config(page_title="Moresprudentie", page_icon="⚖️", layout="wide")
+    no_external_ip_lookup()  # done by `moresprudentie app` at start; for `streamlit run` after a first run
+    cap_uploads_per_session()
     language()  # settle the session's language (from ?lang=) before any text is drawn
+    st.html(_style())
+
     pages = {spec: _page(spec) for spec in nav.PAGES}
     sections: dict[str, list[st.Page]] = {}
     for spec, page in pages.items():

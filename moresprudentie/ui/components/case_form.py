@@ -2,12 +2,18 @@
 
 Widget values live in st.session_state under `form.<field>` (persisted across pages), so a half-
 written case survives a look at the review queue. Validation is the loader's own
-(authoring.case_from_fields), the help texts come from field_help.yaml, and the anonymisation check
-runs per field on exactly the text in the widget, so a one-click replacement edits what was checked.
+(authoring.case_from_fields), worded in the UI language by messages.py; the help texts come from
+field_help.yaml, and the anonymisation check runs per field on exactly the text in the widget, so a
+one-click replacement (or "Alles vervangen") edits what was checked.
+
+Labels say what a field is needed for: " *" to save (cases.model.REQUIRED_FIELDS), " **" to submit
+(the force field). Pick lists hold only their options: Streamlit's own "Select all" and "Add: …" are
+English and cannot be translated, so a new term is typed into a small field of its own instead.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
@@ -16,9 +22,22 @@ from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.anonymisation.check import Finding
 from moresprudentie.anonymisation.normalise import without_hidden
 from moresprudentie.cases.loading import Problem
-from moresprudentie.cases.model import LIST_TEXT_FIELDS, TEXT_FIELDS, VOCABULARY_FIELDS, Case, label, vocabulary
+from moresprudentie.cases.model import (
+    BALANCED,
+    LIST_TEXT_FIELDS,
+    NORM_SOURCES,
+    REQUIRED_FIELDS,
+    ROLES,
+    TEXT_FIELDS,
+    VOCABULARY_FIELDS,
+    Case,
+    label,
+    normalise_term,
+    unknown_term_params,
+    vocabulary,
+)
 from moresprudentie.review.authoring import field_help, field_order
-from moresprudentie.ui.components import officer
+from moresprudentie.ui.components import messages, officer
 from moresprudentie.ui.components.i18n import language, t
 from moresprudentie.ui.components.widgets import md_inline
 
@@ -26,6 +45,8 @@ PREFIX = "form."
 EXPECTED_HASH = "form_expected_hash"  # hash of the file as opened; None for a new case
 EDITING = "form_editing"  # id of the case being edited, or None
 PUBLISHED = "form_published"  # the opened case is published: a save makes a revision
+REPLACED = "form_replaced"  # "Alles vervangen" just ran: show the hint to rewrite the sentences
+NEW_TERM = "new_term."  # + field: the small input for a term that is not in the pick list
 GROUPS = {  # rows of fields per group; short fields share a row
     "basics": (
         ("id",),
@@ -34,17 +55,32 @@ GROUPS = {  # rows of fields per group; short fields share a row
         ("organisation", "method"),
         ("themes", "values"),
     ),
-    "case": (("situation",), ("dilemma",), ("options",), ("stakeholders",), ("norms",)),
+    "case": (("situation",), ("dilemma",), ("options",), ("stakeholders",)),
     "outcome": (("judgement",), ("reasoning",), ("dissent",), ("lessons",)),
+    "forcefield": (("role",), ("tensions",), ("norms",), ("decisive_facts",)),
     "session": (("discussion_questions",), ("variations",), ("related",), ("allowed_terms",)),
 }
 LONG_FIELDS = (*TEXT_FIELDS, "dissent")
 LINE_FIELDS = (*LIST_TEXT_FIELDS, "allowed_terms")  # lists edited as one item per line
+SHAPED_LINE_FIELDS = ("tensions", "norms", "related")  # one item per line, with a little syntax each
 # every string a reader or reviewer sees: the free texts, and the id, terms and allowed terms too
-CHECKED_FIELDS = ("title", *LONG_FIELDS, *LIST_TEXT_FIELDS, "id", *VOCABULARY_FIELDS, "related", "allowed_terms")
+CHECKED_FIELDS = (
+    "title",
+    *LONG_FIELDS,
+    *LIST_TEXT_FIELDS,
+    "norms",
+    "id",
+    *VOCABULARY_FIELDS,
+    "tensions",
+    "related",
+    "allowed_terms",
+)
 MAX_TEXT = 20_000
-MISSING = "required field is missing"  # the loader's words for an empty required field
-RELATED_SEPARATOR = ":"  # a related line is "id" or "id: relation"
+RELATED_SEPARATOR = ":"  # a related line is "id" or "id: relation"; a norm line "source: text"
+PAIR_SEPARATOR = re.compile(r"\s*(?:/|↔|<->|\bversus\b|\bvs\.?|\btegen\b)\s*")  # "A / B: prevailed"
+FORCE_FIELD = ("role", "tensions", "norms", "decisive_facts")  # needed to submit (model.force_field_gaps)
+REQUIRED_MARK, SUBMIT_MARK = " *", " **"  # after the label: needed to save, needed to submit
+BALANCED_WORDS = {BALANCED, "in evenwicht", "evenwicht", "beide", "both"}
 
 
 def _key(field: str) -> str:
@@ -64,9 +100,15 @@ def _widget_value(name: str, value: Any) -> Any:
             link["id"] + ("" if link["relation"] == "see-also" else f"{RELATED_SEPARATOR} {link['relation']}")
             for link in value or []
         )
+    if name == "tensions":
+        return "\n".join(f"{' / '.join(item['between'])}: {item['prevailed']}" for item in value or [])
+    if name == "norms":
+        return "\n".join(
+            f"{item['source']}: {item['text']}" if item.get("source") else item["text"] for item in value or []
+        )
     if name in ("themes", "values"):
         return list(value or [])
-    if name in ("organisation", "method", "duration_minutes"):
+    if name in ("organisation", "method", "duration_minutes", "role"):
         return value
     return value or ""
 
@@ -84,6 +126,7 @@ def load(case: Case | None, expected_hash: str | None = None, published: bool = 
     st.session_state[EXPECTED_HASH] = expected_hash
     st.session_state[EDITING] = case.id if case is not None and expected_hash is not None else None
     st.session_state[PUBLISHED] = published
+    st.session_state.pop(REPLACED, None)
 
 
 def init() -> None:
@@ -98,14 +141,40 @@ def values() -> dict[str, Any]:
     for name in LINE_FIELDS:
         raw[name] = _lines(raw[name])
     raw["related"] = [_related_item(line) for line in _lines(raw["related"])]
+    raw["tensions"] = [_tension_item(line) for line in _lines(raw["tensions"])]
+    raw["norms"] = [_norm_item(line) for line in _lines(raw["norms"])]
     for name in ("id", "title", "date"):
         raw[name] = (raw[name] or "").strip()
     return raw | {"status": "draft"}
 
 
 def _related_item(line: str) -> str | dict[str, str]:
+    """'id: nuanceert' → a link; the relation as its code or its label in either language."""
     case_id, _, relation = line.partition(RELATED_SEPARATOR)
-    return {"id": case_id.strip(), "relation": relation.strip()} if relation.strip() else case_id.strip()
+    labels = {entry[lang].lower(): code for code, entry in vocabulary()["relations"].items() for lang in ("nl", "en")}
+    relation = labels.get(relation.strip().lower(), relation.strip())
+    return {"id": case_id.strip(), "relation": relation} if relation else case_id.strip()
+
+
+def _tension_item(line: str) -> dict[str, Any]:
+    """'loyaliteit / transparantie: transparantie' → a tension; the model says what is wrong with it."""
+    pair, _, prevailed = line.partition(RELATED_SEPARATOR)
+    outcome = prevailed.strip().lower()
+    return {
+        "between": [part for part in PAIR_SEPARATOR.split(pair.strip()) if part],
+        "prevailed": BALANCED if outcome in BALANCED_WORDS else outcome,
+    }
+
+
+def _norm_item(line: str) -> str | dict[str, str]:
+    """'organisatorisch: Gedragscode, artikel 4' → a sourced norm; a line without a source stays text
+    (the check tab then asks for its source)."""
+    source, _, text = line.partition(RELATED_SEPARATOR)
+    source = source.strip().lower()
+    sources = {code: code for code in NORM_SOURCES} | {
+        label("norm_sources", code, lang).lower(): code for code in NORM_SOURCES for lang in ("nl", "en")
+    }
+    return {"text": text.strip(), "source": sources[source]} if source in sources and text.strip() else line
 
 
 def _field_text(field: str) -> str:
@@ -125,6 +194,49 @@ def _replace(field: str, finding: Finding) -> None:
     st.session_state[_key(field)] = anonymisation.apply_replacement(st.session_state[_key(field)], finding)
 
 
+def replaceable(found: dict[str, list[Finding]]) -> dict[str, list[Finding]]:
+    """The findings "Alles vervangen" fixes: those with a suggested replacement, in fields whose widget
+    holds text (not a pick list, and not the id of a case being edited, which cannot change)."""
+    fixed = set(VOCABULARY_FIELDS) | ({"id"} if st.session_state.get(EDITING) else set())
+    result = {
+        field: [finding for finding in field_findings if finding.replacement and finding.replacement != finding.text]
+        for field, field_findings in found.items()
+        if field not in fixed
+    }
+    return {field: field_findings for field, field_findings in result.items() if field_findings}
+
+
+def replace_all() -> None:
+    """Callback: replace every replaceable finding in every field at once (each text from its end,
+    so offsets stay valid), then check again, since a replacement can shift or join text."""
+    for _ in range(3):
+        found = replaceable(check(values()))
+        if not found:
+            break
+        for field, field_findings in found.items():
+            st.session_state[_key(field)] = anonymisation.apply_replacements(_field_text(field), field_findings)
+    st.session_state[REPLACED] = True
+
+
+def _add_term(field: str) -> None:
+    """Callback: the typed new term joins the field's terms (or becomes its term), as a slug."""
+    term = normalise_term(st.session_state.get(NEW_TERM + field) or "")
+    st.session_state[NEW_TERM + field] = ""
+    if not term:
+        return
+    if field in ("themes", "values"):
+        current = list(st.session_state.get(_key(field)) or [])
+        st.session_state[_key(field)] = current if term in current else [*current, term]
+    else:
+        st.session_state[_key(field)] = term
+
+
+def field_label(field: str) -> str:
+    """The field's name with its mark: " *" needed to save, " **" needed to submit for review."""
+    mark = REQUIRED_MARK if field in REQUIRED_FIELDS else SUBMIT_MARK if field in FORCE_FIELD else ""
+    return t(f"fields.{field}") + mark
+
+
 def _allow(term: str) -> None:
     terms = _lines(st.session_state.get(_key("allowed_terms")))
     if term not in terms:
@@ -135,40 +247,64 @@ def _help(field: str) -> str:
     lang = language()
     help_ = field_help(field, lang)
     extra = f" {t('add.one_per_line')}" if field in LINE_FIELDS else ""
-    return help_.hint + (f" {t('add.related_format')}" if field == "related" else extra)
+    if field in SHAPED_LINE_FIELDS:
+        extra = f" {t(f'add.{field}_format')}"
+    return help_.hint + extra
 
 
 def _vocabulary_widget(field: str) -> None:
+    """A pick list in the UI language (own placeholder, no English "Select all" or "Add: …"), then a
+    small input for a new term; a term not in the vocabulary is said once, below it."""
     kind = VOCABULARY_FIELDS[field]
     terms = list(vocabulary()[kind])
     current = st.session_state.get(_key(field))
     extra = [term for term in (current if isinstance(current, list) else [current]) if term and term not in terms]
-    options = terms + extra
     common = dict(
-        label=t(f"fields.{field}"),
-        options=options,
+        label=field_label(field),
+        options=terms + extra,
         format_func=lambda term: label(kind, term, language()),
         key=_key(field),
         help=_help(field),
-        accept_new_options=True,
         persist_state="session",
     )
     if field in ("themes", "values"):
-        st.multiselect(**common)
+        st.multiselect(placeholder=t("add.choose_many"), select_all=False, **common)
     else:
         st.selectbox(index=None, placeholder=t("add.choose"), **common)
-    if extra:
-        st.caption(f":orange[{md_inline(t('add.free_term', terms=', '.join(extra)))}]")
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    left.text_input(
+        t("add.new_term", field=t(f"fields.{field}")),
+        key=NEW_TERM + field,
+        placeholder=t("add.new_term_placeholder"),
+        help=t("add.new_term_help"),
+        max_chars=60,
+    )
+    right.button(t("add.new_term_add"), key=f"add_term.{field}", on_click=_add_term, args=(field,), width="stretch")
+    for term in extra:
+        params = unknown_term_params(kind, normalise_term(str(term)))
+        note = Problem("", None, field, "", "warning", "unknown_term", params)
+        st.caption(f":orange[{md_inline(messages.message(note))}]")
 
 
 def _widget(field: str, editing: bool) -> None:
     """The input for one field, with its Dutch/English hint and an example as placeholder."""
-    name, help_text = t(f"fields.{field}"), _help(field)
+    name, help_text = field_label(field), _help(field)
     example = field_help(field, language()).example
     placeholder = t("add.example", example=example) if example else None
     key, persist = _key(field), "session"
     if field in VOCABULARY_FIELDS:
         _vocabulary_widget(field)
+    elif field == "role":
+        st.selectbox(
+            name,
+            ROLES,
+            index=None,
+            placeholder=t("add.choose_role"),
+            format_func=lambda code: label("roles", code, language()),
+            key=key,
+            help=help_text,
+            persist_state=persist,
+        )
     elif field == "language":
         options = ("nl", "en")
         st.segmented_control(
@@ -181,7 +317,7 @@ def _widget(field: str, editing: bool) -> None:
         )
     elif field == "duration_minutes":
         st.number_input(name, min_value=5, max_value=480, step=5, key=key, help=help_text, persist_state=persist)
-    elif field in LONG_FIELDS or field in LINE_FIELDS or field == "related":
+    elif field in LONG_FIELDS or field in LINE_FIELDS or field in SHAPED_LINE_FIELDS:
         height = 160 if field in ("situation", "reasoning") else 100
         st.text_area(
             name,
@@ -207,14 +343,16 @@ def _widget(field: str, editing: bool) -> None:
 def render(problems: list[Problem], found: dict[str, list[Finding]]) -> None:
     """Every field in its group, each followed by its own problems and anonymisation findings.
 
-    A field that is merely still empty is not marked here (the check tab lists what is missing),
-    so a fresh form is calm rather than red.
+    A field that is merely still empty is not marked here (its label's " *" says it is needed, and the
+    check tab lists what is missing), so a fresh form is calm rather than red. A new term is said once,
+    below its pick list.
     """
     by_field: dict[str, list[Problem]] = {}
     for problem in problems:
-        if problem.message != MISSING:
+        if problem.code not in ("missing_field", "unknown_term"):
             by_field.setdefault((problem.field or "").split(".")[0], []).append(problem)
     editing = st.session_state.get(EDITING) is not None
+    st.caption(t("add.required_legend"))
     for group, rows in GROUPS.items():
         st.subheader(t(f"add.groups.{group}"), anchor=False, divider="gray")
         for row in rows:
@@ -242,8 +380,16 @@ def _findings(field: str, field_findings: list[Finding]) -> None:
         )
 
 
+def gap_text(field: str) -> str:
+    """What a force-field gap (cases.model.force_field_gaps) asks for, in the UI language."""
+    name, _, index = field.partition(".")
+    return t(f"add.gaps.{name}") if not index else t("add.gaps.norm_source", number=int(index) + 1)
+
+
 def problem_text(problem: Problem) -> str:
-    """A loader problem in the UI language where it is a common one, else as the loader wrote it."""
-    message = t("add.required") if problem.message == MISSING else problem.message
+    """A loader problem in the UI language, with the field it is about (a force-field gap as the form
+    asks for it)."""
     field = (problem.field or "").split(".")[0]
-    return f"{t(f'fields.{field}')}: {message}" if field in field_order() else message
+    if problem.severity == "warning" and field in FORCE_FIELD:
+        return gap_text(problem.field or field)
+    return messages.with_field(problem)

@@ -7,8 +7,10 @@ labelled in the UI language and sorted by label.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from moresprudentie.cases.model import Case, label
 from moresprudentie.search.engine import Filters
@@ -48,6 +50,37 @@ def facet(cases: list[Case], name: str, key: str, label_key: str | None = None) 
         format_func=lambda term: label(kind, term, lang),
         placeholder=t("filters.any"),
     )
+
+
+def tension_picker(cases: list[Case], key: str, left: DeltaGenerator, right: DeltaGenerator) -> tuple[str, ...]:
+    """'Waarden in spanning': value A, then value B among A's counterparts, from the values that stand
+    in a tension in these cases. A alone keeps the cases that weighed A against anything; B offers
+    only A's counterparts, so no pair finds nothing. A versus B finds the same cases as B versus A."""
+    lang = language()
+    pairs = [tension.between for case in cases for tension in case.tensions]
+    by_label = partial(sorted, key=lambda value: label("values", value, lang).casefold())
+    first = left.selectbox(
+        t("filters.tension"),
+        by_label({value for pair in pairs for value in pair}),
+        index=None,
+        key=f"{key}_a",
+        format_func=lambda value: label("values", value, lang),
+        placeholder=t("filters.any"),
+        help=t("filters.tension_help"),
+    )
+    counterparts = by_label({value for pair in pairs if first in pair for value in pair if value != first})
+    if st.session_state.get(f"{key}_b") not in counterparts:
+        st.session_state.pop(f"{key}_b", None)  # a B left over from another A would match nothing
+    second = right.selectbox(
+        t("filters.tension_other"),
+        counterparts,
+        index=None,
+        key=f"{key}_b",
+        format_func=lambda value: label("values", value, lang),
+        placeholder=t("filters.any"),
+        disabled=first is None,
+    )
+    return tuple(value for value in (first, second) if value)
 
 
 def year_range(cases: list[Case], key: str) -> tuple[str | None, str | None]:

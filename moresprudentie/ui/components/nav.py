@@ -25,8 +25,10 @@ class PageSpec:
 SEARCH = PageSpec(str(PAGES_DIR / "zoeken.py"), "zoeken", "nav.search", ":material/search:", "everyone")
 CASE = PageSpec(str(PAGES_DIR / "casus.py"), "casus", "nav.case", ":material/article:", "everyone", hidden=True)
 SESSION = PageSpec(str(PAGES_DIR / "beraad.py"), "beraad", "nav.session", ":material/groups:", "everyone")
+WEIGH = PageSpec(str(PAGES_DIR / "afwegen.py"), "afwegen", "nav.weigh", ":material/balance:", "everyone")
+CONCEPTS = PageSpec(str(PAGES_DIR / "begrippen.py"), "begrippen", "nav.concepts", ":material/menu_book:", "everyone")
 OVERVIEW = PageSpec(str(PAGES_DIR / "overzicht.py"), "overzicht", "nav.overview", ":material/bar_chart:", "everyone")
 ADD_CASE = PageSpec(str(PAGES_DIR / "toevoegen.py"), "toevoegen", "nav.add_case", ":material/edit_note:", "officers")
 REVIEW = PageSpec(str(PAGES_DIR / "beoordelen.py"), "beoordelen", "nav.review", ":material/fact_check:", "officers")
 
-PAGES = (SEARCH, CASE, SESSION, OVERVIEW, ADD_CASE, REVIEW)
+PAGES = (SEARCH, WEIGH, CASE, SESSION, OVERVIEW, CONCEPTS, ADD_CASE, REVIEW)

@@ -94,6 +94,19 @@ def wide_button(
     )
 
 
+def step_button(label: str, callback: Callback, icon: str, *, primary: bool = False, why: str | None = None) -> None:
+    """One workflow step as a full-width button; with `why` it is disabled and says why right under it.
+
+    Full width, one under the other: the whole label shows in a narrow side column (1400 px) and on a
+    phone (390 px), where buttons side by side were cut to "Goedk…". A greyed-out button without a
+    reason leaves an officer guessing what to do, so a disabled one never comes without its reason.
+    """
+    box = st.container(gap="small")
+    wide_button(box, label, callback, icon, primary=primary and why is None, disabled=why is not None)
+    if why is not None:
+        box.caption(f":material/info: {why}")
+
+
 def summary(found: list[Finding]) -> None:
     """Counts of blocking findings and warnings, or a calm 'nothing found', plus the check's limits."""
     blocking = sum(1 for finding in found if finding.severity == "block")

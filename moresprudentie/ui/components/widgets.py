@@ -1,4 +1,5 @@
-"""Small shared pieces of the pages: inert text, highlights, similarity bands, chips, case links.
+"""Small shared pieces of the pages: inert text, highlights, similarity bands, chips, case links,
+result lists and document downloads.
 
 Case text is written by people and must never become live markup: every piece of it goes through
 `md()` (the library's escape_markdown: Markdown, HTML, `javascript:` links, LaTeX and Streamlit's
@@ -9,7 +10,10 @@ text with unsafe_allow_html.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
@@ -20,14 +24,19 @@ from moresprudentie.search.engine import Hit
 from moresprudentie.search.lexical import tokens
 from moresprudentie.search.text import WORD, sentences
 from moresprudentie.ui.components import nav
-from moresprudentie.ui.components.i18n import language, t
+from moresprudentie.ui.components.i18n import language, t, text
 
 HIGHLIGHT = "orange-background"
 EXCERPT_WORDS = 55
 EXCERPT_LEAD = 12  # words shown before the first highlighted word
 LIST_LIMIT = 50
+# Officers work in the Netherlands; the server (often a container) may run in UTC. See moment().
+OFFICE_ZONE = "Europe/Amsterdam"
 # The colour of each match band (Hit.match: the engine's calibrated bands, docs/evaluation.md).
 BAND_COLOURS = {"strong": "green", "fair": "blue", "weak": "gray"}
+# Session state: case id → (query, field, passage) for the result list last drawn, so the case page
+# can say why a case matched. Session memory only, like the query itself: never in the URL.
+MATCHED = "search_matched"
 
 # The marks GFM's autolink-literal pass needs in one piece of text: the ':' of '://', the '.' after
 # 'www' and every '@'. In escaped Markdown they appear as '\:', 'www\.' (or 'www.' where a word was
@@ -105,11 +114,6 @@ def band_badge(match: str) -> str:
     return f":{BAND_COLOURS[match]}-badge[{t(f'search.band.{match}')}]"
 
 
-def no_good_match() -> None:
-    """Say plainly that nothing in the collection answers the question, and where to go instead."""
-    st.warning(t("search.no_good_match"), icon=":material/search_off:")
-
-
 def chips(kind: str, terms: list[str], colour: str = "blue") -> str:
     """Vocabulary terms as badge chips, labelled in the UI language."""
     return " ".join(f":{colour}-badge[{md_inline(label(kind, term, language()))}]" for term in terms)
@@ -128,6 +132,35 @@ def period(date: str) -> str:
         return parts[0]
     month = t("dates.months").split(",")[int(parts[1]) - 1]
     return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+
+
+@cache
+def _office_zone() -> dt.tzinfo | None:
+    """Europe/Amsterdam; None (the server's own zone) only where no time zone data is installed."""
+    try:
+        return ZoneInfo(OFFICE_ZONE)
+    except ZoneInfoNotFoundError:
+        return None
+
+
+def moment(timestamp: str, lang: str | None = None) -> str:
+    """'2026-12-04T20:45:00+00:00' → '4 december 2026, 21:45' (in English '4 December 2026, 21:45').
+
+    The audit log keeps UTC (ISO 8601), so one log reads the same on any server. People read it on
+    Dutch clocks: the officers are in the Netherlands, and a server's own zone is often UTC (a
+    container), so every time is shown in Europe/Amsterdam, summer time included, whatever the
+    server's zone. A time without an offset counts as UTC; text that is not a time is shown as is.
+    `lang` defaults to the session's language.
+    """
+    try:
+        when = dt.datetime.fromisoformat(timestamp.strip())
+    except ValueError:
+        return timestamp
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    local = when.astimezone(_office_zone())
+    month = text("dates.months", lang or language()).split(",")[local.month - 1]
+    return f"{local.day} {month} {local.year}, {local:%H:%M}"
 
 
 def meta_line(case: Case) -> str:
@@ -176,6 +209,55 @@ def hit_card(hit: Hit, query: str | None, compact: bool = False) -> None:
             where = md_inline(t(f"fields.{hit.matched.field}"))
             passage = excerpt(hit.matched.text, query, case.language)
             st.caption(f"{t('search.matched', field=where)}  \n{passage}")
+            st.session_state.setdefault(MATCHED, {})[case.id] = (query, hit.matched.field, hit.matched.text)
+
+
+def hit_list(hits: list[Hit], query: str, *, heading_key: str, no_good_match_key: str, nothing_key: str) -> None:
+    """Search results with an honest answer when nothing fits well.
+
+    Good matches come first under `heading_key`; weak ones stay out of sight but within reach (a weak
+    match may still help). When only weak ones are found, `no_good_match_key` says plainly that
+    nothing here resembles the question (and where to go instead) before they are shown, marked;
+    when nothing is found at all, `nothing_key`. Each page brings its own words.
+    """
+    st.session_state[MATCHED] = {}  # only this list's matches: an older search explains nothing
+    good = [hit for hit in hits if hit.match != "weak"]
+    weak = [hit for hit in hits if hit.match == "weak"]
+    if good:
+        st.subheader(t(heading_key, count=len(good)), anchor=False)
+        _hit_cards(good, query)
+        if weak:
+            with st.expander(t("search.more_weak", count=len(weak))):
+                _hit_cards(weak, query)
+    elif weak:
+        st.warning(t(no_good_match_key), icon=":material/search_off:")
+        st.subheader(t("search.weak_results", count=len(weak)), anchor=False)
+        _hit_cards(weak, query)
+    else:
+        st.info(t(nothing_key), icon=":material/filter_alt_off:")
+
+
+def _hit_cards(hits: list[Hit], query: str) -> None:
+    for hit in hits:
+        hit_card(hit, query)
+
+
+def download_pair(
+    html: str, markdown: str, file_stem: str, html_label: str, markdown_label: str, *, columns: bool
+) -> None:
+    """A document as printable HTML (the primary button) and as Markdown: side by side, or stacked.
+
+    on_click="ignore": a download does not rerun the page, so what is on screen stays as it is.
+    """
+    places = st.columns(2) if columns else (st, st)
+    files = (
+        (html_label, html, "html", "text/html", ":material/print:", "primary"),
+        (markdown_label, markdown, "md", "text/markdown", ":material/description:", "secondary"),
+    )
+    for place, (name, data, suffix, mime, icon, kind) in zip(places, files, strict=True):
+        place.download_button(
+            name, data, f"{file_stem}.{suffix}", mime, icon=icon, type=kind, on_click="ignore", width="stretch"
+        )
 
 
 def compact_case(case: Case) -> None:

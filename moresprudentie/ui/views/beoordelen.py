@@ -6,6 +6,13 @@ library checks the same rules again when a step is taken (review/store.py: CaseS
 rule, a clean anonymisation check and an approval of this exact version. Publishing refreshes the
 shared search engine, so employees find the case seconds later.
 
+What the page shows follows the last step: it reads the queue after a button's callback has run, and
+the case picker redraws a label whose state changed (see _pick). Every step is a full-width button
+(whole labels at 1400 px and on a phone), and a disabled one says why right under it, in trial mode
+including how to switch to the second trial name. The comment box is for the second officer; the
+author sees that officer's last remark above the case instead. Times are Dutch clock times
+(widgets.moment), never the audit log's UTC.
+
 Approve, send back and publish pass the hash of the version this page rendered (bound to the button
 when it was drawn), not of whatever is on disk when it is clicked: a text swapped in meanwhile is
 refused by the library, and the page says so and shows the new version to read.
@@ -15,17 +22,24 @@ import streamlit as st
 
 from moresprudentie import settings
 from moresprudentie.anonymisation import check as anonymisation
+from moresprudentie.cases.model import force_field_gaps
 from moresprudentie.errors import MoresprudentieError
 from moresprudentie.review import steps
-from moresprudentie.review.roles import Actor
+from moresprudentie.review.audit import Event
+from moresprudentie.review.roles import Actor, normalise_name
 from moresprudentie.review.store import CaseStore, QueueItem
 from moresprudentie.ui.components import auth, nav, officer, render, resources
 from moresprudentie.ui.components.i18n import t
-from moresprudentie.ui.components.widgets import md_inline
+from moresprudentie.ui.components.widgets import md_inline, moment
 
 PICK, COMMENT, PUBLISHED, STALE = "review_pick", "review_comment", "review_published", "review_stale"
+LABELS = "review_labels"  # the picker's labels as last drawn (_pick)
 STATE_COLOURS = {"draft": "gray", "submitted": "blue", "approved": "green", "sent_back": "orange"}
-DECISIONS: tuple[steps.Step, ...] = ("approve", "send_back", "publish")
+DECISIONS: dict[steps.Step, str] = {  # the steps on a draft under review, with their icons
+    "approve": ":material/thumb_up:",
+    "send_back": ":material/undo:",
+    "publish": ":material/publish:",
+}
 DONE = {"submit": "review.done_submit", "approve": "review.done_approve", "send_back": "review.done_send_back"}
 
 
@@ -72,7 +86,51 @@ def _label(item: QueueItem) -> str:
     return f"{t(f'review.states.{item.review.state}')} · {title}"
 
 
-def _status(item: QueueItem) -> None:
+def _pick(queue: list[QueueItem]) -> QueueItem:
+    """The case picker, each label with the draft's state as it is now (read after the last step).
+
+    A keyed selectbox keeps showing the label it was drawn with when that label changes (it said
+    "nog niet aangeboden" after submitting), so a changed label is drawn again by setting the same
+    choice anew before the widget: Streamlit then sends the new label to the browser.
+    """
+    items = {item.version.case_id: item for item in queue}
+    labels = {case_id: _label(item) for case_id, item in items.items()}
+    chosen = st.session_state.get(PICK)
+    if chosen in items and st.session_state.get(LABELS, {}).get(chosen) != labels[chosen]:
+        st.session_state[PICK] = chosen
+    st.session_state[LABELS] = labels
+    chosen = st.selectbox(
+        t("review.pick"), list(items), key=PICK, format_func=lambda case_id: labels.get(case_id, case_id)
+    )
+    return items.get(chosen or "") or next(iter(items.values()))
+
+
+def _when(timestamp: str) -> str:
+    """An audit time as Markdown: Dutch clock time, or the text as written (escaped) if it is no time."""
+    when = moment(timestamp)
+    return when if when != timestamp else md_inline(timestamp)
+
+
+def _remark(review: steps.Review) -> Event | None:
+    """The last remark by someone other than this version's authors: what the reviewer asked for."""
+    others = (e for e in reversed(review.history) if e.comment and normalise_name(e.actor) not in review.authors)
+    return next(others, None)
+
+
+def _remark_for_author(item: QueueItem, actor: Actor) -> None:
+    """The author reads the reviewer's last remark first, above the case, not in a box meant for a reply."""
+    review = item.review
+    remark = _remark(review) if steps.wrote(actor, review) else None
+    if remark is None:
+        return
+    title = t("review.remark_title", name=md_inline(remark.actor), when=_when(remark.time))
+    text = f"**{title}**\n\n{md_inline(remark.comment)}"
+    if review.state in ("sent_back", "draft"):
+        text += f"\n\n{t('review.remark_next')}"
+    st.warning(text, icon=":material/rate_review:")
+
+
+def _status(item: QueueItem, actor: Actor) -> None:
     review = item.review
     colour = STATE_COLOURS[review.state]
     badges = f":{colour}-badge[{t(f'review.states.{review.state}')}]"
@@ -83,7 +141,7 @@ def _status(item: QueueItem) -> None:
         st.caption(t("review.authors", names=md_inline(", ".join(sorted(review.authors)))))
     if review.approvers:
         st.caption(t("review.approvers", names=md_inline(", ".join(review.approvers))))
-    if review.last_comment:
+    if review.last_comment and not steps.wrote(actor, review):  # the author has it above (_remark_for_author)
         st.info(md_inline(review.last_comment), icon=":material/comment:")
 
 
@@ -100,35 +158,60 @@ def _findings(item: QueueItem) -> list[anonymisation.Finding]:
     return found
 
 
+def _own_draft(actor: Actor, review: steps.Review) -> str:
+    """Why an author cannot approve; in trial mode also how: switch to a trial name that did not write it."""
+    others = [name for name in auth.TRIAL_NAMES if normalise_name(name) not in review.authors]
+    if not others or not auth.trial_active():
+        return t("review.own_draft")
+    return t("review.why.own_draft_trial", control=t("auth.trial_name"), other=others[0])
+
+
+def _why(step: steps.Step, actor: Actor, item: QueueItem, found: list[anonymisation.Finding]) -> str:
+    """Why `step` is not possible now, in the page's language, in the order steps.RULES checks it.
+
+    The library says the same in its own (English) words when a step is tried anyway.
+    """
+    version, review = item.version, item.review
+    if version.case is None:
+        return t("review.why.invalid")
+    if force_field_gaps(version.case):
+        return t("review.why.force_field")
+    approvers = {normalise_name(name) for name in review.approvers}
+    if step == "approve" and steps.wrote(actor, review):
+        return _own_draft(actor, review)
+    if step == "approve" and normalise_name(actor.name) in approvers:
+        return t("review.why.already_approved")
+    if step == "send_back" and steps.wrote(actor, review):
+        return t("review.why.author_send_back")
+    if step == "publish" and not (review.state == "approved" and review.second_officer_approved):
+        return t("review.why.needs_approval")
+    if step in steps.NEEDS_CLEAN and steps.blocking(found):
+        return t("review.blocked")
+    return t("review.why.other")
+
+
 def _actions(item: QueueItem, actor: Actor, found: list[anonymisation.Finding]) -> None:
-    """The steps the library allows (steps.allowed_steps); a reason where approving is not possible."""
+    """The steps the library allows (steps.allowed_steps), one under the other; each other one disabled
+    with its reason. Sending back needs a remark for the author, so the author gets neither the box
+    nor the button (editing is how an author changes a submitted text)."""
     review, case_id = item.review, item.version.case_id
     allowed = steps.allowed_steps(actor, item.version, review, found)
+    if steps.wrote(actor, review):
+        allowed -= {"send_back"}
     st.subheader(t("review.next_step"), anchor=False, divider="gray")
     if "edit" in allowed:
         link = {"edit": case_id}
         st.page_link(nav.ADD_CASE.path, label=t("review.edit"), icon=":material/edit:", query_params=link)
-    if "submit" in allowed:
-        st.button(t("review.submit"), on_click=_act, args=("submit", case_id, actor), icon=":material/send:")
+    if review.state not in steps.UNDER_REVIEW:
+        why = None if "submit" in allowed else _why("submit", actor, item, found)
+        officer.step_button(t("review.submit"), (_act, ("submit", case_id, actor)), ":material/send:", why=why)
         return
-    if not allowed.intersection(DECISIONS):  # not under review: nothing to decide yet
-        return
-    if steps.wrote(actor, review):
-        st.caption(t("review.own_draft"))
-    elif steps.blocking(found):
-        st.caption(t("review.blocked"))
-    st.text_area(t("review.comment"), key=COMMENT, help=t("review.comment_help"), height=90)
-    left, middle, right = st.columns(3)
-    approve, send_back, publish = ((_act, (action, case_id, actor, item.version.hash)) for action in DECISIONS)
-    officer.wide_button(
-        left, t("review.approve"), approve, ":material/thumb_up:", primary=True, disabled="approve" not in allowed
-    )
-    officer.wide_button(
-        middle, t("review.send_back"), send_back, ":material/undo:", disabled="send_back" not in allowed
-    )
-    officer.wide_button(
-        right, t("review.publish"), publish, ":material/publish:", primary=True, disabled="publish" not in allowed
-    )
+    if allowed & {"approve", "send_back"}:  # a second officer: the remark goes with the decision
+        st.text_area(t("review.comment"), key=COMMENT, help=t("review.comment_help"), height=90)
+    for action, icon in DECISIONS.items():
+        why = None if action in allowed else _why(action, actor, item, found)
+        step = (_act, (action, case_id, actor, item.version.hash))
+        officer.step_button(t(f"review.{action}"), step, icon, primary=action != "send_back", why=why)
 
 
 def _history(item: QueueItem) -> None:
@@ -137,7 +220,8 @@ def _history(item: QueueItem) -> None:
     with st.expander(t("review.history")):
         for event in reversed(item.review.history):
             note = f" — {md_inline(event.comment)}" if event.comment else ""
-            st.caption(f"{event.time} · {md_inline(event.actor)} · {t(f'review.actions.{event.action}')}{note}")
+            action = t(f"review.actions.{event.action}")
+            st.caption(f"{_when(event.time)} · {md_inline(event.actor)} · {action}{note}")
 
 
 actor = auth.officer_or_stop()
@@ -151,13 +235,12 @@ if published:
         nav.CASE.path, label=t("review.open_case"), icon=":material/article:", query_params={"case": published}
     )
 
-queue = CaseStore(settings.cases_dir()).review_queue()
+queue = CaseStore(settings.cases_dir()).review_queue()  # read after the last step's callback
 if not queue:
     st.info(t("review.empty"), icon=":material/inbox:")
     st.stop()
-items = {item.version.case_id: item for item in queue}
-chosen = st.selectbox(t("review.pick"), list(items), key=PICK, format_func=lambda case_id: _label(items[case_id]))
-item = items.get(chosen or "") or next(iter(items.values()))
+item = _pick(queue)
+_remark_for_author(item, actor)
 
 preview, side = st.columns([3, 2], gap="large")
 with preview:  # first: it is quick, and it is what the reviewer reads
@@ -168,7 +251,7 @@ with preview:  # first: it is quick, and it is what the reviewer reads
             render.case_header(item.version.case)
             render.case_body(item.version.case)
 with side:
-    _status(item)
+    _status(item, actor)
     officer.ready()
     found = _findings(item)
     _actions(item, actor, found)

@@ -2,7 +2,10 @@
 
 The judgement of the original group stays hidden until asked for (in the app and in the handout):
 a group that knows the verdict stops thinking. Cases the group discussed are remembered in this
-browser session only, and can be exported and imported again as a small text file.
+browser session only, and can be exported and imported again as a small text file. "Verras me"
+picks only cases the group has not discussed; when there are none left it says so, and the leader
+chooses: any fitting case anyway, or a fresh list. Not every case has "maar wat als …?" variations,
+which many sessions end with: the table counts them and a filter keeps only cases that have them.
 """
 
 import secrets
@@ -10,23 +13,24 @@ import secrets
 import streamlit as st
 
 from moresprudentie import handout
-from moresprudentie.cases.model import Case, label, vocabulary
-from moresprudentie.ui.components import nav, render, resources, widgets
-from moresprudentie.ui.components.facets import facet, languages
+from moresprudentie.cases.model import ROLES, Case, label, vocabulary
+from moresprudentie.search.filters import Filters
+from moresprudentie.ui.components import forcefield_panel, nav, render, resources, widgets
+from moresprudentie.ui.components.facets import facet, languages, tension_picker
 from moresprudentie.ui.components.i18n import language, t
 
 CHOSEN, DISCUSSED, UPLOAD = "session_case", "session_discussed", "session_upload"
+ALL_DISCUSSED = "session_all_discussed"  # set when "Verras me" found every fitting case discussed
+WITH_VARIATIONS = "session_with_variations"
 LENGTHS = (45, 60, 90, 120, 0)  # 0: no limit
 MAX_IMPORTED = 500
 
 
-def surprise(candidates: list[Case], discussed: list[str]) -> Case | None:
-    """A random case the group has not discussed; if it has discussed them all, the longest ago."""
-    fresh = [case for case in candidates if case.id not in discussed]
-    if fresh:
-        return secrets.choice(fresh)
-    order = {case_id: position for position, case_id in enumerate(discussed)}
-    return min(candidates, key=lambda case: order[case.id], default=None)
+def surprise(candidates: list[Case], discussed: list[str], anyway: bool = False) -> Case | None:
+    """A random fitting case the group has not discussed; None when it has discussed them all (the
+    page then says so rather than quietly repeating one). `anyway`: any fitting case."""
+    pool = candidates if anyway else [case for case in candidates if case.id not in discussed]
+    return secrets.choice(pool) if pool else None
 
 
 def _discussed() -> list[str]:
@@ -38,10 +42,45 @@ def _mark(case_id: str) -> None:
     st.session_state[DISCUSSED] = [*(cid for cid in _discussed() if cid != case_id), case_id]
 
 
-def _pick(candidates: list[Case]) -> None:
-    chosen = surprise(candidates, _discussed())
+def _pick(candidates: list[Case], anyway: bool = False) -> None:
+    """The "Verras me" button: a fresh case, or the note that none is left (see _all_discussed)."""
+    others = [case for case in candidates if case.id != st.session_state.get(CHOSEN)] if anyway else candidates
+    chosen = surprise(others or candidates, _discussed(), anyway=anyway)
+    st.session_state[ALL_DISCUSSED] = chosen is None
     if chosen:
         st.session_state[CHOSEN] = chosen.id
+
+
+def _chosen_by_hand() -> None:
+    st.session_state[ALL_DISCUSSED] = False
+
+
+def _clear_discussed() -> None:
+    st.session_state[DISCUSSED] = []
+    st.session_state[ALL_DISCUSSED] = False
+
+
+def _all_discussed(candidates: list[Case]) -> None:
+    """After "Verras me" found nothing new: say so plainly, and offer the two ways on."""
+    if not st.session_state.get(ALL_DISCUSSED) or any(case.id not in _discussed() for case in candidates):
+        return
+    with st.container(border=True):
+        st.warning(t("session.all_discussed", count=len(candidates)), icon=":material/history:")
+        anyway, clear = st.columns(2)
+        anyway.button(
+            t("session.pick_anyway"),
+            on_click=_pick,
+            args=(candidates, True),
+            icon=":material/casino:",
+            width="stretch",
+        )
+        clear.button(
+            t("session.clear_discussed"),
+            on_click=_clear_discussed,
+            icon=":material/restart_alt:",
+            width="stretch",
+            help=t("session.clear_discussed_help"),
+        )
 
 
 def _import(known: set[str]) -> None:
@@ -63,7 +102,8 @@ def _export(cases: dict[str, Case]) -> str:
 
 
 def _filtered(cases: list[Case]) -> list[Case]:
-    """The filter row: themes, values that must all occur, method, language, session length."""
+    """The filter rows: themes, values that must all occur, method; a tension and whose dilemma;
+    language, session length and whether the case has variations."""
     with st.container(border=True):
         top = st.columns(3)
         with top[0]:
@@ -72,7 +112,11 @@ def _filtered(cases: list[Case]) -> list[Case]:
             values = facet(cases, "values", "session_values", "session.values_all")
         with top[2]:
             methods = facet(cases, "methods", "session_methods")
-        bottom = st.columns(3)
+        middle = st.columns(3)
+        tension = tension_picker(cases, "session_tension", middle[0], middle[1])
+        with middle[2]:
+            roles = _roles(cases)
+        bottom = st.columns(3, vertical_alignment="bottom")
         with bottom[0]:
             langs = languages("session_languages")
         with bottom[1]:
@@ -83,6 +127,13 @@ def _filtered(cases: list[Case]) -> list[Case]:
                 key="session_length",
                 format_func=lambda m: t("case.minutes", minutes=m) if m else t("session.any_length"),
             )
+        without = sum(1 for case in cases if not case.variations)
+        with_variations = bottom[2].toggle(
+            t("session.with_variations"),
+            key=WITH_VARIATIONS,
+            help=t("session.with_variations_help", without=without, total=len(cases)),
+        )
+    force_field = Filters(tension=tension or None, roles=frozenset(roles))
     return [
         case
         for case in cases
@@ -91,7 +142,22 @@ def _filtered(cases: list[Case]) -> list[Case]:
         and (not methods or case.method in methods)
         and (not langs or case.language in langs)
         and (not minutes or (case.duration_minutes or 0) <= minutes)
+        and (not with_variations or case.variations)
+        and force_field.accepts(case)
     ]
+
+
+def _roles(cases: list[Case]) -> list[str]:
+    """Whose dilemma it was, from the roles the collection records (in the fixed order of roles)."""
+    lang = language()
+    present = {case.role for case in cases}
+    return st.multiselect(
+        t("session.role"),
+        [role for role in ROLES if role in present],
+        key="session_roles",
+        format_func=lambda role: label("roles", role, lang),
+        placeholder=t("filters.any"),
+    )
 
 
 def _table(candidates: list[Case]) -> None:
@@ -100,7 +166,9 @@ def _table(candidates: list[Case]) -> None:
         {
             t("fields.title"): case.title,
             t("fields.method"): label("methods", case.method, lang) if case.method else "",
+            t("session.role"): label("roles", case.role, lang) if case.role else "",
             t("fields.duration_minutes"): case.duration_minutes,
+            t("session.variations_column"): len(case.variations),  # 0: no "maar wat als …?" to end with
             t("fields.values"): ", ".join(label("values", v, lang) for v in case.values),
             t("fields.date"): case.date,
             t("session.discussed_column"): "✓" if case.id in _discussed() else "",
@@ -123,6 +191,7 @@ def _choose(candidates: list[Case]) -> Case | None:
         index=None,
         format_func=lambda cid: by_id[cid].title,
         placeholder=t("session.choose_placeholder"),
+        on_change=_chosen_by_hand,
     )
     right.button(
         t("session.surprise"),
@@ -132,7 +201,11 @@ def _choose(candidates: list[Case]) -> Case | None:
         width="stretch",
         help=t("session.surprise_help"),
     )
-    return by_id.get(chosen) if chosen else None
+    _all_discussed(candidates)
+    case = by_id.get(chosen) if chosen else None
+    if case is not None and not case.variations:
+        st.caption(t("session.no_variations"))
+    return case
 
 
 def _handout(case: Case) -> None:
@@ -150,24 +223,13 @@ def _handout(case: Case) -> None:
         )
         outcome = st.checkbox(t("session.include_outcome"), key=f"session_outcome_{case.id}")
         sheet = handout.build(case, method=method, language=lang, include_outcome=outcome)
-        st.download_button(
-            t("session.download_html"),
+        widgets.download_pair(
             handout.to_html(sheet),
-            f"handout-{case.id}.html",
-            "text/html",
-            icon=":material/print:",
-            type="primary",
-            on_click="ignore",
-            width="stretch",
-        )
-        st.download_button(
-            t("session.download_md"),
             handout.to_markdown(sheet),
-            f"handout-{case.id}.md",
-            "text/markdown",
-            icon=":material/description:",
-            on_click="ignore",
-            width="stretch",
+            f"handout-{case.id}",
+            t("session.download_html"),
+            t("session.download_md"),
+            columns=False,
         )
         st.button(t("session.mark"), on_click=_mark, args=(case.id,), icon=":material/done:", width="stretch")
         st.markdown(f"**{t('session.steps')}**")
@@ -184,6 +246,7 @@ def _case_preview(case: Case) -> None:
     if st.toggle(t("session.reveal"), key=f"session_reveal_{case.id}", help=t("session.reveal_help")):
         for field in (*render.OUTCOME_FIELDS, "lessons"):
             render.section(field, getattr(case, field))
+        forcefield_panel.revealed(case)
 
 
 def _history(cases: dict[str, Case]) -> None:

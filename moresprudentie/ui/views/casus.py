@@ -1,11 +1,15 @@
 """Casus: one case in full (?case=<id>), its related cases and more like it.
 
 Only published cases are shown here; a draft or unknown id gets a calm "not found" with a way back.
+A reader who opens a case from a list of search results first sees why it matched (the passage and
+their own words in it, as on the result card). That comes from session memory (widgets.MATCHED),
+never from the URL: the query stays private, and a case opened from a link or another page shows
+nothing extra. Each relation to another case says in one line what it means.
 """
 
 import streamlit as st
 
-from moresprudentie.cases.model import Case, label
+from moresprudentie.cases.model import Case, Relation, label
 from moresprudentie.search.engine import SearchEngine
 from moresprudentie.ui.components import nav, render, resources, widgets
 from moresprudentie.ui.components.i18n import language, t
@@ -13,9 +17,29 @@ from moresprudentie.ui.components.i18n import language, t
 SIMILAR = 5
 
 
+def why_matched(case: Case) -> None:
+    """The passage this case matched in the results the reader came from; nothing without a search."""
+    found = st.session_state.get(widgets.MATCHED, {}).get(case.id)
+    if not (isinstance(found, tuple) and len(found) == 3):
+        return
+    query, field, text = found
+    where = widgets.md_inline(t(f"fields.{field}"))
+    passage = widgets.excerpt(text, query, case.language)
+    st.info(f"{t('case.matched', field=where)}  \n{passage}", icon=":material/manage_search:")
+
+
+def relation_line(relation: Relation, incoming: bool = False) -> str:
+    """'**Nuanceert**: dezelfde lijn, maar een feit maakte het anders' (or, for a link made to this
+    case, 'Verwijst naar deze casus (nuanceert): …')."""
+    name = label("relations", relation, language())
+    meaning = t(f"case.relation_help.{relation}")
+    if incoming:
+        return t("case.other_case", relation=name) + f": {meaning}"
+    return f"**{name[:1].upper() + name[1:]}**: {meaning}"
+
+
 def related(engine: SearchEngine, case: Case) -> None:
     """Links this case makes (it follows / nuances / departs from …) and links made to it."""
-    lang = language()
     outgoing = [(link.relation, resources.find_published(engine, link.id)) for link in case.related]
     linked = {link.id for link in case.related}
     incoming = [
@@ -29,11 +53,10 @@ def related(engine: SearchEngine, case: Case) -> None:
     st.subheader(t("case.related"), anchor=False)
     for relation, other in outgoing:
         if other:
-            text = label("relations", relation, lang)
-            st.caption(text[:1].upper() + text[1:])  # "Nuanceert", "Zie ook", …
+            st.caption(relation_line(relation))
             widgets.case_link(other, icon=":material/north_east:")
     for relation, other in incoming:
-        st.caption(t("case.other_case", relation=label("relations", relation, lang)))
+        st.caption(relation_line(relation, incoming=True))
         widgets.case_link(other, icon=":material/south_west:")
 
 
@@ -54,6 +77,7 @@ if case is None:
     st.stop()
 
 render.case_header(case)
+why_matched(case)
 widgets.advice_notice()
 main, side = st.columns([3, 2], gap="large")
 with main:

@@ -1,25 +1,40 @@
 """Casus toevoegen (officers only): write, edit or upload a case, see what an employee will see,
-fix identifying details in one click, and save it as a draft (optionally submitting it for review).
+fix identifying details in one click (or all at once), and save it as a draft (optionally submitting
+it for review).
 
 Everything here goes through the library: authoring.case_from_fields validates exactly as the case
-file reader does, the anonymisation check runs per field, and CaseStore.save_draft enforces the
-officer role, exclusive creation and the "changed since you opened it" check.
+file reader does (its problems worded in the UI language by messages.py), the anonymisation check runs
+per field, and CaseStore.save_draft enforces the officer role, exclusive creation and the "changed
+since you opened it" check.
+
+No personal data at rest: a draft with red findings is not saved, because the case folder is often in
+git and in back-ups (AVG: data minimisation). The save buttons are disabled with the reason beside
+them, this page refuses again when clicked, and the store refuses too (its refusal is shown in the UI
+language). What a message says happens next is what happens: "submitted" only after the store took
+the step.
 """
+
+import re
+from typing import Any
 
 import streamlit as st
 
 from moresprudentie import settings
-from moresprudentie.cases.loading import MAX_FILE_BYTES, parse_case
-from moresprudentie.errors import CaseFileError, MoresprudentieError
+from moresprudentie.anonymisation.check import Finding
+from moresprudentie.cases.loading import MAX_FILE_BYTES, Problem, parse_case
+from moresprudentie.cases.model import REQUIRED_FIELDS, force_field_gaps
+from moresprudentie.errors import CaseFileError, MoresprudentieError, WorkflowError
 from moresprudentie.review.authoring import case_from_fields
 from moresprudentie.review.roles import Actor
 from moresprudentie.review.store import CaseStore
-from moresprudentie.ui.components import auth, case_form, nav, officer, render, resources
+from moresprudentie.ui.components import auth, case_form, messages, nav, officer, render, resources
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline, uploaded_file
 
 MODES = ("new", "edit", "upload")
 MODE, PICK, UPLOAD, UPLOAD_PROBLEMS = "add_mode", "add_pick", "add_upload", "add_upload_problems"
+OUTCOME = "add_outcome"  # what the last save did: (kind, markdown, error), shown once beside the buttons
+PLACEHOLDER = re.compile(r"\[[^\[\]\n]{2,40}\]")  # what a replacement leaves: [naam], [telefoonnummer]
 
 
 def _open(case_id: str | None) -> None:
@@ -32,7 +47,7 @@ def _open(case_id: str | None) -> None:
         officer.flash(exc)
         return
     if version.case is None:
-        officer.flash(CaseFileError("; ".join(str(p) for p in version.problems)))
+        officer.flash(CaseFileError("; ".join(messages.located(p) for p in version.problems)))
         return
     published = not version.is_revision and version.case.is_published
     case_form.load(version.case, version.hash, published)
@@ -51,29 +66,78 @@ def _upload() -> None:
         return
     case, problems = parse_case(data, file.name)
     if case is None:
-        st.session_state[UPLOAD_PROBLEMS] = [str(problem) for problem in problems]
+        st.session_state[UPLOAD_PROBLEMS] = [messages.located(problem) for problem in problems]
         return
     case_form.load(case)
     officer.flash(t("add.upload_loaded"))
 
 
+def _personal_data(findings: list[Finding], step: str) -> str:
+    """Why a draft with personal data is not saved (or not submitted), with each finding's field and kind."""
+    listed = "; ".join(
+        f"{messages.field_label(finding.field) or finding.field}: {officer.kind_label(finding)}" for finding in findings
+    )
+    return t(f"add.refused.{step}", count=len(findings), listed=md_inline(listed))
+
+
+def _refused(exc: MoresprudentieError, step: str) -> tuple[str, MoresprudentieError | None]:
+    """A store's refusal in the UI language: the personal data it names, else the error itself (shown
+    with a headline in the UI language by officer.show_error)."""
+    findings = [finding for finding in getattr(exc, "findings", None) or [] if getattr(finding, "blocks", True)]
+    if isinstance(exc, WorkflowError) and findings:
+        return _personal_data(findings, step), None
+    return "", exc
+
+
 def _save(actor: Actor, submit: bool) -> None:
-    """Save the form as a draft (and submit it); the outcome is shown on the next run."""
-    case, _ = case_from_fields(case_form.values())
+    """Save the form as a draft (and submit it); the outcome is shown beside the buttons on the next run."""
+    values = case_form.values()
+    case, _ = case_from_fields(values)
     if case is None:
+        return
+    found = [finding for field_findings in case_form.check(values).values() for finding in field_findings]
+    blocking = [finding for finding in found if finding.blocks]
+    if blocking:  # the buttons were disabled; a click that raced an edit is refused here too
+        st.session_state[OUTCOME] = ("error", _personal_data(blocking, "save"), None)
         return
     store = CaseStore(settings.cases_dir())
     try:
         saved = store.save_draft(case, actor, st.session_state.get(case_form.EXPECTED_HASH))
-        if submit:
-            store.submit(case.id, actor)
     except MoresprudentieError as exc:
-        officer.flash(exc)
+        st.session_state[OUTCOME] = ("error", *_refused(exc, "save"))
         return
     st.session_state[case_form.EXPECTED_HASH] = saved.hash
     st.session_state[case_form.EDITING] = case.id
-    message = "add.submitted" if submit else "add.saved" if saved.changed else "add.unchanged"
-    officer.flash(t(message, id=case.id))
+    if not submit:
+        message = t("add.saved" if saved.changed else "add.unchanged", id=md_inline(case.id))
+        st.session_state[OUTCOME] = ("success", message, None)
+        return
+    try:
+        store.submit(case.id, actor)
+    except MoresprudentieError as exc:
+        text, error = _refused(exc, "submit")
+        note = t("add.saved_not_submitted", id=md_inline(case.id))
+        st.session_state[OUTCOME] = ("error", f"{note}  \n{text}" if text else note, error)
+        return
+    message = t("add.submitted", id=md_inline(case.id))
+    if found:  # only warnings are left (red ones were refused above): the reviewer will weigh them
+        message += " " + t("add.submitted_warnings", count=len(found))
+    st.session_state[OUTCOME] = ("success", message, None)
+
+
+def _show_outcome() -> None:
+    """The last save's outcome, once: a success, or a refusal in the UI language (and the error behind it)."""
+    outcome = st.session_state.pop(OUTCOME, None)
+    if outcome is None:
+        return
+    kind, text, error = outcome
+    if kind == "success":
+        st.success(text, icon=":material/check_circle:")
+        return
+    if text:
+        st.error(text, icon=":material/block:")
+    if error is not None:
+        officer.show_error(error)
 
 
 def _choose_source() -> None:
@@ -85,7 +149,7 @@ def _choose_source() -> None:
         drafts = CaseStore(settings.cases_dir()).review_queue()
         ids = sorted(set(resources.engine().cases) | {item.version.case_id for item in drafts})
         left, right = st.columns([4, 1], vertical_alignment="bottom")
-        left.selectbox(t("add.edit_pick"), ids, key=PICK, index=None)
+        left.selectbox(t("add.edit_pick"), ids, key=PICK, index=None, placeholder=t("add.edit_placeholder"))
         right.button(t("add.edit_open"), on_click=lambda: _open(st.session_state.get(PICK)), width="stretch")
     elif mode == "upload":
         kib = MAX_FILE_BYTES // 1024
@@ -111,6 +175,79 @@ def _status_note() -> None:
             st.caption(t("add.editing_published"))
 
 
+def _labels(fields: list[str]) -> str:
+    """Field names as the form shows them, each once, in form order."""
+    unique = list(dict.fromkeys(field.split(".")[0] for field in fields))
+    return ", ".join(md_inline(messages.field_label(field)) for field in unique)
+
+
+def save_reasons(errors: list[Problem], blocking: list[Finding]) -> list[str]:
+    """Why saving is not possible yet: empty required fields, invalid fields, personal data."""
+    empty = [p for p in errors if p.code == "missing_field" and (p.field or "") in REQUIRED_FIELDS]
+    invalid = [p for p in errors if p not in empty]
+    missing = [p.field or "" for p in empty]
+    reasons = [t("add.reasons.missing", fields=_labels(missing))] if missing else []
+    if invalid:
+        named = [p.field for p in invalid if p.field]
+        reasons.append(t("add.reasons.invalid", fields=_labels(named)) if named else t("add.reasons.invalid_other"))
+    if blocking:
+        reasons.append(t("add.reasons.personal_data", count=len(blocking)))
+        picked = [f.field for f in blocking if f.field.split(".")[0] in case_form.VOCABULARY_FIELDS]
+        if picked:
+            reasons.append(t("add.reasons.personal_data_terms", fields=_labels(picked)))
+    return reasons
+
+
+def submit_reasons(saving: list[str], gaps: list[str]) -> list[str]:
+    """Why submitting is not possible yet: what stops saving (said once, beside that button), and the
+    force field still to fill in."""
+    reasons = [t("add.reasons.as_save")] if saving else []
+    if gaps:
+        reasons += [t("add.gaps.submit_later")] if not saving else []
+        reasons.append(t("add.reasons.force_field", fields=_labels(gaps)))
+    return reasons
+
+
+def _placeholders_left(form: dict[str, Any]) -> bool:
+    """Whether a text still holds a replacement's placeholder ("[naam] belde"), to be rewritten."""
+    texts = [item for value in form.values() for item in (value if isinstance(value, list) else [value])]
+    return any(PLACEHOLDER.search(item) for item in texts if isinstance(item, str))
+
+
+def _replace_all(found: dict[str, list[Finding]], form: dict[str, Any]) -> None:
+    """One click for every finding with a suggested replacement; after it, until the placeholders are
+    rewritten, the hint to make the sentences read naturally."""
+    count = sum(len(field_findings) for field_findings in case_form.replaceable(found).values())
+    if st.session_state.get(case_form.REPLACED) and _placeholders_left(form):
+        st.info(t("findings.replaced"), icon=":material/edit_note:")
+    if not count:
+        return
+    left, right = st.columns([1, 2], vertical_alignment="center")
+    left.button(
+        t("findings.replace_all", count=count),
+        key="replace_all",
+        on_click=case_form.replace_all,
+        icon=":material/find_replace:",
+        width="stretch",
+    )
+    right.caption(t("findings.replace_all_help"))
+
+
+def _buttons(actor: Actor, saving: list[str], submitting: list[str]) -> None:
+    """The two save buttons, each with the reason beside it when it is disabled."""
+    _show_outcome()
+    left, right = st.columns(2)
+    officer.wide_button(
+        left, t("add.save"), (_save, (actor, False)), ":material/save:", primary=True, disabled=bool(saving)
+    )
+    officer.wide_button(
+        right, t("add.save_submit"), (_save, (actor, True)), ":material/send:", disabled=bool(submitting)
+    )
+    for slot, reasons in ((left, saving), (right, submitting)):
+        if reasons:
+            slot.caption(":material/info: " + "  \n".join(reasons))
+
+
 actor = auth.officer_or_stop()
 case_form.init()
 deep_link = st.query_params.get("edit")
@@ -130,6 +267,9 @@ case, problems = case_from_fields(values, "formulier")
 found = case_form.check(values)
 all_found = [finding for field_findings in found.values() for finding in field_findings]
 errors = [problem for problem in problems if problem.severity == "error"]
+gaps = [field for field, _ in force_field_gaps(case)] if case is not None else []
+if case is None:
+    gaps = [field for field in case_form.FORCE_FIELD if not values.get(field)]
 
 form_tab, check_tab, preview_tab = st.tabs(
     [t("add.tabs.form"), t("add.tabs.check", count=len(errors) + len(all_found)), t("add.tabs.preview")]
@@ -141,6 +281,8 @@ with check_tab:
         st.error(t("add.problems") + "\n\n" + "\n".join(f"- {md_inline(case_form.problem_text(p))}" for p in errors))
     else:
         st.success(t("add.all_valid"), icon=":material/check_circle:")
+    if gaps:
+        st.warning(t("add.gaps.intro") + "\n\n" + "\n".join(f"- {case_form.gap_text(field)}" for field in gaps))
     officer.summary(all_found)
     st.markdown(t("findings.intro"))
 with preview_tab:
@@ -152,9 +294,7 @@ with preview_tab:
             render.case_header(case)
             render.case_body(case)
 
-left, right = st.columns(2)
-officer.wide_button(
-    left, t("add.save"), (_save, (actor, False)), ":material/save:", primary=True, disabled=case is None
-)
-officer.wide_button(right, t("add.save_submit"), (_save, (actor, True)), ":material/send:", disabled=case is None)
+_replace_all(found, values)
+saving = save_reasons(errors, [finding for finding in all_found if finding.blocks])
+_buttons(actor, saving, submit_reasons(saving, gaps))
 st.page_link(nav.REVIEW.path, label=t("add.to_review"), icon=":material/fact_check:")

@@ -1,13 +1,16 @@
 """Zoeken: an employee describes a dilemma and finds earlier deliberations that resemble it.
 
 The query lives only in this browser session's memory: it is never logged, stored or written into
-the URL (a shared ?q= link is the sender's own choice and is only read).
+the URL (a shared ?q= link is the sender's own choice and is only read). So does why each result
+matched (widgets.MATCHED), which the case page shows to a reader who opens a result.
 """
+
+from dataclasses import replace
 
 import streamlit as st
 
 from moresprudentie.ui.components import resources, widgets
-from moresprudentie.ui.components.facets import filter_panel
+from moresprudentie.ui.components.facets import filter_panel, tension_picker
 from moresprudentie.ui.components.i18n import t
 
 RESULTS = 10
@@ -44,26 +47,23 @@ cases = resources.published(engine)
 with st.sidebar:
     st.header(t("filters.title"), anchor=False)
     filters = filter_panel(cases, "search")
+with st.expander(
+    t("search.tension"), icon=":material/balance:", expanded=bool(st.session_state.get("search_tension_a"))
+):
+    tension = tension_picker(cases, "search_tension", *st.columns(2))
+if tension:
+    filters = replace(filters, tension=tension)
 query = (st.session_state.get(SUBMITTED) or "").strip()
+st.session_state.pop(widgets.MATCHED, None)  # only results drawn below (hit_list) have a match to explain
 if query:
     hits = engine.search(query, k=RESULTS, filters=filters)
-    good = [hit for hit in hits if hit.match != "weak"]
-    weak = [hit for hit in hits if hit.match == "weak"]
-    if good:
-        st.subheader(t("search.results", count=len(good)), anchor=False)
-        for hit in good:
-            widgets.hit_card(hit, query)
-        if weak:  # kept out of sight but within reach: a weak match may still help
-            with st.expander(t("search.more_weak", count=len(weak))):
-                for hit in weak:
-                    widgets.hit_card(hit, query)
-    elif weak:  # an honest answer: nothing here resembles the question; the weak hits below, marked
-        widgets.no_good_match()
-        st.subheader(t("search.weak_results", count=len(weak)), anchor=False)
-        for hit in weak:
-            widgets.hit_card(hit, query)
-    else:
-        st.info(t("search.nothing"), icon=":material/filter_alt_off:")
+    widgets.hit_list(
+        hits,
+        query,
+        heading_key="search.results",
+        no_good_match_key="search.no_good_match",
+        nothing_key="search.nothing",
+    )
 elif not filters.is_default:
     chosen = [case for case in cases if filters.accepts(case)]
     st.subheader(t("search.browse", count=len(chosen)), anchor=False)
