@@ -85,7 +85,14 @@ ROLES = Setting(
     "TOML file listing who may write: officers = a list of names, in table moresprudentie (the app's "
     "secrets.toml); default: .streamlit/secrets.toml in the checkout, or in the working directory when installed",
 )
-ALL_SETTINGS = (CASES, INDEX, MODEL, AUDIT_LOG, ROLES)
+CONTACTS = Setting(
+    "contacts",
+    "MORESPRUDENTIE_CONTACTS",
+    "",
+    "YAML file naming your organisation's own help: integrity officer, confidential adviser "
+    "(vertrouwenspersoon), intranet pages (docs/deployment.md); default: none, the texts stay generic",
+)
+ALL_SETTINGS = (CASES, INDEX, MODEL, AUDIT_LOG, ROLES, CONTACTS)
 
 
 def cases_dir(override: str | Path | None = None) -> Path:
@@ -99,6 +106,12 @@ def index_dir(cases: Path, override: str | Path | None = None) -> Path:
 
 def model_name(override: str | None = None) -> str:
     return MODEL.value(override)
+
+
+def contacts_file(override: str | Path | None = None) -> Path | None:
+    """The organisation's contacts file, or None: then every text names no one and stays generic."""
+    value = CONTACTS.value(override).strip()
+    return Path(value).expanduser() if value else None
 
 
 def audit_log_path(cases: Path, override: str | Path | None = None) -> Path:

@@ -24,17 +24,51 @@ def case_files(directory: Path) -> list[Path]:
     directory = Path(directory)
     try:
         with os.scandir(directory) as entries:
-            names = sorted(e.name for e in entries if e.name.endswith(CASE_SUFFIX) and not e.name.startswith("."))
+            names = sorted(e.name for e in entries if _is_case_name(e.name))
     except (FileNotFoundError, NotADirectoryError):
         return []  # as Path.glob: no folder, no case files
     return [directory / name for name in names]
+
+
+def _is_case_name(name: str) -> bool:
+    return name.endswith(CASE_SUFFIX) and not name.startswith(".")
+
+
+StatKey = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns: any write or replace changes one
+
+
+def collection_fingerprint(directory: Path) -> dict[str, StatKey]:
+    """The stat key of every case file, by file name: what `read_collection` compares to see what changed.
+
+    Why: a running app must notice changes made outside it (the CLI, another app process, a `git pull`)
+    without reading any YAML. Comparing this with the keys of the files it last read costs one folder
+    scan and one stat per file (milliseconds for thousands of cases). Revisions and conflict copies live
+    in hidden subfolders the loader never reads, so they are not in it. No folder: no files (as
+    case_files); a file that vanishes mid-scan is left out, one that cannot be stat'ed gets a zero key.
+    """
+    keys: dict[str, StatKey] = {}
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if _is_case_name(entry.name):
+                    try:
+                        info = entry.stat()
+                    except FileNotFoundError:
+                        continue  # deleted between the listing and the stat
+                    except OSError:
+                        keys[entry.name] = (0, 0, 0, 0)
+                        continue
+                    keys[entry.name] = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
 class FileState:
     """One case file as last read: re-read only when its stat key changes (slots: 100k of them)."""
 
-    key: tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns: any write or replace changes one
+    key: StatKey  # as collection_fingerprint gives it
     case: Case | None
     hash: str | None
     problems: tuple[Problem, ...]
@@ -48,17 +82,12 @@ def read_collection(folder: Path, previous: Mapping[str, FileState]) -> tuple[Lo
         raise UsageError(f"{folder}: no such folder; pass --cases DIR or set MORESPRUDENTIE_CASES")
     states: dict[str, FileState] = {}
     result = LoadResult()
-    for path in case_files(folder):
-        try:
-            info = path.stat()
-            key = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-        except OSError:
-            key = (0, 0, 0, 0)
-        state = previous.get(path.name)
+    for name, key in sorted(collection_fingerprint(folder).items()):  # stat first, then read: a write
+        state = previous.get(name)  # between the two leaves a changed key, so the next read sees it
         if state is None or state.key != key:
-            case, problems = load_case_file(path)
+            case, problems = load_case_file(folder / name)
             state = FileState(key, case, content_hash(case) if case else None, tuple(problems))
-        states[path.name] = state
+        states[name] = state
         result.problems.extend(state.problems)
         if state.case is not None and state.hash is not None:
             result.cases[state.case.id] = state.case

@@ -15,12 +15,23 @@ import typer
 
 from moresprudentie import __version__, settings
 from moresprudentie.cases.collection import load_cases
-from moresprudentie.cli import officer
+from moresprudentie.cli import export, officer
 from moresprudentie.cli.options import (
     CasesOption,
+    DateFromOption,
+    DateToOption,
+    DraftsOption,
+    FilterOptions,
     IndexOption,
     JsonOption,
+    LanguageOption,
+    MethodOption,
     ModelOption,
+    OrganisationOption,
+    RoleOption,
+    TensionOption,
+    ThemeOption,
+    ValueOption,
     echo_json,
     grouped,
     open_engine,
@@ -130,6 +141,12 @@ def serve(
     ctx: typer.Context,
     cases: CasesOption = None,
     model: Annotated[str | None, typer.Option("--model", help=settings.MODEL.help)] = None,
+    contacts: Annotated[
+        Path | None,
+        typer.Option(
+            "--contacts", help=settings.CONTACTS.help + f" [env {settings.CONTACTS.env}]", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Build or update the index, then start the web app (extra options go to `streamlit run`).
 
@@ -138,8 +155,12 @@ def serve(
     """
     import os
 
+    from moresprudentie import contacts as help_contacts
     from moresprudentie.search.engine import SearchEngine
 
+    contacts_file = settings.contacts_file(contacts)
+    if contacts_file is not None:  # a bad file is said here, once, rather than ignored by every page
+        help_contacts.load(contacts_file)
     folder = settings.cases_dir(cases)
     engine = SearchEngine.open(folder, model=model, progress=sys.stderr.isatty())
     typer.echo(f"{len(engine.cases)} case(s) ready; starting the app …", err=True)
@@ -147,6 +168,8 @@ def serve(
     env.pop(settings.TRIAL_TOKEN_ENV, None)  # never a token from the caller's environment
     if model:
         env[settings.MODEL.env] = model
+    if contacts_file is not None:
+        env[settings.CONTACTS.env] = str(contacts_file.resolve())
     args = list(ctx.args)
     if env.get(settings.TRIAL_ENV, "").strip() == "1":
         args = _trial_start(args, env)
@@ -160,30 +183,6 @@ def serve(
 # -- search commands (index, search, similar) --
 
 KOption = Annotated[int, typer.Option("-k", help="number of results", min=1, max=1000)]
-ThemeOption = Annotated[list[str] | None, typer.Option("--theme", help="only cases with this theme (repeatable)")]
-ValueOption = Annotated[list[str] | None, typer.Option("--value", help="only cases weighing this value (repeatable)")]
-LanguageOption = Annotated[list[str] | None, typer.Option("--language", help="only cases in this language: nl or en")]
-OrganisationOption = Annotated[
-    list[str] | None, typer.Option("--organisation", help="only cases from this kind of organisation (repeatable)")
-]
-MethodOption = Annotated[list[str] | None, typer.Option("--method", help="only cases discussed with this method")]
-DateFromOption = Annotated[str | None, typer.Option("--from", help="only cases dated from YYYY[-MM[-DD]]")]
-DateToOption = Annotated[str | None, typer.Option("--to", help="only cases dated up to YYYY[-MM[-DD]]")]
-TensionOption = Annotated[
-    str | None,
-    typer.Option(
-        "--tension",
-        help="only cases that weighed these two values against each other, as A:B (order does not matter), "
-        "e.g. loyaliteit:transparantie",
-    ),
-]
-RoleOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--role", help="only cases whose dilemma is this role's: medewerker, leidinggevende, bestuurder, team"
-    ),
-]
-DraftsOption = Annotated[bool, typer.Option("--include-drafts", help="also show cases that are still drafts")]
 
 
 @dataclass(frozen=True)
@@ -208,20 +207,7 @@ class ResultOptions:
 
     def filters(self) -> Filters:
         """The picked filters; built when asked, so a command checks its query before a bad --from."""
-        from moresprudentie.search.engine import Filters
-
-        return Filters(
-            themes=frozenset(self.theme or ()),
-            values=frozenset(self.value or ()),
-            languages=frozenset(self.language or ()),
-            organisations=frozenset(self.organisation or ()),
-            methods=frozenset(self.method or ()),
-            date_from=self.date_from,
-            date_to=self.date_to,
-            tension=self.tension,
-            roles=frozenset(self.role or ()),
-            include_drafts=self.include_drafts,
-        )
+        return FilterOptions.picked_in(self).filters()
 
     def engine(self) -> SearchEngine:
         """The engine, quiet with --json (stdout is then one JSON document per query)."""
@@ -357,6 +343,7 @@ def similar(
 
 # The officers' commands (check, new, review …): draft → review → publish, same rules as the app.
 officer.register(app)
+export.register(app)  # `export`: the collection as CSV, JSON Lines, Excel or Markdown
 
 
 def main() -> None:

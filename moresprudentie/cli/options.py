@@ -24,6 +24,7 @@ from moresprudentie import settings
 
 if TYPE_CHECKING:
     from moresprudentie.search.engine import SearchEngine
+    from moresprudentie.search.filters import Filters
     from moresprudentie.search.sync import IndexReport
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -79,6 +80,72 @@ AuditLogOption = Annotated[
 ModelOption = Annotated[
     str | None, typer.Option("--model", help=settings.MODEL.help + f" [env {settings.MODEL.env}]", show_default=False)
 ]
+
+
+# -- which cases: the filters search, similar and export share --
+
+ThemeOption = Annotated[list[str] | None, typer.Option("--theme", help="only cases with this theme (repeatable)")]
+ValueOption = Annotated[list[str] | None, typer.Option("--value", help="only cases weighing this value (repeatable)")]
+LanguageOption = Annotated[list[str] | None, typer.Option("--language", help="only cases in this language: nl or en")]
+OrganisationOption = Annotated[
+    list[str] | None, typer.Option("--organisation", help="only cases from this kind of organisation (repeatable)")
+]
+MethodOption = Annotated[list[str] | None, typer.Option("--method", help="only cases discussed with this method")]
+DateFromOption = Annotated[str | None, typer.Option("--from", help="only cases dated from YYYY[-MM[-DD]]")]
+DateToOption = Annotated[str | None, typer.Option("--to", help="only cases dated up to YYYY[-MM[-DD]]")]
+TensionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--tension",
+        help="only cases that weighed these two values against each other, as A:B (order does not matter), "
+        "e.g. loyaliteit:transparantie",
+    ),
+]
+RoleOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role", help="only cases whose dilemma is this role's: medewerker, leidinggevende, bestuurder, team"
+    ),
+]
+DraftsOption = Annotated[bool, typer.Option("--include-drafts", help="also show cases that are still drafts")]
+
+
+@dataclasses.dataclass(frozen=True)
+class FilterOptions:
+    """The filter options as one block: `export` takes it whole, search's ResultOptions repeats its fields."""
+
+    theme: ThemeOption = None
+    value: ValueOption = None
+    language: LanguageOption = None
+    organisation: OrganisationOption = None
+    method: MethodOption = None
+    date_from: DateFromOption = None
+    date_to: DateToOption = None
+    tension: TensionOption = None
+    role: RoleOption = None
+    include_drafts: DraftsOption = False
+
+    @classmethod
+    def picked_in(cls, options: object) -> FilterOptions:
+        """The filter fields of another option block that has them all (ResultOptions)."""
+        return cls(**{field.name: getattr(options, field.name) for field in dataclasses.fields(cls)})
+
+    def filters(self) -> Filters:
+        """The picked filters (search/filters.py reads them as case files are read: 'Discretionaire ruimte')."""
+        from moresprudentie.search.filters import Filters
+
+        return Filters(
+            themes=frozenset(self.theme or ()),
+            values=frozenset(self.value or ()),
+            languages=frozenset(self.language or ()),
+            organisations=frozenset(self.organisation or ()),
+            methods=frozenset(self.method or ()),
+            date_from=self.date_from,
+            date_to=self.date_to,
+            tension=self.tension,
+            roles=frozenset(self.role or ()),
+            include_drafts=self.include_drafts,
+        )
 
 
 def echo_json(data: object) -> None:

@@ -13,6 +13,10 @@ A step that judges a text (approve, send back, publish) also names the version t
 the sha256 of its file (Version.hash). Between reading a draft and clicking, its author may swap in
 another text and resubmit it; without that name the click would approve a text its approver never
 saw, and four eyes would be two (require_seen).
+
+A published case is withdrawn the same way, by two officers: one proposes it with a reason (naming the
+published version read), a second one approves it (WITHDRAWAL_RULES); only then does its file leave the
+collection for the archive (withdrawal.py). A proposal belongs to one version: edited since, it is stale.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ NEEDS_CLEAN: frozenset[Step] = frozenset({"submit", "approve", "publish"})
 JUDGES_A_VERSION: frozenset[Step] = frozenset({"approve", "send_back", "publish"})  # they name the version seen
 SHOWN_DIGITS = 12  # how much of a version hash people are shown (review list, messages)
 MIN_DIGITS = 8  # the shortest prefix of a version hash accepted as its name
+WITHDRAWAL_ACTIONS: frozenset[str] = frozenset({"withdrawal_proposed", "withdrawn"})  # about a published file
 
 
 @dataclass(frozen=True)
@@ -94,9 +99,11 @@ def review_of(events: list[Event], draft_hash: str) -> Review:
     history: list[Event] = []
     state: State = "draft"
     for event in events:
-        if event.action == "published":
+        if event.action in ("published", "withdrawn"):
             drafters, submitter, approvers, history, state = set(), None, [], [], "draft"
             continue
+        if event.action in WITHDRAWAL_ACTIONS:
+            continue  # about the published file, not a draft (see pending_withdrawal)
         history.append(event)
         if event.hash != draft_hash:
             continue  # about an earlier version of the text
@@ -331,3 +338,129 @@ def allowed_steps(actor: Actor, version: Version, review: Review, findings: Iter
     """
     found = list(findings)
     return frozenset(step for step in STEPS if refusal(step, actor, version, review, lambda: found) is None)
+
+
+# -- withdrawing a published case (propose → a second officer approves → archived) -----------------------
+
+WithdrawalStep = Literal["propose_withdrawal", "withdraw"]
+WITHDRAWAL_STEPS: tuple[WithdrawalStep, ...] = get_args(WithdrawalStep)
+WITHDRAWAL_DOING: dict[WithdrawalStep, str] = {
+    "propose_withdrawal": "propose to withdraw a case",
+    "withdraw": "withdraw a case",
+}
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A pending proposal to withdraw a published case: who, why, when, and for which version (hash)."""
+
+    case_id: str
+    proposer: str
+    reason: str
+    hash: str
+    time: str
+
+
+def pending_withdrawal(events: Iterable[Event]) -> Withdrawal | None:
+    """The proposal still open in the log of one case: the last one since the case was (re)published
+    or withdrawn. Its hash names the file it was made for; if the file changed since, it is stale."""
+    pending: Withdrawal | None = None
+    for event in events:
+        if event.action in ("published", "withdrawn"):
+            pending = None
+        elif event.action == "withdrawal_proposed":
+            pending = Withdrawal(event.case, event.actor, event.comment, event.hash, event.time)
+    return pending
+
+
+WithdrawalRule = Callable[[Actor, "Version", "Withdrawal | None"], MoresprudentieError | None]
+
+
+def _is_published(actor: Actor, version: Version, pending: Withdrawal | None) -> MoresprudentieError | None:
+    """Only what employees can find is withdrawn; a draft or revision is not public, and is simply edited."""
+    if version.is_published:
+        return None
+    if version.case is None:
+        return invalid_error(version)
+    return WorkflowError(
+        f"'{version.case_id}' is not published (status: {version.case.status}); only a published case can be "
+        "withdrawn. A draft never reached search: edit or remove its file instead"
+    )
+
+
+def _not_yet_proposed(actor: Actor, version: Version, pending: Withdrawal | None) -> MoresprudentieError | None:
+    if pending is not None and pending.hash == version.hash:
+        return WorkflowError(
+            f"{pending.proposer} already proposed to withdraw '{version.case_id}'; a second officer can approve it"
+        )
+    return None
+
+
+def _proposed_for_this_version(
+    actor: Actor, version: Version, pending: Withdrawal | None
+) -> MoresprudentieError | None:
+    if pending is None:
+        return WorkflowError(f"nobody proposed to withdraw '{version.case_id}'; propose it first, with a reason")
+    if pending.hash != version.hash:
+        return StaleProposalError(version.case_id, pending.hash, version.hash)
+    return None
+
+
+def _not_the_proposer(actor: Actor, version: Version, pending: Withdrawal | None) -> MoresprudentieError | None:
+    if pending is not None and normalise_name(pending.proposer) == normalise_name(actor.name):
+        return WorkflowError(
+            f"you proposed to withdraw '{version.case_id}'; a second officer must approve it (four-eyes rule)"
+        )
+    return None
+
+
+class StaleProposalError(ConflictError):
+    """The case file changed after its withdrawal was proposed: the proposal was about another text."""
+
+    def __init__(self, case_id: str, proposed: str, current: str) -> None:
+        self.case_id, self.proposed, self.current = case_id, proposed, current
+        super().__init__(
+            f"'{case_id}' changed since its withdrawal was proposed (proposed for version {short(proposed)}…, "
+            f"now {short(current)}…): the proposal is stale; propose it again for the version on disk now"
+        )
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
+        return type(self), (self.case_id, self.proposed, self.current)
+
+
+WITHDRAWAL_RULES: dict[WithdrawalStep, tuple[WithdrawalRule, ...]] = {
+    "propose_withdrawal": (_is_published, _not_yet_proposed),
+    "withdraw": (_is_published, _proposed_for_this_version, _not_the_proposer),
+}
+
+
+def withdrawal_refusal(
+    step: WithdrawalStep, actor: Actor, version: Version, pending: Withdrawal | None, reason: str | None = None
+) -> MoresprudentieError | None:
+    """The first unmet requirement of a withdrawal step, as the error to raise; None when it is allowed.
+
+    A proposal needs a reason (it is what the audit log keeps and the second officer judges); pass
+    reason=None to ask whether the step could be taken at all (the page asks before one is typed).
+    """
+    if (denied := permission_error(actor, WITHDRAWAL_DOING[step])) is not None:
+        return denied
+    if step == "propose_withdrawal" and reason is not None and not reason.strip():
+        return UsageError("say why: withdrawing a case needs a reason (--reason), kept in the audit log")
+    for rule in WITHDRAWAL_RULES[step]:
+        if (error := rule(actor, version, pending)) is not None:
+            return error
+    return None
+
+
+def require_withdrawal_step(
+    step: WithdrawalStep, actor: Actor, version: Version, pending: Withdrawal | None, reason: str | None = None
+) -> None:
+    """Raise the first unmet requirement of a withdrawal step (see withdrawal_refusal)."""
+    error = withdrawal_refusal(step, actor, version, pending, reason)
+    if error is not None:
+        raise error
+
+
+def allowed_withdrawal_steps(actor: Actor, version: Version, pending: Withdrawal | None) -> frozenset[WithdrawalStep]:
+    """The withdrawal steps this actor may take on this published file now (a reason still to be given)."""
+    return frozenset(s for s in WITHDRAWAL_STEPS if withdrawal_refusal(s, actor, version, pending) is None)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from moresprudentie import settings
-from moresprudentie.cases.collection import FileState, read_collection
+from moresprudentie.cases.collection import FileState, collection_fingerprint, read_collection
 from moresprudentie.cases.loading import Problem
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import CaseNotFoundError
@@ -134,6 +134,21 @@ class SearchEngine:
         """
         with self._refresh_lock:
             self._snapshot = self._load(self._snapshot, rebuild=False)
+
+    def is_stale(self) -> bool:
+        """Whether the case files changed on disk since the current snapshot read them: a file added,
+        removed, written or replaced, by this process or any other (the CLI, another app process, a
+        `git pull`).
+
+        Why: refresh() only runs when asked, so a long-running app asks this every few seconds and
+        refreshes only when it says yes. It reads no YAML and embeds nothing: one folder scan and one
+        stat per file, compared with the stat keys the snapshot was read with (collection_fingerprint).
+        """
+        files = self._snapshot.files
+        current = collection_fingerprint(self.cases_dir)
+        return len(current) != len(files) or any(
+            (state := files.get(name)) is None or state.key != key for name, key in current.items()
+        )
 
     def _load(self, previous: _Snapshot | None, rebuild: bool) -> _Snapshot:
         """A new snapshot, reusing from `previous` every file, vector and token list that did not change."""

@@ -9,11 +9,23 @@ The engine is held in this module, not in `st.cache_resource`: any browser can s
 cases) for each such message let one anonymous client swing the server's memory by gigabytes and
 slow every other user. Nothing a client sends reaches this holder; a new engine is opened only
 when the collection, index or model setting changes (each test's temporary collection, say).
+
+Fresh everywhere: a case published from the CLI or another app process, a file edited or deleted by
+hand, a `git pull` into cases/ — every running app serves it within seconds, without a restart.
+`engine()` looks at the case folder at most once every CHECK_INTERVAL_S (one scan and one stat per
+file, no YAML read: SearchEngine.is_stale) and, if anything changed, refreshes the engine once,
+incrementally (only new or changed cases are parsed and embedded). One session does that while the
+others keep reading the old snapshot; a broken file becomes a problem on the overview, a failed
+refresh keeps the cases read before. There is no polling (no `st.fragment(run_every=…)`): a page
+becomes fresh on its next run, a click or a reload, so results a reader is looking at never move.
+A page run that starts CHECK_INTERVAL_S after a change (a reload of an idle page, say) shows it.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 
 import streamlit as st
 
@@ -26,8 +38,13 @@ from moresprudentie.ui.components.i18n import t
 
 EngineKey = tuple[str, str, str]  # cases folder, index folder ("" = beside the cases), model name
 
+CHECK_INTERVAL_S = 3.0  # how often, at most, a page run looks for changes made outside this process
+
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _held: tuple[EngineKey, SearchEngine] | None = None
+_checking = threading.Lock()  # held by the one session that is looking at the folder (or refreshing)
+_last_check = 0.0  # time.monotonic() of the last look, or of the open
 
 
 def _open_engine(cases_dir: str, index_dir: str, model: str) -> SearchEngine:
@@ -36,7 +53,7 @@ def _open_engine(cases_dir: str, index_dir: str, model: str) -> SearchEngine:
     Only the current engine is kept: a changed setting replaces it rather than adding a second one.
     A failed open is not remembered, so the next page run tries again (as st.cache_resource did).
     """
-    global _held  # the one process-wide holder, guarded by _lock
+    global _held, _last_check  # the one process-wide holder, guarded by _lock
     key = (cases_dir, index_dir, model)
     held = _held
     if held is not None and held[0] == key:
@@ -47,7 +64,47 @@ def _open_engine(cases_dir: str, index_dir: str, model: str) -> SearchEngine:
             return held[1]
         opened = SearchEngine.open(cases_dir, index_dir or None, embedder=load_embedder(model))
         _held = (key, opened)
+        _last_check = time.monotonic()  # just read: nothing to look for yet
         return opened
+
+
+def _keep_fresh(current: SearchEngine) -> None:
+    """Refresh the engine if the case files changed on disk since it read them (see the module's
+    docstring), looking at most once every CHECK_INTERVAL_S.
+
+    A session that finds another one looking or refreshing does not wait: it serves the current
+    snapshot. A refresh that fails (a folder gone during a `git checkout`, a model error) is logged
+    and the cases read before stay served; the next look tries again. Any exception is caught here on
+    purpose: the old snapshot is whole, and serving it beats an error page for every user.
+    """
+    global _last_check
+    if time.monotonic() - _last_check < CHECK_INTERVAL_S or not _checking.acquire(blocking=False):
+        return
+    try:
+        if time.monotonic() - _last_check < CHECK_INTERVAL_S:
+            return  # another session looked while this one reached the lock
+        if current.is_stale():
+            current.refresh()
+            report = current.report
+            log.info(
+                "%s changed on disk: %d added, %d changed, %d removed; %d problems",
+                current.cases_dir,
+                report.added,
+                report.changed,
+                report.removed,
+                len(current.problems),
+            )
+    except MoresprudentieError as exc:  # says what to fix: no traceback needed
+        log.warning(
+            "%s changed on disk but could not be read again (%s); serving the cases read before", current.cases_dir, exc
+        )
+    except Exception:
+        log.exception(
+            "%s changed on disk but could not be read again; serving the cases read before", current.cases_dir
+        )
+    finally:
+        _last_check = time.monotonic()
+        _checking.release()
 
 
 def forget_engine() -> None:
@@ -58,10 +115,13 @@ def forget_engine() -> None:
 
 
 def engine() -> SearchEngine:
-    """The shared engine for the configured collection; a friendly error (and stop) if it cannot open."""
+    """The shared engine for the configured collection, refreshed if the case files changed outside
+    this process (at most every CHECK_INTERVAL_S); a friendly error (and stop) if it cannot open."""
     try:
         with st.spinner(t("app.loading")):
-            return _open_engine(str(settings.cases_dir()), settings.INDEX.value(), settings.model_name())
+            opened = _open_engine(str(settings.cases_dir()), settings.INDEX.value(), settings.model_name())
+            _keep_fresh(opened)
+            return opened
     except MoresprudentieError as exc:
         st.error(t("app.engine_error", reason=str(exc)), icon=":material/error:")
         st.stop()

@@ -13,6 +13,8 @@ publish`). A case without one (added to the folder through git, or published bef
 audit log) counts as published at the start of its deliberation date: a file's modification time
 is no publication moment (a git checkout, a copy or a restored backup gives every file the same
 recent time), and a case cannot have been published before it was deliberated.
+
+"Downloaden" at the bottom hands out the whole published collection in each format of export.py.
 """
 
 import datetime as dt
@@ -23,7 +25,7 @@ from pathlib import Path
 import altair as alt
 import streamlit as st
 
-from moresprudentie import settings
+from moresprudentie import export, settings
 from moresprudentie.cases import forcefield
 from moresprudentie.cases.loading import Problem
 from moresprudentie.cases.model import BALANCED, NORM_SOURCES, ROLES, Case, label
@@ -39,6 +41,7 @@ from moresprudentie.ui.components.i18n import language, t
 PICK = "overview_pick"
 TAB, TAB_SEEN = "overview_tab", "overview_tab_seen"  # the open collection tab (its label); its facet last run
 NEWEST = 6
+DOWNLOAD_STEM = "moresprudentie-casussen"  # + .csv, .xlsx, .jsonl, .md
 TOP_PAIRS = 8
 TENSION, SYSTEMS, FORCES = ("pair",), ("system",), ("sources", "roles")
 COLLECTION = (*(name for name, _, _ in FACETS), "years")
@@ -291,6 +294,29 @@ def _newest(cases: list[Case], engine: SearchEngine) -> None:
             st.caption(widgets.meta_line(case) + extra)
 
 
+def _downloads(cases: list[Case]) -> None:
+    """The whole published collection as a file, in each export format.
+
+    Each file is written only when its button is clicked (a callable, run by Streamlit then): the page
+    reruns on every chart click, and four files of the whole collection would be written each time.
+    on_click="ignore": a download leaves what is on screen as it is.
+    """
+    st.subheader(t("overview.downloads"), anchor=False)
+    st.caption(t("overview.downloads_help", count=len(cases)))
+    chosen, lang = tuple(cases), language()
+    for column, (name, kind) in zip(st.columns(len(export.FORMATS)), export.FORMATS.items(), strict=True):
+        column.download_button(
+            t(f"overview.download.{name}"),
+            partial(export.export, chosen, name, lang),
+            f"{DOWNLOAD_STEM}.{kind.suffix}",
+            kind.media_type,
+            key=f"overview_download_{name}",
+            icon=":material/download:",
+            on_click="ignore",
+            width="stretch",
+        )
+
+
 def _is_officer() -> bool:
     try:
         actor = auth.current_actor()
@@ -328,4 +354,5 @@ else:
     _systems(cases)
     _forces(cases)
     _collection(cases, counts, engine)
+    _downloads(cases)
 _problems(engine.problems)

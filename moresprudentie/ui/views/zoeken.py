@@ -2,19 +2,22 @@
 
 The query lives only in this browser session's memory: it is never logged, stored or written into
 the URL (a shared ?q= link is the sender's own choice and is only read). So does why each result
-matched (widgets.MATCHED), which the case page shows to a reader who opens a result.
+matched (widgets.MATCHED), which the case page shows to a reader who opens a result. The results
+can be downloaded as CSV (export.py), without the query.
 """
 
 from dataclasses import replace
 
 import streamlit as st
 
+from moresprudentie import export
 from moresprudentie.ui.components import resources, widgets
 from moresprudentie.ui.components.facets import filter_panel, tension_picker
 from moresprudentie.ui.components.i18n import t
 
 RESULTS = 10
 TEXT, SUBMITTED = "search_text", "search_submitted"
+RESULTS_FILE = "moresprudentie-zoekresultaten.csv"
 
 
 def _submit(text: str) -> None:
@@ -64,6 +67,17 @@ if query:
         no_good_match_key="search.no_good_match",
         nothing_key="search.nothing",
     )
+    if hits:  # the hits shown above, weak ones too, in rank order
+        st.download_button(
+            t("search.download"),
+            export.to_csv(export.results_frame(hits)),
+            RESULTS_FILE,
+            export.FORMATS["csv"].media_type,
+            key="search_download",
+            help=t("search.download_help"),
+            icon=":material/download:",
+            on_click="ignore",
+        )
 elif not filters.is_default:
     chosen = [case for case in cases if filters.accepts(case)]
     st.subheader(t("search.browse", count=len(chosen)), anchor=False)
