@@ -16,7 +16,6 @@ page. Names, descriptions and labels are text; the pages and documents escape th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -170,7 +169,9 @@ class Contacts(_Strict):
     @model_validator(mode="after")
     def _something(self) -> Contacts:
         if not (self.contacts or self.links):
-            raise ValueError("the file lists no contacts and no links; add one, or unset the setting for the generic texts")
+            raise ValueError(
+                "the file lists no contacts and no links; add one, or unset the setting for the generic texts"
+            )
         return self
 
 
@@ -217,13 +218,16 @@ def _explained(item: Any, loc: tuple) -> str:
     return str(item["msg"]).removeprefix("Value error, ")
 
 
-def _problems(path: str, error: ValidationError, lines: dict[tuple, int]) -> Iterator[str]:
+def _problems(path: str, error: ValidationError, lines: dict[tuple, int]) -> list[str]:
+    """One `path:line: field: message` per error, in the order of the file's lines."""
+    found: list[tuple[int, str]] = []
     for item in error.errors():
         loc = tuple(item["loc"])
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
         where = f"{path}:{line}" if line else path
         field = ".".join(str(part) for part in loc)
-        yield f"{where}: {field + ': ' if field else ''}{_explained(item, loc)}"
+        found.append((line or 0, f"{where}: {field + ': ' if field else ''}{_explained(item, loc)}"))
+    return [problem for _, problem in sorted(found, key=lambda pair: pair[0])]
 
 
 def parse(data: bytes | str, path: str = "<contacts>") -> Contacts:
@@ -243,7 +247,7 @@ def parse(data: bytes | str, path: str = "<contacts>") -> Contacts:
     try:
         return Contacts.model_validate(raw)
     except ValidationError as exc:
-        problems = list(_problems(path, exc, lines))
+        problems = _problems(path, exc, lines)
         raise ContactsFileError([*problems[:-1], f"{problems[-1]} {see}"]) from None
 
 

@@ -32,6 +32,7 @@ import yaml
 
 from moresprudentie.cases.forcefield import norms_by_source
 from moresprudentie.cases.model import BALANCED, Case, Tension, label
+from moresprudentie.contacts import Contacts, entries
 
 # Every ASCII mark that can start Markdown, HTML, a link, maths or a Streamlit :directive:, plus the
 # list markers at a line start and the dot of 'www.' (GFM autolink). Commas, full stops, hyphens and
@@ -121,8 +122,18 @@ class Handout:
     source: str
 
 
-def build(case: Case, method: str | None = None, language: str = "nl", include_outcome: bool = False) -> Handout:
-    """The handout for a case; `method` (a methods term) defaults to the case's own method."""
+def build(
+    case: Case,
+    method: str | None = None,
+    language: str = "nl",
+    include_outcome: bool = False,
+    contacts: Contacts | None = None,
+) -> Handout:
+    """The handout for a case; `method` (a methods term) defaults to the case's own method.
+
+    `contacts` (the organisation's contacts file, moresprudentie.contacts) adds "Hulp in jouw
+    organisatie" with them; without it the handout points to no one by name, as it always did.
+    """
     method = method or case.method
     method_name = label("methods", method, language) if method else _say("labels", "general_method", language)
     parts: list[tuple[str, Kind, str | list[str] | Groups | None]] = [
@@ -141,6 +152,8 @@ def build(case: Case, method: str | None = None, language: str = "nl", include_o
         parts += [("prevailed", "list", [_prevailed(tension, language) for tension in case.tensions])]
         parts += [("reasoning", "text", case.reasoning), ("dissent", "text", case.dissent)]
         parts += [("decisive_facts", "list", case.decisive_facts), ("lessons", "list", case.lessons)]
+    if contacts is not None:
+        parts += [("help", "list", help_items(contacts, language))]
     return Handout(
         language=language,
         title=case.title,
@@ -152,9 +165,21 @@ def build(case: Case, method: str | None = None, language: str = "nl", include_o
             for key, kind, content in parts
             if content
         ],
-        footer=_say("labels", "footer", language),
+        footer=_say("labels", "footer" if contacts is None else "footer_local", language),
         source=_say("labels", "source", language, id=case.id),
     )
+
+
+def help_items(contacts: Contacts, language: str) -> list[str]:
+    """The organisation's contacts and links as plain lines for a printed document (this handout and
+    the weighing document), addresses written out since paper has no links:
+    'Integriteitsbureau, integriteitsfunctionaris: … · integriteit@…'."""
+    lines = []
+    for entry in entries(contacts, language):
+        role = _say("help", entry.role, language)
+        about = f": {entry.description}" if entry.description else ""
+        lines.append(f"{entry.name}, {role}{about} · {' · '.join(entry.reach)}")
+    return lines + [f"{link.label.text(language)}: {link.url}" for link in contacts.links]
 
 
 def _tags(case: Case, language: str) -> list[tuple[str, str]]:

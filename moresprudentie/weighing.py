@@ -21,7 +21,8 @@ from importlib import resources
 import yaml
 
 from moresprudentie.cases.model import BALANCED, NORM_SOURCES, label, value_system
-from moresprudentie.handout import PRINT_CSS, escape_document
+from moresprudentie.contacts import Contacts
+from moresprudentie.handout import PRINT_CSS, escape_document, help_items
 
 PEOPLE = ("leidinggevende", "collega", "integriteitsfunctionaris", "vertrouwenspersoon")
 MARKED_SYSTEMS = ("ondernemend", "bureaucratisch")  # the two value systems; other values carry no mark
@@ -104,9 +105,13 @@ def pair_line(pair: ValuePair, language: str) -> str:
     return f"{value_name(pair.first, language)} ↔ {value_name(pair.second, language)}: {lean}"
 
 
-def sections(answers: Answers) -> list[Section]:
-    """The document as data, so that Markdown and HTML say exactly the same; empty parts are left out."""
+def sections(answers: Answers, contacts: Contacts | None = None) -> list[Section]:
+    """The document as data, so that Markdown and HTML say exactly the same; empty parts are left out.
+
+    `contacts` (the organisation's contacts file) adds, after whom to involve, where to find them.
+    """
     lang = answers.language
+    local = tuple((None, line) for line in help_items(contacts, lang)) if contacts is not None else ()
     room = [(say(key, lang), getattr(answers, key)) for key in ("own_decision", "beyond_me", "needs")]
     norms = dict(answers.norms)
     people = [(None, say(person, lang)) for person in PEOPLE if person in answers.involve]
@@ -129,6 +134,7 @@ def sections(answers: Answers) -> list[Section]:
         ),
         Section(say("room", lang), items=tuple((name, text) for name, text in room if _filled(text))),
         Section(say("involve", lang), items=tuple(people + note)),
+        Section(say("help", lang), items=local),
         Section(
             say("precedents", lang),
             items=tuple((None, f"{title} ({case_id})") for case_id, title in answers.precedents),
@@ -152,11 +158,11 @@ def _md_item(name: str | None, text: str) -> str:
     return f"- **{escape_document(name)}:** {body}" if name else f"- {body}"
 
 
-def to_markdown(answers: Answers) -> str:
+def to_markdown(answers: Answers, contacts: Contacts | None = None) -> str:
     """The document as Markdown: every answer escaped, so it reads as typed in any Markdown viewer."""
     lang = answers.language
     lines = [f"# {escape_document(say('title', lang))}\n", f"*{escape_document(say('subtitle', lang))}*\n"]
-    for section in sections(answers):
+    for section in sections(answers, contacts):
         lines.append(f"## {escape_document(section.heading)}\n")
         lines.extend(f"{_md_paragraph(paragraph)}\n" for paragraph in section.paragraphs)
         if section.items:
@@ -200,7 +206,7 @@ def _html_section(section: Section) -> str:
     return f"<h2>{html.escape(section.heading)}</h2>{body}"
 
 
-def to_html(answers: Answers) -> str:
+def to_html(answers: Answers, contacts: Contacts | None = None) -> str:
     """The document as one printable HTML page (A4, no links, no scripts, every answer escaped)."""
     lang = answers.language
     title = html.escape(say("title", lang))
@@ -211,6 +217,6 @@ def to_html(answers: Answers) -> str:
         f"<title>{title}</title><style>{_CSS}</style></head><body>"
         f'<p class="print-tip">{html.escape(say("print", lang))}</p>'
         f'<h1>{title}</h1><p class="subtitle">{html.escape(say("subtitle", lang))}</p>'
-        + "".join(_html_section(section) for section in sections(answers))
+        + "".join(_html_section(section) for section in sections(answers, contacts))
         + f"<footer><p>{html.escape(say('footer', lang))}</p></footer></body></html>\n"
     )

@@ -101,21 +101,39 @@ def load_cases(directory: Path | str) -> LoadResult:
     return read_collection(Path(directory), {})[0]
 
 
+WITHDRAWN = ".withdrawn"  # withdrawn cases: a hidden subfolder the loader never reads (review/withdrawal.py)
+
+
+def withdrawn_titles(directory: Path | str) -> dict[str, str]:
+    """The title of every withdrawn case, by id, read from the collection's archive folder.
+
+    Why: a link to a withdrawn case is history, not a typo. The case page shows it as text marked
+    "withdrawn" and validate says it was withdrawn, instead of the link vanishing or looking broken.
+    """
+    titles: dict[str, str] = {}
+    for path in case_files(Path(directory) / WITHDRAWN):
+        case, _ = load_case_file(path)
+        if case is not None:
+            titles[case.id] = case.title
+    return titles
+
+
 def link_problems(cases: Iterable[Case], directory: Path) -> list[Problem]:
+    """Links to cases not in the collection: withdrawn ones (said as such) or unknown ones (a typo?)."""
     known = {case.id for case in cases}
+    withdrawn: dict[str, str] | None = None  # read only when some link is not known: most reads need none
     problems = []
     for case in cases:
         for link in case.related:
-            if link.id not in known:
+            if link.id in known:
+                continue
+            if withdrawn is None:
+                withdrawn = withdrawn_titles(directory)
+            if link.id in withdrawn:
+                message = f"'{link.id}' was withdrawn; the link shows as withdrawn (remove it if it no longer helps)"
+            else:
                 hint = suggest(link.id, sorted(known))
                 fix = f"; did you mean '{hint}'?" if hint else ""
-                problems.append(
-                    Problem(
-                        str(directory / f"{case.id}{CASE_SUFFIX}"),
-                        None,
-                        "related",
-                        f"'{link.id}' is not a case in this collection{fix}",
-                        "warning",
-                    )
-                )
+                message = f"'{link.id}' is not a case in this collection{fix}"
+            problems.append(Problem(str(directory / f"{case.id}{CASE_SUFFIX}"), None, "related", message, "warning"))
     return problems

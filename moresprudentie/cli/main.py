@@ -143,9 +143,7 @@ def serve(
     model: Annotated[str | None, typer.Option("--model", help=settings.MODEL.help)] = None,
     contacts: Annotated[
         Path | None,
-        typer.Option(
-            "--contacts", help=settings.CONTACTS.help + f" [env {settings.CONTACTS.env}]", show_default=False
-        ),
+        typer.Option("--contacts", help=settings.CONTACTS.help + f" [env {settings.CONTACTS.env}]", show_default=False),
     ] = None,
 ) -> None:
     """Build or update the index, then start the web app (extra options go to `streamlit run`).

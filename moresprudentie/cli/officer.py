@@ -27,6 +27,7 @@ from moresprudentie.cli.options import (
 from moresprudentie.errors import MoresprudentieError, UsageError
 
 if TYPE_CHECKING:
+    from moresprudentie.review.archive import PendingWithdrawal
     from moresprudentie.review.roles import Actor
     from moresprudentie.review.store import CaseStore
 
@@ -94,7 +95,8 @@ def new(
 
 @review_app.command("list")
 def review_list(cases: CasesOption = None, audit_log: AuditLogOption = None, as_json: JsonOption = False) -> None:
-    """The review queue: every draft and revision with its state and version hash, most urgent first.
+    """The review queue: every draft and revision with its state and version hash, most urgent first,
+    then every proposed withdrawal of a published case (state withdrawal_proposed, its reason as comment).
 
     The hash (sha256 of the file, as `sha256sum` prints it) names the version you read: approve,
     send-back and publish need it, so they never act on a text swapped in after you read it.
@@ -102,7 +104,8 @@ def review_list(cases: CasesOption = None, audit_log: AuditLogOption = None, as_
     from moresprudentie.review.steps import short
     from moresprudentie.review.store import CaseStore
 
-    items = CaseStore(settings.cases_dir(cases), audit_log).review_queue()
+    store = CaseStore(settings.cases_dir(cases), audit_log)
+    items = store.review_queue()
     rows = [
         {
             "id": item.version.case_id,
@@ -117,6 +120,7 @@ def review_list(cases: CasesOption = None, audit_log: AuditLogOption = None, as_
         }
         for item in items
     ]
+    rows += [_withdrawal_row(item) for item in store.pending_withdrawals()]
     if as_json:
         echo_json(rows)
         return
@@ -124,12 +128,29 @@ def review_list(cases: CasesOption = None, audit_log: AuditLogOption = None, as_
         title = row["title"] or "(invalid: " + "; ".join(row["problems"]) + ")"
         authors = f" by {', '.join(row['authors'])}" if row["authors"] else ""
         extra = (" revision" if row["revision"] else "") + authors
-        line = f"{row['state']:<10} {short(row['hash'])}  "
+        line = f"{row['state']:<10} {short(str(row['hash']))}  "
         typer.echo(f"{line}{row['id']}  {title}{extra}")
         if row["comment"]:
             typer.echo(f"{'':<{len(line)}}comment: {row['comment']}")  # under the id
     if not rows:
         typer.echo("no drafts waiting")
+
+
+def _withdrawal_row(item: PendingWithdrawal) -> dict[str, object]:
+    """A proposed withdrawal as a row of `review list`: state withdrawal_proposed (or _stale), the reason
+    as its comment, the proposer as its author; the hash is the published file's, to name on --approve."""
+    version, proposal = item.version, item.proposal
+    return {
+        "id": version.case_id,
+        "hash": version.hash,
+        "state": "withdrawal_stale" if item.stale else "withdrawal_proposed",
+        "title": version.case.title if version.case else None,
+        "revision": False,
+        "authors": [proposal.proposer],
+        "approvers": [],
+        "comment": proposal.reason,
+        "problems": [str(p) for p in version.problems if p.severity == "error"],
+    }
 
 
 @dataclass(frozen=True)
@@ -208,6 +229,49 @@ def review_publish(
     folder = settings.cases_dir(cases)
     published = CaseStore(folder, audit_log).publish(case_id, officer.actor(), seen_hash=seen_hash)
     typer.echo(f"{case_id}: published ({published.title})")
+    if not no_index:
+        open_engine(folder, index, model, quiet=False)
+
+
+@review_app.command("withdraw")
+@grouped
+def review_withdraw(
+    case_id: CaseIdArgument,
+    reason: Annotated[
+        str, typer.Option("--reason", "-m", help="why the case should leave search (required to propose)")
+    ] = "",
+    approve: Annotated[
+        bool, typer.Option("--approve", help="approve another officer's proposal: the case leaves search")
+    ] = False,
+    cases: CasesOption = None,
+    audit_log: AuditLogOption = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+    no_index: Annotated[bool, typer.Option("--no-index", help="do not update the search index now")] = False,
+    *,
+    seen_hash: HashOption,
+    officer: Officer,
+) -> None:
+    """Withdraw a published case: propose it with --reason, then a second officer approves it with --approve.
+
+    --hash names the published version you read (`sha256sum cases/ID.yaml`, or `review list` once proposed).
+    """
+    from moresprudentie.review.steps import short
+    from moresprudentie.review.store import CaseStore
+
+    folder = settings.cases_dir(cases)
+    store = CaseStore(folder, audit_log)
+    if not approve:
+        proposal = store.propose_withdrawal(case_id, officer.actor(), reason, seen_hash)
+        typer.echo(
+            f"{case_id}: withdrawal proposed; a second officer approves it with "
+            f"`moresprudentie review withdraw {case_id} --approve --hash {short(proposal.hash)}`"
+        )
+        return
+    if reason.strip():
+        raise UsageError("--approve takes no --reason: the proposal's reason is recorded with the withdrawal")
+    archived = store.withdraw(case_id, officer.actor(), seen_hash=seen_hash)
+    typer.echo(f"{case_id}: withdrawn; it left search, its file is kept in {archived}")
     if not no_index:
         open_engine(folder, index, model, quiet=False)
 

@@ -5,7 +5,8 @@ published case is a revision in `cases/.revisions/<id>.yaml`: the published vers
 unchanged, until the revision is published and replaces it, because officers expect a typo fix not to
 take a case offline for days. A save that lost a race is kept in `cases/.conflicts/`, so no officer's
 text is ever lost. The loader reads only `cases/*.yaml`, so revisions and conflicts never show in
-search. Ids become file names: every id is checked before it touches the disk.
+search. A withdrawn case moves to `cases/.withdrawn/<id>.yaml` (withdrawal.py), out of search for
+good, its title still at hand for links to it. Ids become file names: every id is checked before it touches the disk.
 
 Naming and reading happen here, and keeping a conflict copy; CaseStore (store.py) decides when,
 and does every write under its lock.
@@ -18,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from moresprudentie.cases.collection import case_files
+from moresprudentie.cases.collection import WITHDRAWN, case_files
 from moresprudentie.cases.loading import CASE_SUFFIX, MAX_FILE_BYTES, Problem, file_hash, parse_case
 from moresprudentie.cases.model import ID_PATTERN, Case
 from moresprudentie.errors import CaseFileError, CaseNotFoundError, StorageError, UsageError
@@ -84,9 +85,13 @@ class Layout:
         return self.root / CONFLICTS
 
     @property
+    def withdrawn(self) -> Path:
+        return self.root / WITHDRAWN
+
+    @property
     def folders(self) -> tuple[Path, ...]:
         """Every folder a writer writes into (where a killed writer may have left a temp file)."""
-        return self.root, self.revisions, self.conflicts
+        return self.root, self.revisions, self.conflicts, self.withdrawn
 
     def case_paths(self, case_id: str) -> tuple[Path, Path]:
         """The case file and the revision file of an id (checked first: ids become file names)."""

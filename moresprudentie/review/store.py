@@ -16,8 +16,8 @@ drafts and their review state, and takes every step. Every step is a write, and 
 
 Where drafts, revisions and conflict copies live: layout.py. Editing a published case writes a
 revision beside it; the published version stays searchable, unchanged, until the revision is
-published and replaces it. (To withdraw a case at once, remove or edit its file in git; that is
-outside this workflow.)
+published and replaces it. A published case is withdrawn by two officers too: proposed with a reason,
+approved by another officer, then moved to an archive the loader never reads (withdrawal.py, archive.py).
 """
 
 from __future__ import annotations
@@ -36,12 +36,14 @@ from moresprudentie.cases.loading import dump_case, file_hash
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import CaseNotFoundError, ConflictError, PersonalDataError, StorageError, UsageError
 from moresprudentie.files import atomic_write, create_exclusive, remove_stale_temps
-from moresprudentie.review import steps
+from moresprudentie.review import archive, steps
+from moresprudentie.review.archive import PendingWithdrawal
 from moresprudentie.review.audit import Action, Event, append_event, now, read_events, retract_event
 from moresprudentie.review.authoring import scaffold
 from moresprudentie.review.layout import Layout, Version
-from moresprudentie.review.roles import Actor
+from moresprudentie.review.roles import Actor, require_officer
 from moresprudentie.review.steps import STATE_ORDER, Review, Step, review_of
+from moresprudentie.review.withdrawal import WITHDRAWAL_DOING, Withdrawal, pending_withdrawal
 
 if TYPE_CHECKING:
     from moresprudentie.anonymisation.check import Finding
@@ -287,6 +289,42 @@ class CaseStore:
                     ) from exc
         return published
 
+    # -- withdrawing a published case (withdrawal.py, archive.py) ---------------------------------------
+
+    def withdrawal_of(self, case_id: str) -> tuple[Version, Withdrawal | None]:
+        """The published file of a case and its open withdrawal proposal, if any."""
+        return archive.published_version(self.layout, case_id), pending_withdrawal(read_events(self.audit_log, case_id))
+
+    def pending_withdrawals(self) -> list[PendingWithdrawal]:
+        """Every open withdrawal proposal, with the published file as it is now."""
+        return archive.pending_withdrawals(self.layout, read_events(self.audit_log))
+
+    def propose_withdrawal(self, case_id: str, actor: Actor, reason: str, seen_hash: str) -> Withdrawal:
+        """Propose to withdraw the published version read (seen_hash), with a reason for the audit log.
+
+        Nothing leaves search yet: a second officer must approve it (withdraw).
+        """
+        require_officer(actor, WITHDRAWAL_DOING["propose_withdrawal"])
+        with self._locked():
+            events = read_events(self.audit_log, case_id)
+            version, _ = archive.checked(self.layout, events, "propose_withdrawal", actor, case_id, seen_hash, reason)
+            self._record("withdrawal_proposed", actor, case_id, version.hash, reason.strip())
+        return cast(Withdrawal, pending_withdrawal(read_events(self.audit_log, case_id)))
+
+    def withdraw(self, case_id: str, actor: Actor, *, seen_hash: str) -> Path:
+        """Approve a proposed withdrawal as a second officer: the file moves to the archive; returns where.
+
+        Refused for the proposer (four eyes) and when the file changed since the proposal (it is stale).
+        Update the search index afterwards (SearchEngine.refresh()); a running app notices by itself.
+        """
+        require_officer(actor, WITHDRAWAL_DOING["withdraw"])
+        with self._locked():
+            events = read_events(self.audit_log, case_id)
+            version, pending = archive.checked(self.layout, events, "withdraw", actor, case_id, seen_hash)
+            reason = pending.reason if pending else ""
+            with self._recorded("withdrawn", actor, case_id, version.hash, reason):
+                return archive.archive(self.layout, version)
+
     # -- the lock and the audit log ------------------------------------------------------------------
 
     @contextmanager
@@ -319,12 +357,14 @@ class CaseStore:
         return append_event(self.audit_log, Event(now(), actor.name, action, case_id, draft_hash, comment))
 
     @contextmanager
-    def _recorded(self, action: Action, actor: Actor, case_id: str, draft_hash: str) -> Iterator[None]:
+    def _recorded(
+        self, action: Action, actor: Actor, case_id: str, draft_hash: str, comment: str = ""
+    ) -> Iterator[None]:
         """Log the event, then make the change (the with-body); if the change fails, take the event back.
 
         So the log never misses a change that happened, and a failed step leaves log and files as they were.
         """
-        offset = self._record(action, actor, case_id, draft_hash)
+        offset = self._record(action, actor, case_id, draft_hash, comment)
         try:
             yield
         except BaseException:

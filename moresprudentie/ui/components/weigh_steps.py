@@ -16,7 +16,7 @@ import streamlit as st
 from moresprudentie import weighing
 from moresprudentie.cases.model import BALANCED, NORM_SOURCES, Case, label, value_system, vocabulary
 from moresprudentie.search.filters import Filters
-from moresprudentie.ui.components import nav, resources, widgets
+from moresprudentie.ui.components import help_routes, nav, resources, widgets
 from moresprudentie.ui.components.concepts import source_explanation
 from moresprudentie.ui.components.i18n import language, t
 
@@ -219,6 +219,7 @@ def _step_involve() -> None:
             help=t(f"weigh.people_help.{person}"),
             persist_state=KEEP,
         )
+    widgets.local_help()  # the organisation's own officer and adviser by name, when configured
     _area("involve_note", t("weigh.involve_note"), placeholder=t("weigh.involve_placeholder"))
 
 
@@ -262,9 +263,10 @@ def _document(answers: weighing.Answers) -> None:
     with st.container(border=True):
         st.subheader(t("weigh.document"), anchor=False)
         st.caption(t("weigh.document_help"))
+        found = help_routes.contacts()
         widgets.download_pair(
-            weighing.to_html(answers),
-            weighing.to_markdown(answers),
+            weighing.to_html(answers, found),
+            weighing.to_markdown(answers, found),
             t("weigh.file_name"),
             t("weigh.download_html"),
             t("weigh.download_md"),

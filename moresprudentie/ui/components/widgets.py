@@ -19,11 +19,12 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from moresprudentie.cases.model import Case, label
+from moresprudentie.contacts import Contact, Contacts
 from moresprudentie.handout import escape_markdown
 from moresprudentie.search.engine import Hit
 from moresprudentie.search.lexical import tokens
 from moresprudentie.search.text import WORD, sentences
-from moresprudentie.ui.components import nav
+from moresprudentie.ui.components import help_routes, nav
 from moresprudentie.ui.components.i18n import language, t, text
 
 HIGHLIGHT = "orange-background"
@@ -181,9 +182,46 @@ def case_link(case: Case, icon: str | None = None) -> None:
     st.page_link(nav.CASE.path, label=md_inline(case.title), icon=icon, query_params={"case": case.id})
 
 
+def _reach(contact: Contact) -> list[str]:
+    """The ways to reach a contact as Markdown links; only the file's validated addresses are linked."""
+    links = [(contact.email, contact.mailto), (contact.phone, contact.tel), (t("help.more"), contact.url)]
+    return [f"[{md_inline(shown)}]({href})" for shown, href in links if shown and href]
+
+
+def help_block(found: Contacts) -> str:
+    """'Hulp in jouw organisatie' as Markdown: names, roles and descriptions as inert text (md_inline),
+    links only to the http(s)://, mailto: and tel: addresses moresprudentie.contacts let through."""
+    lang = language()
+    lines = [f"**{t('help.heading')}**", ""]
+    for contact in found.contacts:
+        about = f": {md_inline(contact.description.text(lang))}" if contact.description else ""
+        role = md_inline(t(f"help.roles.{contact.role}"))
+        lines.append(f"- **{md_inline(contact.name.text(lang))}**, {role}{about} · " + " · ".join(_reach(contact)))
+    lines += [f"- [{md_inline(link.label.text(lang))}]({link.url})" for link in found.links]
+    return "\n".join(lines)
+
+
+def with_local_help(markdown: str) -> str:
+    """A text that points to "the integrity officer or vertrouwenspersoon", followed by the organisation's
+    own help when a contacts file is configured; without one, the text as it is."""
+    found = help_routes.contacts()
+    return markdown if found is None else f"{markdown}\n\n{help_block(found)}"
+
+
+def local_help() -> None:
+    """The organisation's own help in a box of its own; nothing without a contacts file."""
+    found = help_routes.contacts()
+    if found is not None:
+        with st.container(border=True):
+            st.markdown(help_block(found))
+
+
 def advice_notice() -> None:
-    """The calm reminder that a precedent informs and does not bind, and where to get advice."""
-    st.info(t("notice.precedent"), icon=":material/balance:")
+    """The calm reminder that a precedent informs and does not bind, and where to get advice (by name,
+    when the organisation's contacts are configured)."""
+    found = help_routes.contacts()
+    notice = t("notice.precedent") if found is None else f"{t('notice.precedent_local')}\n\n{help_block(found)}"
+    st.info(notice, icon=":material/balance:")
 
 
 def hit_card(hit: Hit, query: str | None, compact: bool = False) -> None:
@@ -230,7 +268,7 @@ def hit_list(hits: list[Hit], query: str, *, heading_key: str, no_good_match_key
             with st.expander(t("search.more_weak", count=len(weak))):
                 _hit_cards(weak, query)
     elif weak:
-        st.warning(t(no_good_match_key), icon=":material/search_off:")
+        st.warning(with_local_help(t(no_good_match_key)), icon=":material/search_off:")
         st.subheader(t("search.weak_results", count=len(weak)), anchor=False)
         _hit_cards(weak, query)
     else:

@@ -16,6 +16,10 @@ author sees that officer's last remark above the case instead. Times are Dutch c
 Approve, send back and publish pass the hash of the version this page rendered (bound to the button
 when it was drawn), not of whatever is on disk when it is clicked: a text swapped in meanwhile is
 refused by the library, and the page says so and shows the new version to read.
+
+Below the drafts, published cases can be withdrawn (review/withdrawal.py): an officer picks one and
+proposes it with a reason; a second officer approves the proposal (the proposer sees the button
+disabled, with why). Approving refreshes the shared engine, so the case leaves search at once.
 """
 
 import streamlit as st
@@ -24,7 +28,8 @@ from moresprudentie import settings
 from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.cases.model import force_field_gaps
 from moresprudentie.errors import MoresprudentieError
-from moresprudentie.review import steps
+from moresprudentie.review import steps, withdrawal
+from moresprudentie.review.archive import PendingWithdrawal
 from moresprudentie.review.audit import Event
 from moresprudentie.review.roles import Actor, normalise_name
 from moresprudentie.review.store import CaseStore, QueueItem
@@ -34,6 +39,7 @@ from moresprudentie.ui.components.widgets import md_inline, moment
 
 PICK, COMMENT, PUBLISHED, STALE = "review_pick", "review_comment", "review_published", "review_stale"
 LABELS = "review_labels"  # the picker's labels as last drawn (_pick)
+WITHDRAW_PICK, WITHDRAW_REASON, WITHDRAW_MISSING = "withdraw_pick", "withdraw_reason", "withdraw_missing"
 STATE_COLOURS = {"draft": "gray", "submitted": "blue", "approved": "green", "sent_back": "orange"}
 DECISIONS: dict[steps.Step, str] = {  # the steps on a draft under review, with their icons
     "approve": ":material/thumb_up:",
@@ -224,6 +230,121 @@ def _history(item: QueueItem) -> None:
             st.caption(f"{_when(event.time)} · {md_inline(event.actor)} · {action}{note}")
 
 
+# -- withdrawing a published case: proposed with a reason, approved by a second officer --------------------
+
+
+def _propose(case_id: str, actor: Actor, seen_hash: str) -> None:
+    """Propose to withdraw the published version this page showed, with the reason typed."""
+    reason = st.session_state.get(WITHDRAW_REASON, "")
+    if not reason.strip():
+        st.session_state[WITHDRAW_MISSING] = True
+        return
+    try:
+        CaseStore(settings.cases_dir()).propose_withdrawal(case_id, actor, reason, seen_hash)
+    except MoresprudentieError as exc:
+        officer.flash(exc)
+        return
+    st.session_state[WITHDRAW_REASON] = ""
+    officer.flash(t("review.withdraw.done_propose", id=case_id))
+
+
+def _withdraw(case_id: str, actor: Actor, seen_hash: str) -> None:
+    """Approve a proposed withdrawal; the shared engine is refreshed, so the case leaves search at once."""
+    try:
+        CaseStore(settings.cases_dir()).withdraw(case_id, actor, seen_hash=seen_hash)
+    except MoresprudentieError as exc:
+        officer.flash(exc)
+        return
+    resources.engine().refresh()
+    officer.flash(t("review.withdraw.done", id=case_id))
+
+
+def _button(label: str, callback: officer.Callback, icon: str, key: str, why: str | None) -> None:
+    """A full-width step button with its own key (one per proposal); disabled ones say why right under."""
+    box = st.container(gap="small")
+    officer.wide_button(box, label, callback, icon, primary=why is None, disabled=why is not None, key=key)
+    if why is not None:
+        box.caption(f":material/info: {why}")
+
+
+def _pending(item: PendingWithdrawal, actor: Actor) -> None:
+    """One proposed withdrawal: the case, who proposed it and why, and the second officer's button."""
+    version, proposal = item.version, item.proposal
+    with st.container(border=True):
+        title = version.case.title if version.case else version.case_id
+        st.markdown(f"**{md_inline(title)}** · `{md_inline(version.case_id)}`")
+        st.caption(t("review.withdraw.proposed_by", name=md_inline(proposal.proposer), when=_when(proposal.time)))
+        st.info(md_inline(proposal.reason), icon=":material/comment:")
+        allowed = withdrawal.allowed_withdrawal_steps(actor, version, proposal)
+        why = None
+        if "withdraw" not in allowed:
+            own = normalise_name(proposal.proposer) == normalise_name(actor.name)
+            why = t(
+                "review.withdraw.why_stale" if item.stale else "review.withdraw.why_own" if own else "review.why.other"
+            )
+        step = (_withdraw, (version.case_id, actor, version.hash))
+        _button(t("review.withdraw.approve"), step, ":material/archive:", f"withdraw.{version.case_id}", why)
+
+
+def _propose_form(store: CaseStore, actor: Actor) -> None:
+    """Pick a published case and give the reason; the button names the published version shown."""
+    published = {case.id: case.title for case in resources.published(resources.engine())}
+    if not published:
+        return
+    chosen = st.selectbox(
+        t("review.withdraw.pick"),
+        list(published),
+        index=None,
+        key=WITHDRAW_PICK,
+        placeholder=t("review.withdraw.pick_placeholder"),
+        format_func=lambda case_id: published.get(case_id, case_id),
+    )
+    if not chosen:
+        return
+    try:
+        version, proposal = store.withdrawal_of(chosen)
+    except MoresprudentieError:  # withdrawn a moment ago: the engine has not caught up yet
+        return
+    st.text_area(t("review.withdraw.reason"), key=WITHDRAW_REASON, help=t("review.withdraw.reason_help"), height=90)
+    if st.session_state.pop(WITHDRAW_MISSING, False):
+        st.error(t("review.withdraw.reason_missing"), icon=":material/edit_note:")
+    allowed = withdrawal.allowed_withdrawal_steps(actor, version, proposal)
+    why = None if "propose_withdrawal" in allowed else t("review.withdraw.why_proposed")
+    step = (_propose, (chosen, actor, version.hash))
+    _button(t("review.withdraw.propose"), step, ":material/remove_circle:", "withdraw.propose", why)
+
+
+def _withdrawals(actor: Actor) -> None:
+    """The section for published cases: open proposals first (they wait for someone), then a new one."""
+    st.subheader(t("review.withdraw.title"), anchor=False, divider="gray")
+    st.markdown(t("review.withdraw.intro"))
+    store = CaseStore(settings.cases_dir())
+    for item in store.pending_withdrawals():
+        _pending(item, actor)
+    _propose_form(store, actor)
+
+
+def _drafts(queue: list[QueueItem], actor: Actor) -> None:
+    """The chosen draft: its text beside its state, findings, next step and history."""
+    item = _pick(queue)
+    _remark_for_author(item, actor)
+    preview, side = st.columns([3, 2], gap="large")
+    with preview:  # first: it is quick, and it is what the reviewer reads
+        if item.version.case is None:
+            problems = "\n".join(f"- {md_inline(str(p))}" for p in item.version.problems)
+            st.error(t("review.invalid") + "\n\n" + problems)
+        else:
+            with st.container(border=True):
+                render.case_header(item.version.case)
+                render.case_body(item.version.case)
+    with side:
+        _status(item, actor)
+        officer.ready()
+        found = _findings(item)
+        _actions(item, actor, found)
+        _history(item)
+
+
 actor = auth.officer_or_stop()
 st.title(t("nav.review"), anchor=False)
 st.markdown(t("review.intro"))
@@ -236,23 +357,8 @@ if published:
     )
 
 queue = CaseStore(settings.cases_dir()).review_queue()  # read after the last step's callback
-if not queue:
+if queue:
+    _drafts(queue, actor)
+else:
     st.info(t("review.empty"), icon=":material/inbox:")
-    st.stop()
-item = _pick(queue)
-_remark_for_author(item, actor)
-
-preview, side = st.columns([3, 2], gap="large")
-with preview:  # first: it is quick, and it is what the reviewer reads
-    if item.version.case is None:
-        st.error(t("review.invalid") + "\n\n" + "\n".join(f"- {md_inline(str(p))}" for p in item.version.problems))
-    else:
-        with st.container(border=True):
-            render.case_header(item.version.case)
-            render.case_body(item.version.case)
-with side:
-    _status(item, actor)
-    officer.ready()
-    found = _findings(item)
-    _actions(item, actor, found)
-    _history(item)
+_withdrawals(actor)

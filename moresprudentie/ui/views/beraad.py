@@ -15,7 +15,7 @@ import streamlit as st
 from moresprudentie import handout
 from moresprudentie.cases.model import ROLES, Case, label, vocabulary
 from moresprudentie.search.filters import Filters
-from moresprudentie.ui.components import forcefield_panel, nav, render, resources, widgets
+from moresprudentie.ui.components import forcefield_panel, help_routes, nav, render, resources, widgets
 from moresprudentie.ui.components.facets import facet, languages, tension_picker
 from moresprudentie.ui.components.i18n import language, t
 
@@ -222,7 +222,9 @@ def _handout(case: Case) -> None:
             format_func=lambda m: label("methods", m, lang) if m else t("session.general_method"),
         )
         outcome = st.checkbox(t("session.include_outcome"), key=f"session_outcome_{case.id}")
-        sheet = handout.build(case, method=method, language=lang, include_outcome=outcome)
+        sheet = handout.build(
+            case, method=method, language=lang, include_outcome=outcome, contacts=help_routes.contacts()
+        )
         widgets.download_pair(
             handout.to_html(sheet),
             handout.to_markdown(sheet),

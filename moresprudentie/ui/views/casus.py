@@ -4,11 +4,13 @@ Only published cases are shown here; a draft or unknown id gets a calm "not foun
 A reader who opens a case from a list of search results first sees why it matched (the passage and
 their own words in it, as on the result card). That comes from session memory (widgets.MATCHED),
 never from the URL: the query stays private, and a case opened from a link or another page shows
-nothing extra. Each relation to another case says in one line what it means.
+nothing extra. Each relation to another case says in one line what it means; a related case that was
+withdrawn shows as its title marked "ingetrokken", not as a link.
 """
 
 import streamlit as st
 
+from moresprudentie.cases.collection import withdrawn_titles
 from moresprudentie.cases.model import Case, Relation, label
 from moresprudentie.search.engine import SearchEngine
 from moresprudentie.ui.components import nav, render, resources, widgets
@@ -38,9 +40,21 @@ def relation_line(relation: Relation, incoming: bool = False) -> str:
     return f"**{name[:1].upper() + name[1:]}**: {meaning}"
 
 
+def withdrawn_line(title: str) -> str:
+    """A link to a withdrawn case: its title as plain text, marked, so the history of the argument stays."""
+    return f":material/block: {widgets.md_inline(title)} *({t('case.withdrawn')})*"
+
+
 def related(engine: SearchEngine, case: Case) -> None:
-    """Links this case makes (it follows / nuances / departs from …) and links made to it."""
+    """Links this case makes (it follows / nuances / departs from …) and links made to it.
+
+    A link to a case that was withdrawn since stays, as its title marked "ingetrokken" (read from the
+    archive, only when such a link exists); a link to an unknown id is left out.
+    """
     outgoing = [(link.relation, resources.find_published(engine, link.id)) for link in case.related]
+    gone = [link for link, (_, other) in zip(case.related, outgoing, strict=True) if other is None]
+    titles = withdrawn_titles(engine.cases_dir) if gone else {}
+    withdrawn = [(link.relation, titles[link.id]) for link in gone if link.id in titles]
     linked = {link.id for link in case.related}
     incoming = [
         (link.relation, other)
@@ -48,13 +62,16 @@ def related(engine: SearchEngine, case: Case) -> None:
         for link in other.related
         if link.id == case.id and other.id not in linked  # a mutual link is shown once, as this case's own
     ]
-    if not any(other for _, other in outgoing) and not incoming:
+    if not any(other for _, other in outgoing) and not incoming and not withdrawn:
         return
     st.subheader(t("case.related"), anchor=False)
     for relation, other in outgoing:
         if other:
             st.caption(relation_line(relation))
             widgets.case_link(other, icon=":material/north_east:")
+    for relation, title in withdrawn:
+        st.caption(relation_line(relation))
+        st.markdown(withdrawn_line(title))
     for relation, other in incoming:
         st.caption(relation_line(relation, incoming=True))
         widgets.case_link(other, icon=":material/south_west:")
