@@ -343,7 +343,11 @@ def test_every_failing_write_says_what_to_fix_and_keeps_the_previous_state(
 
 
 def test_cli_turns_a_full_disk_into_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from moresprudentie.cli import officer
+
     monkeypatch.setattr(workflow, "blocking_findings", lambda case: [])
+    # the near-duplicate check opens the search index (writes of its own); this test is about the review's
+    monkeypatch.setattr(officer, "_near_duplicate_note", lambda *args, **kwargs: "")
     monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
     cases = tmp_path / "cases"
     CaseStore(cases).save_draft(child.case_version(CASE_ID, "anna", 1), child.ANNA)

@@ -56,6 +56,20 @@ review_app = typer.Typer(
 
 
 @dataclass(frozen=True)
+class IndexUpdate:
+    """The options of a step that changes what employees find (publish, withdraw): the index is
+    updated at once, so the CLI's next search agrees; --no-index leaves it to the next search."""
+
+    index: IndexOption = None
+    model: ModelOption = None
+    no_index: Annotated[bool, typer.Option("--no-index", help="do not update the search index now")] = False
+
+    def run(self, folder: Path) -> None:
+        if not self.no_index:
+            open_engine(folder, self.index, self.model, quiet=False)
+
+
+@dataclass(frozen=True)
 class Officer:
     """Who runs an officer command (--as, --roles): checked against the roles file, as the app checks its login."""
 
@@ -173,10 +187,36 @@ class Step:
 
 @review_app.command("submit")
 @grouped
-def review_submit(step: Step, *, officer: Officer) -> None:
-    """Offer a draft for review (a file you edited by hand counts as yours)."""
-    review = step.store().submit(step.case_id, officer.actor(), step.comment)
+def review_submit(
+    step: Step,
+    new_case: Annotated[
+        bool, typer.Option("--new-case", help="a near-copy of a published case: it is a new case")
+    ] = False,
+    links: Annotated[
+        str | None, typer.Option("--links", help="a near-copy: link it as OTHER-ID:follows|nuances|departs")
+    ] = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+    *,
+    officer: Officer,
+) -> None:
+    """Offer a draft for review (a file you edited by hand counts as yours). A draft whose closest
+    published case is above the near-duplicate threshold needs --new-case or --links."""
+    store, actor = step.store(), officer.actor()
+    note = _near_duplicate_note(step, store, actor, new_case, links, index, model)
+    comment = "; ".join(part for part in (note, step.comment) if part)
+    review = store.submit(step.case_id, actor, comment)
     typer.echo(f"{step.case_id}: {review.state}; a second officer can now approve it")
+
+
+def _near_duplicate_note(
+    step: Step, store: CaseStore, actor: Actor, new_case: bool, links: str | None, index: Path | None, model: str | None
+) -> str:
+    """Refuse a near-copy of a published case unless the officer said what it is (duplicates.submit_note)."""
+    from moresprudentie.search.duplicates import submit_note
+
+    engine = open_engine(settings.cases_dir(step.cases), index, model, quiet=True, announce=False)
+    return submit_note(engine, store, step.case_id, actor, new_case=new_case, links=links)
 
 
 @review_app.command("approve")
@@ -216,10 +256,8 @@ def review_publish(
     case_id: CaseIdArgument,
     cases: CasesOption = None,
     audit_log: AuditLogOption = None,
-    index: IndexOption = None,
-    model: ModelOption = None,
-    no_index: Annotated[bool, typer.Option("--no-index", help="do not update the search index now")] = False,
     *,
+    update: IndexUpdate,
     seen_hash: HashOption,
     officer: Officer,
 ) -> None:
@@ -229,8 +267,7 @@ def review_publish(
     folder = settings.cases_dir(cases)
     published = CaseStore(folder, audit_log).publish(case_id, officer.actor(), seen_hash=seen_hash)
     typer.echo(f"{case_id}: published ({published.title})")
-    if not no_index:
-        open_engine(folder, index, model, quiet=False)
+    update.run(folder)
 
 
 @review_app.command("withdraw")
@@ -245,10 +282,8 @@ def review_withdraw(
     ] = False,
     cases: CasesOption = None,
     audit_log: AuditLogOption = None,
-    index: IndexOption = None,
-    model: ModelOption = None,
-    no_index: Annotated[bool, typer.Option("--no-index", help="do not update the search index now")] = False,
     *,
+    update: IndexUpdate,
     seen_hash: HashOption,
     officer: Officer,
 ) -> None:
@@ -272,8 +307,7 @@ def review_withdraw(
         raise UsageError("--approve takes no --reason: the proposal's reason is recorded with the withdrawal")
     archived = store.withdraw(case_id, officer.actor(), seen_hash=seen_hash)
     typer.echo(f"{case_id}: withdrawn; it left search, its file is kept in {archived}")
-    if not no_index:
-        open_engine(folder, index, model, quiet=False)
+    update.run(folder)
 
 
 def _check_targets(paths: list[Path]) -> list[Path]:

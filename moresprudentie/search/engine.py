@@ -30,7 +30,7 @@ from moresprudentie.search import ranking
 from moresprudentie.search.embedders import Embedder, load_embedder
 from moresprudentie.search.filters import Filters
 from moresprudentie.search.lexical import LexicalIndex, TokenCache
-from moresprudentie.search.passages import Passage, case_passages
+from moresprudentie.search.passages import Passage, case_passages, embedding_text
 from moresprudentie.search.sync import IndexReport, VectorIndex, sync_index
 from moresprudentie.search.text import detect_language, language_model, query_parts
 
@@ -230,9 +230,24 @@ class SearchEngine:
             return []
         rows = snap.vectors.rows(position)
         core = [row for row in range(rows.start, rows.stop) if snap.vectors.fields[row] in MORAL_CORE_FIELDS]
-        centroid = snap.vectors.vectors[core].mean(axis=0)
+        return self._like(snap, snap.ordered[position], snap.vectors.vectors[core], allowed, k)
+
+    def similar_to(self, case: Case, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """More like this for a case as written, indexed or not (a draft in the form): its moral core
+        embedded now the way the index embeds it, scored as similar() scores (never the case's own id)."""
+        snap = self._snapshot
+        allowed = _allowed(snap, filters or Filters()).copy()
+        if case.id in snap.position:
+            allowed[snap.position[case.id]] = False
+        if k <= 0 or not allowed.any():
+            return []
+        core = [embedding_text(case, p) for p in case_passages(case) if p.field in MORAL_CORE_FIELDS]
+        return self._like(snap, case, self.embedder.embed(core), allowed, k)
+
+    def _like(self, snap: _Snapshot, case: Case, core: np.ndarray, allowed: np.ndarray, k: int) -> list[Hit]:
+        """The k allowed cases closest to a case's moral-core passage vectors (their normalised mean)."""
+        centroid = core.mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        case = snap.ordered[position]
         evidence = _Evidence(
             vectors=centroid[None, :],
             language=case.language,

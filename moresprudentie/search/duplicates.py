@@ -1,0 +1,75 @@
+"""Near-duplicates: the published cases closest to a candidate case, and whether one is a near-copy.
+
+Why: a re-telling of a case that is already published (issue 15: 0.88 against its original, 0.46
+against the next case) adds nothing to the collection and splits its case law in two. Before a draft
+is offered for review, the officer is shown its closest published cases and says whether it is a new
+case or how it relates to the one it resembles (a `related:` link).
+
+The score is similar()'s: a calibrated match in [0, 1] between the moral cores (SearchEngine.similar_to).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from moresprudentie.cases.model import Case, RelatedCase, Relation
+from moresprudentie.errors import UsageError
+from moresprudentie.search.engine import SearchEngine
+from moresprudentie.search.filters import Filters
+
+if TYPE_CHECKING:
+    from moresprudentie.review.roles import Actor
+    from moresprudentie.review.store import CaseStore
+
+LINKS = (Relation.FOLLOWS.value, Relation.NUANCES.value, Relation.DEPARTS.value)
+
+# Calibrated with scripts/calibrate_duplicates.py on the real model (docs/evaluation.md, "Near-duplicates"):
+# midway between the lowest score of a re-telling to its original and the highest score of a distinct case.
+DUPLICATE_THRESHOLD = 0.98
+
+
+def closest_cases(engine: SearchEngine, case: Case, k: int = 3) -> list[tuple[Case, float]]:
+    """The k published cases closest to `case` (never one with its own id), best first, with scores."""
+    return [(hit.case, hit.score) for hit in engine.similar_to(case, k, Filters())]
+
+
+def near_duplicates(
+    engine: SearchEngine, case: Case, k: int = 3, threshold: float | None = None
+) -> list[tuple[Case, float]]:
+    """The closest published cases if the best is above the threshold (a near-copy), else nothing."""
+    limit = DUPLICATE_THRESHOLD if threshold is None else threshold
+    closest = closest_cases(engine, case, k)
+    return closest if closest and closest[0][1] >= limit else []
+
+
+def describe(match: tuple[Case, float]) -> str:
+    """A closest case for the audit log: its id and score ("X (0.91)")."""
+    return f"{match[0].id} ({match[1]:.2f})"
+
+
+def submit_note(
+    engine: SearchEngine, store: CaseStore, case_id: str, actor: Actor, *, new_case: bool, links: str | None
+) -> str:
+    """The audit-log note for submitting a near-copy ("" when it is none); a UsageError when the
+    officer did not say whether it is a new case or how it relates (links "OTHER-ID:nuances", saved
+    into the draft through the store before it is submitted)."""
+    draft = store.draft_version(case_id)
+    close = near_duplicates(engine, draft.case) if draft.case is not None else []
+    if not close or draft.case is None:
+        return ""
+    named = describe(close[0])
+    if links:
+        other, _, relation = links.partition(":")
+        if relation not in LINKS:
+            raise UsageError(f"--links {links}: say OTHER-ID:follows, OTHER-ID:nuances or OTHER-ID:departs")
+        kept = [link for link in draft.case.related if link.id != other]
+        linked = draft.case.model_copy(update={"related": [*kept, RelatedCase(id=other, relation=Relation(relation))]})
+        store.save_draft(linked, actor, draft.hash)
+        return f"near-duplicate of {named}: linked {relation} {other}"
+    if new_case:
+        return f"near-duplicate of {named}: new case"
+    listed = ", ".join(describe(match) for match in close)
+    raise UsageError(
+        f"{case_id} is a near-copy of a published case ({listed}); submit with --new-case if it is a "
+        f"new case, or --links {close[0][0].id}:follows|nuances|departs"
+    )
