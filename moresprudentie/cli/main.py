@@ -18,20 +18,10 @@ from moresprudentie.cases.collection import load_cases
 from moresprudentie.cli import export, officer
 from moresprudentie.cli.options import (
     CasesOption,
-    DateFromOption,
-    DateToOption,
-    DraftsOption,
     FilterOptions,
     IndexOption,
     JsonOption,
-    LanguageOption,
-    MethodOption,
     ModelOption,
-    OrganisationOption,
-    RoleOption,
-    TensionOption,
-    ThemeOption,
-    ValueOption,
     echo_json,
     grouped,
     open_engine,
@@ -40,7 +30,7 @@ from moresprudentie.cli.options import (
 from moresprudentie.errors import MoresprudentieError, UsageError
 
 if TYPE_CHECKING:  # the search stack (FAISS, BM25, models) is imported only when a search command runs
-    from moresprudentie.search.engine import Filters, Hit, SearchEngine
+    from moresprudentie.search.engine import Hit, SearchEngine
 
 app = typer.Typer(
     help="moresprudentie: find, check and publish anonymised moral deliberation cases.",
@@ -185,27 +175,14 @@ KOption = Annotated[int, typer.Option("-k", help="number of results", min=1, max
 
 @dataclass(frozen=True)
 class ResultOptions:
-    """The options `search` and `similar` share: where cases and index are, how many hits, how shown, which."""
+    """The options `search` and `similar` share: where cases and index are, how many hits, how shown
+    (which cases: FilterOptions, the block `export` takes too)."""
 
     cases: CasesOption = None
     index: IndexOption = None
     model: ModelOption = None
     k: KOption = 10
     as_json: JsonOption = False
-    theme: ThemeOption = None
-    value: ValueOption = None
-    language: LanguageOption = None
-    organisation: OrganisationOption = None
-    method: MethodOption = None
-    date_from: DateFromOption = None
-    date_to: DateToOption = None
-    tension: TensionOption = None
-    role: RoleOption = None
-    include_drafts: DraftsOption = False
-
-    def filters(self) -> Filters:
-        """The picked filters; built when asked, so a command checks its query before a bad --from."""
-        return FilterOptions.picked_in(self).filters()
 
     def engine(self) -> SearchEngine:
         """The engine, quiet with --json (stdout is then one JSON document per query)."""
@@ -311,11 +288,12 @@ def search(
     ] = None,
     *,
     options: ResultOptions,
+    picked: FilterOptions,
 ) -> None:
     """Find the cases closest to a question or situation (the index is updated first when needed)."""
     if (query is None) == (queries is None):
         raise UsageError('give one query ("…") or --queries FILE with one query per line')
-    filters = options.filters()
+    filters = picked.filters()  # built after the query check, so a missing query is said before a bad --from
     lines = _query_lines(queries) if queries is not None else [query or ""]
     engine = options.engine()
     filters.check_against(engine.cases.values())
@@ -331,9 +309,10 @@ def similar(
     case_id: Annotated[str, typer.Argument(metavar="ID", help="the id of a case (its file name without .yaml)")],
     *,
     options: ResultOptions,
+    picked: FilterOptions,
 ) -> None:
     """More like this: the cases closest to a given case."""
-    filters = options.filters()
+    filters = picked.filters()
     engine = options.engine()
     filters.check_against(engine.cases.values())
     options.print_hits(engine.similar(case_id, k=options.k, filters=filters), banded=False)

@@ -112,7 +112,7 @@ DraftsOption = Annotated[bool, typer.Option("--include-drafts", help="also show 
 
 @dataclasses.dataclass(frozen=True)
 class FilterOptions:
-    """The filter options as one block: `export` takes it whole, search's ResultOptions repeats its fields."""
+    """The filter options as one block, taken by `search`, `similar` and `export`."""
 
     theme: ThemeOption = None
     value: ValueOption = None
@@ -124,11 +124,6 @@ class FilterOptions:
     tension: TensionOption = None
     role: RoleOption = None
     include_drafts: DraftsOption = False
-
-    @classmethod
-    def picked_in(cls, options: object) -> FilterOptions:
-        """The filter fields of another option block that has them all (ResultOptions)."""
-        return cls(**{field.name: getattr(options, field.name) for field in dataclasses.fields(cls)})
 
     def filters(self) -> Filters:
         """The picked filters (search/filters.py reads them as case files are read: 'Discretionaire ruimte')."""
