@@ -93,3 +93,8 @@ class PersonalDataError(WorkflowError):
 
 class StorageError(MoresprudentieError):
     """A write failed (disk full, no permission); the previous state is intact."""
+
+
+class StoreUnavailableError(StorageError):
+    """The shared store (a PostgreSQL server) cannot be reached: nothing was written; search keeps
+    answering from the last index, and writes work again once the server is back (no restart)."""

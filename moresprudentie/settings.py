@@ -16,6 +16,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from moresprudentie.errors import UsageError
+
 PROJECT_NAME = "moresprudentie"
 DEFAULT_MODEL = "use-m3"
 
@@ -92,7 +94,14 @@ CONTACTS = Setting(
     "YAML file naming your organisation's own help: integrity officer, confidential adviser "
     "(vertrouwenspersoon), intranet pages (docs/deployment.md); default: none, the texts stay generic",
 )
-ALL_SETTINGS = (CASES, INDEX, MODEL, AUDIT_LOG, ROLES, CONTACTS)
+STORE = Setting(
+    "store",
+    "MORESPRUDENTIE_STORE",
+    "files",
+    "where cases, drafts and the audit log live: 'files' (the cases folder and an audit log file; default) "
+    "or a PostgreSQL database, postgresql://user@host:port/db, that several app replicas share (docs/deployment.md)",
+)
+ALL_SETTINGS = (CASES, INDEX, MODEL, AUDIT_LOG, ROLES, CONTACTS, STORE)
 
 
 def cases_dir(override: str | Path | None = None) -> Path:
@@ -102,6 +111,29 @@ def cases_dir(override: str | Path | None = None) -> Path:
 def index_dir(cases: Path, override: str | Path | None = None) -> Path:
     """Explicit index folder, or `.<cases-folder-name>-index` beside the collection (git-ignored)."""
     return INDEX.path_beside(cases, "-index", override)
+
+
+def store_url(override: str | None = None) -> str | None:
+    """The PostgreSQL URL of a shared store, or None for the file store (the default)."""
+    value = STORE.value(override).strip()
+    if value == "files":
+        return None
+    if value.startswith(("postgresql://", "postgres://")):
+        return value
+    shown = value.split("@")[-1] if "@" in value else value  # never echo a password
+    raise UsageError(
+        f"store: '{shown}' is not a store; use 'files' or a PostgreSQL URL such as postgresql://user@host:5432/db "
+        f"(--store or {STORE.env})"
+    )
+
+
+def collection_dir(cases: str | Path | None = None, index: str | Path | None = None, store: str | None = None) -> Path:
+    """The folder of case files the search engine reads: the cases folder, or with a PostgreSQL store this
+    replica's local copy of the shared collection, `collection/` in its index folder (storage/replica.py)."""
+    folder = cases_dir(cases)
+    if store_url(store) is None:
+        return folder
+    return index_dir(folder, index) / "collection"
 
 
 def model_name(override: str | None = None) -> str:

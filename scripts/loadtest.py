@@ -9,6 +9,10 @@ loopback only. Without --url it starts its own `streamlit run app.py` on 127.0.0
     python scripts/loadtest.py                      # 20 users × 5 searches, 2 s thinking between them
     python scripts/loadtest.py --think 0            # burst: every user searches back to back
     python scripts/loadtest.py --url http://127.0.0.1:8501 --users 10 --json
+    python scripts/loadtest.py --replicas 2 --users 16 --searches 50 --think 0   # PostgreSQL + nginx + 2 apps
+
+With --replicas N it builds N `moresprudentie app` replicas sharing a throwaway PostgreSQL store
+behind a local nginx and tests them through the proxy (scripts/loadtest_replicas.py says how).
 
 Target (issue 6): no errors, and p95 under load at most 3× the single user's median search time.
 """
@@ -33,6 +37,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/ is not a package (and `python -P` leaves it out)
 
 from _server import app_server, cpu_seconds, finish
+from loadtest_replicas import STICKY_COOKIE, print_cluster, proxied_cluster
 
 SEARCH_FORM = "search_form"
 RUN_TIMEOUT_S = 120.0
@@ -98,15 +103,19 @@ def percentile(sorted_values: list[float], q: float) -> float:
 class Session:
     """A browser tab as the server sees it: a websocket session that reruns the page with widget states."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, sticky: str = "") -> None:
         parsed = urlparse(url)
         self.stream = f"ws://{parsed.netloc}{parsed.path.rstrip('/')}/_stcore/stream"
+        # The proxy's stickiness cookie, as a browser that loaded the page sends it (--replicas).
+        self.headers = {"Cookie": f"{STICKY_COOKIE}={sticky}"} if sticky else None
         self.socket: websockets.ClientConnection | None = None
         self.text_area_id = ""
         self.submit_id = ""
 
     async def __aenter__(self) -> Session:
-        self.socket = await websockets.connect(self.stream, subprotocols=["streamlit"], max_size=None, open_timeout=30)
+        self.socket = await websockets.connect(
+            self.stream, subprotocols=["streamlit"], max_size=None, open_timeout=30, additional_headers=self.headers
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -174,11 +183,11 @@ def _problem(status: int, elements: list) -> str | None:
 # -- users ----------------------------------------------------------------------------------------------
 
 
-async def user(url: str, phase: Phase, searches: int, think: float, rng: random.Random) -> None:
+async def user(url: str, phase: Phase, searches: int, think: float, rng: random.Random, sticky: str = "") -> None:
     """Open the page, then search `searches` times with a person's pause in between."""
     try:
         started = time.perf_counter()
-        async with Session(url) as session:
+        async with Session(url, sticky) as session:
             await session.open_page()
             phase.page_loads.append(time.perf_counter() - started)
             for _ in range(searches):
@@ -196,7 +205,10 @@ async def run_phase(url: str, name: str, users: int, searches: int, think: float
     """`users` sessions at once, each `searches` searches; cut off (as errors) after limit_s seconds."""
     phase = Phase(name, users)
     started = time.perf_counter()
-    tasks = [asyncio.create_task(user(url, phase, searches, think, random.Random(seed + n))) for n in range(users)]
+    tasks = [
+        asyncio.create_task(user(url, phase, searches, think, random.Random(seed + n), f"user-{seed}-{n}"))
+        for n in range(users)
+    ]
     _, pending = await asyncio.wait(tasks, timeout=limit_s)
     for task in pending:
         task.cancel()
@@ -271,14 +283,43 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--startup-timeout", type=float, default=300.0, help="seconds to wait for the app")
     parser.add_argument("--seed", type=int, default=6, help="random seed for queries and pauses")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        choices=(1, 2),
+        help="test N app replicas sharing a throwaway PostgreSQL store behind a local nginx (not with --url)",
+    )
     args = parser.parse_args(argv)
+    if args.replicas and args.url:
+        parser.error("--replicas starts its own servers: leave out --url")
     if not (1 <= args.users <= 100 and 1 <= args.searches <= 50 and 1 <= args.baseline_searches <= 100):
         parser.error("keep it bounded: --users 1–100, --searches 1–50, --baseline-searches 1–100")
     return args
 
 
+def behind_proxy(args: argparse.Namespace) -> dict[str, object]:
+    """The load test through nginx in front of --replicas apps; each replica is warmed up directly first
+    (a replica opens its engine on its first page), so no engine load falls into the figures."""
+    with proxied_cluster(args.replicas, args.startup_timeout) as cluster:
+
+        async def run() -> dict[str, object]:
+            for replica in cluster.replicas:
+                await warm_up(replica.url, args.startup_timeout)
+            cluster.mark()
+            return await measure(cluster.url, None, args)
+
+        result = asyncio.run(run())
+        result["cluster"] = cluster.report()
+    result["errors"] = result["baseline"]["errors"] + result["load"]["errors"]
+    result["no_errors"] = result["errors"] == 0 and result["cluster"]["replicas_alive"]
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.replicas:
+        report = behind_proxy(args)
+        return finish(report, args.json, lambda r: (print_report(r), print_cluster(r)), "no_errors")
     with app_server(args.url, args.startup_timeout) as (url, pid):
         result = asyncio.run(measure(url, pid or args.pid, args))
     return finish(result, args.json, print_report, "target_met")

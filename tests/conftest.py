@@ -327,3 +327,26 @@ def make_case(case_id: str = "taart-van-aanvrager", **fields: object) -> Case:
     data.update(fields)
     _with_force_field(data)
     return Case.model_validate(data)
+
+
+# -- a real PostgreSQL server for the shared store (tests/pg_server.py) ------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """One throwaway PostgreSQL server for the session; the test skips, with the reason, where it is missing."""
+    from pg_server import PostgresServer, find_bin
+
+    bin_dir, why = find_bin()
+    if bin_dir is None:
+        pytest.skip(why)
+    server = PostgresServer(bin_dir).init()
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def pg_url(postgres_server) -> str:
+    """The URL of a fresh, empty database on the session's server."""
+    return postgres_server.new_database()

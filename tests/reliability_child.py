@@ -204,8 +204,9 @@ def run_and_kill(target: Callable[..., None], args: tuple, delay: float) -> list
             process.join()
 
 
-def run_together(target: Callable[..., None], arguments: list[tuple]) -> list[Any]:
-    """Start one child per argument tuple, release them at the same moment, return their reports."""
+def run_together(target: Callable[..., None], arguments: list[tuple], timeout: float = RUN_TIMEOUT_S) -> list[Any]:
+    """Start one child per argument tuple, release them at the same moment, return their reports
+    (each child's run must end within `timeout` seconds)."""
     context = forkserver()
     pipes, processes = [], []
     try:
@@ -223,8 +224,8 @@ def run_together(target: Callable[..., None], arguments: list[tuple]) -> list[An
             pipe.send("go")
         reports = []
         for pipe in pipes:
-            if not pipe.poll(RUN_TIMEOUT_S):
-                raise AssertionError(f"{target.__name__} did not finish within {RUN_TIMEOUT_S} s")
+            if not pipe.poll(timeout):
+                raise AssertionError(f"{target.__name__} did not finish within {timeout} s")
             reports.append(pipe.recv())
         return reports
     finally:

@@ -122,3 +122,114 @@ def test_a_distinct_case_is_submitted_without_a_warning(collection, tmp_path, th
     result = cli(collection, tmp_path, DISTINCT.id)
     assert result.exit_code == 0, result.output
     assert "near-duplicate" not in submit_comment(collection, DISTINCT.id)
+
+
+# -- the signal: the core (question, judgement, reasoning), field by field, not the story ------------
+
+RETOLD = ORIGINAL.model_copy(
+    update={
+        "id": "geld-na-de-uitvaart",
+        "title": "Geld na de uitvaart",
+        "situation": "Een wijkziekenverzorgster krijgt van de zoon van een overleden cliënt contant geld als dank.",
+    }
+)
+SAME_STORY = ORIGINAL.model_copy(
+    update={
+        "id": "weduwe-wil-klagen",
+        "title": "Een weduwe die over de huisarts wil klagen",
+        "dilemma": "Help ik de weduwe met een klacht over de huisarts, of blijf ik daarbuiten?",
+        "judgement": "Buiten de klacht blijven, maar wijzen op de klachtenfunctionaris.",
+        "reasoning": "Onafhankelijkheid tegenover collega-zorgverleners; steun zonder partij te kiezen.",
+    }
+)
+
+
+def test_a_retold_situation_with_the_same_core_scores_high_and_the_same_story_with_another_core_low(
+    collection: Path,
+) -> None:
+    """Field by field: a new situation around the same question, judgement and reasoning is a near-copy;
+    the same situation with another question and judgement is not."""
+    retold, same_story = scores(collection, RETOLD), scores(collection, SAME_STORY)
+    assert retold[0][0] == ORIGINAL.id and retold[0][1] > 0.8
+    assert dict(same_story)[ORIGINAL.id] < 0.5 < retold[0][1]
+
+
+def test_drafts_and_the_case_itself_are_never_its_near_copies(collection: Path) -> None:
+    CaseStore(collection).save_draft(COPY, ANNA)
+    engine = SearchEngine.open(collection)
+    ranked = duplicates.core_similarities(engine, ORIGINAL.model_copy(update={"id": "weer-een-envelop"}))
+    assert ORIGINAL.id == ranked[0][0].id and ranked[0][1] > 0.99  # the exact copy of its core
+    assert COPY.id not in [case.id for case, _ in ranked]  # a draft: not published
+    assert ORIGINAL.id not in [case.id for case, _ in duplicates.core_similarities(engine, ORIGINAL)]
+
+
+def test_the_threshold_comes_from_the_module_constant(collection: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = SearchEngine.open(collection)
+    best = duplicates.closest_cases(engine, COPY, k=1)[0][1]
+    monkeypatch.setattr(duplicates, "DUPLICATE_THRESHOLD", best)
+    assert duplicates.near_duplicates(engine, COPY)[0][0].id == ORIGINAL.id
+    monkeypatch.setattr(duplicates, "DUPLICATE_THRESHOLD", best + 0.001)
+    assert duplicates.near_duplicates(engine, COPY) == []
+
+
+# -- on the real model (USE-m3) and the shipped collection -----------------------------------------
+
+SHIPPED = Path(__file__).parent.parent / "cases"
+# Not in the calibration data: a shipped case with its situation told again (a permit desk, a builder, a
+# pensioner instead of student finance, a lawyer's letter and a student), its core copied with the
+# words that change with it.
+HELD_OUT = "voorrang-voor-mondige-klager"
+HELD_OUT_SITUATION = (
+    "Bij de afdeling vergunningen van een middelgrote gemeente liggen honderden aanvragen op de stapel; "
+    "de wachttijd is drie maanden. Een projectontwikkelaar laat via zijn advocaat weten dat hij een "
+    "dwangsom eist en de krant belt als zijn bouwvergunning niet binnen veertien dagen rond is. Het "
+    "afdelingshoofd wil dat de vergunningverlener die aanvraag meteen oppakt. Onderaan de stapel ligt "
+    "de aanvraag van een gepensioneerde weduwe voor een traplift-aanbouw, die al drie keer vergeefs "
+    "belde en niet weet hoe ze bezwaar moet maken."
+)
+NEW_DILEMMA = make_case(
+    "archiefstuk-van-de-wethouder",
+    title="Een archiefstuk dat de wethouder liever kwijt is",
+    situation="Een archivaris vindt bij het digitaliseren een oude brief die een wethouder in verlegenheid brengt.",
+    dilemma="Neem ik de brief gewoon op in het openbare archief, of vraag ik eerst de burgemeester om raad?",
+    judgement="Opnemen in het archief volgens de regels, en de burgemeester vooraf informeren.",
+    reasoning="Openbaarheid en de archiefwet gaan voor; wie vooraf informeert, is loyaal zonder te verzwijgen.",
+)
+
+
+@pytest.fixture(scope="module")
+def real_engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    from moresprudentie.search.embedders import load_embedder
+
+    return SearchEngine.open(SHIPPED, tmp_path_factory.mktemp("index"), embedder=load_embedder())
+
+
+@pytest.mark.integration
+def test_a_reworded_situation_copy_of_a_shipped_case_is_flagged_and_a_new_case_is_not(real_engine) -> None:
+    original = real_engine.cases[HELD_OUT]
+    edits = {"student": "weduwe", "studiefinanciering": "vergunningen", "teamleider": "afdelingshoofd"}
+    core = {field: getattr(original, field) for field in duplicates.CORE_FIELDS}
+    for field, text in core.items():
+        for old, new in edits.items():
+            text = text.replace(old, new)
+        core[field] = text
+    copy = original.model_copy(
+        update={"id": "voorrang-voor-dreigende-ontwikkelaar", "title": "Voorrang voor de ontwikkelaar met een advocaat"}
+        | {"situation": HELD_OUT_SITUATION, "related": []}
+        | core
+    )
+    flagged = duplicates.near_duplicates(real_engine, copy)
+    assert flagged and flagged[0][0].id == HELD_OUT, duplicates.closest_cases(real_engine, copy)
+    assert duplicates.near_duplicates(real_engine, NEW_DILEMMA) == [], duplicates.closest_cases(
+        real_engine, NEW_DILEMMA
+    )
+
+
+@pytest.mark.integration
+def test_the_threshold_still_separates_the_calibration_pairs(real_engine) -> None:
+    """scripts/calibrate_duplicates.py's pairs: every near-copy warns, no distinct pair does."""
+    import calibrate_duplicates
+
+    kinds, _ = calibrate_duplicates.measure(real_engine)
+    distinct = kinds["new_dilemmas"] + kinds["shipped"]
+    assert max(distinct) < duplicates.DUPLICATE_THRESHOLD <= min(kinds["near_copies"])

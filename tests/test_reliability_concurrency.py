@@ -27,6 +27,7 @@ from moresprudentie.search.engine import SearchEngine
 from moresprudentie.search.passages import case_passages
 from moresprudentie.search.store import read_index
 from moresprudentie.search.sync import sync_index
+from moresprudentie.storage import files as file_store
 
 CASE_ID = "geschenk-leverancier"
 
@@ -186,7 +187,7 @@ def test_workflow_lock_held_too_long_is_refused_cleanly(tmp_path: Path, monkeypa
     store = CaseStore(cases)
     store.save_draft(child.case_version(CASE_ID, "anna", 0), child.ANNA)
     before = (cases / f"{CASE_ID}.yaml").read_bytes()
-    monkeypatch.setattr(workflow, "LOCK_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(file_store, "LOCK_TIMEOUT_S", 0.3)
     lock = Path(f"{settings.audit_log_path(cases)}.workflow.lock")
     opened = store.editable_version(CASE_ID).hash
     with child.lock_held_elsewhere(lock), pytest.raises(StorageError, match="try again"):

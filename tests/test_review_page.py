@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.anonymisation.patterns import Hit
+from moresprudentie.cases.collection import load_cases
 from moresprudentie.review import store as store_module
 from moresprudentie.review.roles import actor_for
 from moresprudentie.review.store import CaseStore
@@ -264,3 +265,16 @@ def test_outside_trial_mode_the_author_is_not_told_to_switch_name(app, cases: Pa
     at = app(ANNA_LOGIN)
     assert "proefmodus" not in reason_next_to(at, "review.approve")
     assert reason_next_to(at, "review.approve").endswith(text("review.own_draft", "nl"))
+
+
+def test_in_trial_mode_the_disabled_withdrawal_approval_says_how_to_switch_name(app, cases: Path, monkeypatch) -> None:
+    first, second = auth.TRIAL_NAMES
+    store = CaseStore(cases)
+    published = next(case.id for case in load_cases(cases).cases.values() if case.is_published)
+    proposer = actor_for(first, frozenset(auth.TRIAL_NAMES))
+    store.propose_withdrawal(published, proposer, "Achterhaald", store.withdrawal_of(published)[0].hash)
+    trial_proved(monkeypatch)
+    at = app(secrets=False)
+    assert button(at, "review.withdraw.approve").disabled
+    why = text("review.withdraw.why_own_trial", "nl", control=text("auth.trial_name", "nl"), other=second)
+    assert why in shown(at)

@@ -154,7 +154,7 @@ SETUPS: dict[str, Callable[[CaseStore], object]] = {
     "sent back": _sent_back,
     "published": _published,
     "revision submitted": _revision,
-    "invalid": lambda store: (store.cases_dir / f"{CASE_ID}.yaml").write_text(f"id: {CASE_ID}\ntitle: [\n"),
+    "invalid": lambda store: (store.storage.cases_dir / f"{CASE_ID}.yaml").write_text(f"id: {CASE_ID}\ntitle: [\n"),
 }
 STEPS: dict[str, Callable[[CaseStore, Actor], object]] = {
     "submit": lambda store, actor: store.submit(CASE_ID, actor),
@@ -211,7 +211,7 @@ def swap(store: CaseStore, title: str, author: Actor = ANNA) -> str:
 
 
 def audit(store: CaseStore) -> bytes:
-    return store.audit_log.read_bytes()
+    return store.storage.audit_log.read_bytes()
 
 
 def test_an_approval_of_a_version_swapped_since_it_was_read_is_refused(store: CaseStore) -> None:
@@ -232,10 +232,10 @@ def test_publishing_a_version_swapped_since_it_was_read_is_refused_even_when_it_
     read_by_carla = seen(store)
     swapped = swap(store, "Door Bram herschreven", author=BRAM)
     store.approve(CASE_ID, ANNA, seen_hash=swapped)  # a second officer approved the new text: it may be published
-    before, file = audit(store), (store.cases_dir / f"{CASE_ID}.yaml").read_bytes()
+    before, file = audit(store), (store.storage.cases_dir / f"{CASE_ID}.yaml").read_bytes()
     with pytest.raises(StaleVersionError, match="changed since you opened it"):
         store.publish(CASE_ID, CARLA, seen_hash=read_by_carla)  # but not on a click meant for the old one
-    assert audit(store) == before and (store.cases_dir / f"{CASE_ID}.yaml").read_bytes() == file
+    assert audit(store) == before and (store.storage.cases_dir / f"{CASE_ID}.yaml").read_bytes() == file
     assert store.publish(CASE_ID, CARLA, seen_hash=swapped).title == "Door Bram herschreven"
 
 
@@ -268,7 +268,7 @@ def test_a_prefix_that_fits_an_earlier_version_too_is_refused(store: CaseStore) 
     _submitted(store)
     current = seen(store)
     crafted = current[:8] + ("0" if current[8] != "0" else "1") + current[9:]
-    append_event(store.audit_log, Event(now(), ANNA.name, "drafted", CASE_ID, crafted))
+    append_event(store.storage.audit_log, Event(now(), ANNA.name, "drafted", CASE_ID, crafted))
     with pytest.raises(UsageError, match=r"fits more than one version.*give more digits"):
         store.approve(CASE_ID, BRAM, seen_hash=current[:8])
     assert store.approve(CASE_ID, BRAM, seen_hash=current[:12]).state == "approved"

@@ -208,7 +208,11 @@ def test_app_command_prints_a_fresh_token_and_never_passes_one_from_the_caller(
     from moresprudentie.search import engine as engine_module
 
     calls: list[tuple[list[str], dict[str, str]]] = []
-    monkeypatch.setattr(engine_module.SearchEngine, "open", classmethod(lambda cls, *a, **k: SimpleNamespace(cases={})))
+    monkeypatch.setattr(
+        engine_module.SearchEngine,
+        "open",
+        classmethod(lambda cls, *a, **k: SimpleNamespace(cases={}, report=SimpleNamespace(changed_anything=False))),
+    )
     monkeypatch.setattr(os, "execve", lambda p, a, e: calls.append((a, e)))
     runner = CliRunner()
     caller_token = "chosen-by-the-caller"  # noqa: S105 - a planted value that must not get through
@@ -242,7 +246,11 @@ def test_app_command_without_trial_mode_hands_no_token(tmp_path: Path, monkeypat
     from moresprudentie.search import engine as engine_module
 
     calls: list[dict[str, str]] = []
-    monkeypatch.setattr(engine_module.SearchEngine, "open", classmethod(lambda cls, *a, **k: SimpleNamespace(cases={})))
+    monkeypatch.setattr(
+        engine_module.SearchEngine,
+        "open",
+        classmethod(lambda cls, *a, **k: SimpleNamespace(cases={}, report=SimpleNamespace(changed_anything=False))),
+    )
     monkeypatch.setattr(os, "execve", lambda p, a, e: calls.append(e))
     monkeypatch.delenv(auth.TRIAL_ENV, raising=False)
     result = CliRunner().invoke(main.app, ["app", "--cases", str(tmp_path)], env={auth.TRIAL_TOKEN_ENV: "x" * 50})
@@ -272,12 +280,12 @@ def test_clear_cache_does_not_reopen_the_engine(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(resources, "load_embedder", lambda name=None: fake_embedder)
     resources.forget_engine()
     try:
-        key = (str(tmp_path / "cases"), str(tmp_path / "index"), "fake")
-        first = resources._open_engine(*key)
+        key = (str(tmp_path / "cases"), str(tmp_path / "index"), "fake", "files")
+        first = resources._open_engine(key)
         st.cache_resource.clear()
-        assert resources._open_engine(*key) is first
+        assert resources._open_engine(key) is first
         assert len(opened) == 1
-        other = resources._open_engine(str(tmp_path / "cases"), str(tmp_path / "index2"), "fake")
+        other = resources._open_engine((str(tmp_path / "cases"), str(tmp_path / "index2"), "fake", "files"))
         assert other is not first and len(opened) == 2  # a changed setting replaces the engine
     finally:
         resources.forget_engine()

@@ -70,7 +70,7 @@ def test_proposed_and_approved_by_a_second_officer_the_case_leaves_search(cases:
     assert not (cases / f"{CASE}.yaml").exists()
     assert CASE not in load_cases(cases).cases and len(load_cases(cases).cases) == 5
     assert store.pending_withdrawals() == []
-    events = [(e.action, e.actor, e.comment, e.hash) for e in read_events(store.audit_log, CASE)]
+    events = [(e.action, e.actor, e.comment, e.hash) for e in read_events(store.storage.audit_log, CASE)]
     assert events == [("withdrawal_proposed", ANNA.name, REASON, shown), ("withdrawn", BRAM.name, REASON, shown)]
     assert withdrawn_titles(cases) == {CASE: TITLE}
     with pytest.raises(WorkflowError, match="already withdrawn"):
@@ -83,7 +83,7 @@ def test_the_proposer_cannot_approve_four_eyes(store: CaseStore, cases: Path) ->
     with pytest.raises(WorkflowError, match="four-eyes"):
         store.withdraw(CASE, actor_for("ANNA@example.nl ", OFFICERS), seen_hash=shown)
     assert (cases / f"{CASE}.yaml").exists()
-    assert [e.action for e in read_events(store.audit_log)] == ["withdrawal_proposed"]
+    assert [e.action for e in read_events(store.storage.audit_log)] == ["withdrawal_proposed"]
     with pytest.raises(WorkflowError, match="already proposed"):
         store.propose_withdrawal(CASE, BRAM, "ook", shown)
 
@@ -94,13 +94,13 @@ def test_a_non_officer_cannot_propose_or_approve(store: CaseStore, cases: Path) 
     store.propose_withdrawal(CASE, ANNA, REASON, seen(store))
     with pytest.raises(PermissionDeniedError):
         store.withdraw(CASE, EMPLOYEE, seen_hash=seen(store))
-    assert (cases / f"{CASE}.yaml").exists() and len(read_events(store.audit_log)) == 1
+    assert (cases / f"{CASE}.yaml").exists() and len(read_events(store.storage.audit_log)) == 1
 
 
 def test_a_reason_is_required(store: CaseStore) -> None:
     with pytest.raises(UsageError, match="reason"):
         store.propose_withdrawal(CASE, ANNA, "   ", seen(store))
-    assert read_events(store.audit_log) == []
+    assert read_events(store.storage.audit_log) == []
 
 
 def test_a_draft_or_unknown_id_is_refused_with_a_clear_message(store: CaseStore, cases: Path) -> None:
@@ -113,7 +113,7 @@ def test_a_draft_or_unknown_id_is_refused_with_a_clear_message(store: CaseStore,
         store.propose_withdrawal("../buiten", ANNA, REASON, "0" * 12)
     with pytest.raises(WorkflowError, match="nobody proposed"):
         store.withdraw(CASE, BRAM, seen_hash=seen(store))
-    assert read_events(store.audit_log) == []
+    assert read_events(store.storage.audit_log) == []
 
 
 def test_a_proposal_for_an_older_version_is_stale(store: CaseStore, cases: Path) -> None:
@@ -178,7 +178,7 @@ def test_cli_withdraw_flow(cases: Path, store: CaseStore, tmp_path: Path) -> Non
     result = cli(*approve, "--as", "bram@example.nl")
     assert result.exit_code == 0, result.output
     assert "withdrawn" in result.stdout and CASE not in load_cases(cases).cases
-    assert [e.action for e in read_events(store.audit_log, CASE)] == ["withdrawal_proposed", "withdrawn"]
+    assert [e.action for e in read_events(store.storage.audit_log, CASE)] == ["withdrawal_proposed", "withdrawn"]
     assert CASE not in cli("review", "list", "--cases", str(cases)).stdout
 
 
@@ -226,7 +226,7 @@ def test_review_page_propose_then_a_second_officer_approves(cases: Path, officer
     run(at.selectbox(key="withdraw_pick").set_value(CASE))
     run(button(at, "review.withdraw.propose").click())  # no reason: refused on the page, nothing recorded
     assert text("review.withdraw.reason_missing", "nl") in shown(at)
-    assert read_events(CaseStore(cases).audit_log) == []
+    assert read_events(CaseStore(cases).storage.audit_log) == []
     at.text_area(key="withdraw_reason").input(REASON)
     run(button(at, "review.withdraw.propose").click())
     assert f"Intrekking van '{CASE}' voorgesteld" in shown(at) and REASON in shown(at)
@@ -241,7 +241,7 @@ def test_review_page_propose_then_a_second_officer_approves(cases: Path, officer
     assert not (cases / f"{CASE}.yaml").exists() and (cases / WITHDRAWN / f"{CASE}.yaml").exists()
     assert text("review.withdraw.approve", "nl") not in [b.label for b in at.button]
     assert CASE not in at.selectbox(key="withdraw_pick").options  # the engine was refreshed: out of search
-    events = read_events(CaseStore(cases).audit_log, CASE)
+    events = read_events(CaseStore(cases).storage.audit_log, CASE)
     assert [(e.action, e.actor, e.comment) for e in events] == [
         ("withdrawal_proposed", "anna@example.nl", REASON),
         ("withdrawn", "bram@example.nl", REASON),

@@ -15,13 +15,14 @@ import typer
 
 from moresprudentie import __version__, settings
 from moresprudentie.cases.collection import load_cases
-from moresprudentie.cli import export, officer
+from moresprudentie.cli import export, officer, store
 from moresprudentie.cli.options import (
     CasesOption,
     FilterOptions,
     IndexOption,
     JsonOption,
     ModelOption,
+    StoreOption,
     echo_json,
     grouped,
     open_engine,
@@ -135,8 +136,13 @@ def serve(
         Path | None,
         typer.Option("--contacts", help=settings.CONTACTS.help + f" [env {settings.CONTACTS.env}]", show_default=False),
     ] = None,
+    store: StoreOption = None,
 ) -> None:
     """Build or update the index, then start the web app (extra options go to `streamlit run`).
+
+    With a PostgreSQL store (--store or MORESPRUDENTIE_STORE) this app is one replica: it searches its
+    own copy of the shared collection in its index folder (MORESPRUDENTIE_INDEX), kept fresh from the
+    database, and takes every officer's step in the database.
 
     In trial mode (MORESPRUDENTIE_TRIAL_OFFICER=1) it prints a link with a one-time token: only a
     browser that opened that link gets the officer powers.
@@ -144,15 +150,16 @@ def serve(
     import os
 
     from moresprudentie import contacts as help_contacts
-    from moresprudentie.search.engine import SearchEngine
 
     contacts_file = settings.contacts_file(contacts)
     if contacts_file is not None:  # a bad file is said here, once, rather than ignored by every page
         help_contacts.load(contacts_file)
     folder = settings.cases_dir(cases)
-    engine = SearchEngine.open(folder, model=model, progress=sys.stderr.isatty())
+    engine = open_engine(cases, None, model, quiet=not sys.stderr.isatty(), store=store)
     typer.echo(f"{len(engine.cases)} case(s) ready; starting the app …", err=True)
     env = {**os.environ, settings.CASES.env: str(folder.resolve())}
+    if store:
+        env[settings.STORE.env] = store
     env.pop(settings.TRIAL_TOKEN_ENV, None)  # never a token from the caller's environment
     if model:
         env[settings.MODEL.env] = model
@@ -183,10 +190,11 @@ class ResultOptions:
     model: ModelOption = None
     k: KOption = 10
     as_json: JsonOption = False
+    store: StoreOption = None
 
     def engine(self) -> SearchEngine:
         """The engine, quiet with --json (stdout is then one JSON document per query)."""
-        return open_engine(self.cases, self.index, self.model, quiet=self.as_json)
+        return open_engine(self.cases, self.index, self.model, quiet=self.as_json, store=self.store)
 
     def print_hits(self, hits: list[Hit], banded: bool = True) -> None:
         """Print the hits; `banded` (a typed query) adds each hit's match band and, when none is at
@@ -321,6 +329,7 @@ def similar(
 # The officers' commands (check, new, review …): draft → review → publish, same rules as the app.
 officer.register(app)
 export.register(app)  # `export`: the collection as CSV, JSON Lines, Excel or Markdown
+store.register(app)  # `store import|export|status`: a collection into the store (files or PostgreSQL) and out
 
 
 def main() -> None:

@@ -25,11 +25,12 @@ from moresprudentie.cli.options import (
     open_engine,
 )
 from moresprudentie.errors import MoresprudentieError, UsageError
+from moresprudentie.storage import open_store
 
 if TYPE_CHECKING:
-    from moresprudentie.review.archive import PendingWithdrawal
     from moresprudentie.review.roles import Actor
     from moresprudentie.review.store import CaseStore
+    from moresprudentie.review.withdrawal import PendingWithdrawal
 
 AsOption = Annotated[
     str | None,
@@ -64,9 +65,9 @@ class IndexUpdate:
     model: ModelOption = None
     no_index: Annotated[bool, typer.Option("--no-index", help="do not update the search index now")] = False
 
-    def run(self, folder: Path) -> None:
+    def run(self, cases: Path | None) -> None:
         if not self.no_index:
-            open_engine(folder, self.index, self.model, quiet=False)
+            open_engine(cases, self.index, self.model, quiet=False)
 
 
 @dataclass(frozen=True)
@@ -96,14 +97,19 @@ def new(
 ) -> None:
     """Create cases/ID.yaml: a draft with every field and Dutch hints, ready to fill in."""
     from moresprudentie.review.authoring import scaffold
-    from moresprudentie.review.store import CaseStore
 
     if language not in ("nl", "en"):
         raise UsageError(f"--language {language}: use nl or en")
     if stdout:
         typer.echo(scaffold(case_id, language), nl=False)
         return
-    path = CaseStore(settings.cases_dir(cases), audit_log).create_scaffold(case_id, officer.actor(), language)
+    if settings.store_url() is not None:  # a database row cannot be edited in a text editor
+        raise UsageError(
+            f"the store is a PostgreSQL database: write the case as a file with `moresprudentie new {case_id} "
+            f"--stdout > {case_id}.yaml`, fill it in, and add it with the app's form (upload) or with "
+            "`moresprudentie store import FOLDER`; then `review submit` it"
+        )
+    path = open_store(cases, audit_log).create_scaffold(case_id, officer.actor(), language)
     typer.echo(f"created {path}: fill it in, run `moresprudentie validate` and `moresprudentie check {path}`")
 
 
@@ -116,9 +122,8 @@ def review_list(cases: CasesOption = None, audit_log: AuditLogOption = None, as_
     send-back and publish need it, so they never act on a text swapped in after you read it.
     """
     from moresprudentie.review.steps import short
-    from moresprudentie.review.store import CaseStore
 
-    store = CaseStore(settings.cases_dir(cases), audit_log)
+    store = open_store(cases, audit_log)
     items = store.review_queue()
     rows = [
         {
@@ -180,9 +185,7 @@ class Step:
     audit_log: AuditLogOption = None
 
     def store(self) -> CaseStore:
-        from moresprudentie.review.store import CaseStore
-
-        return CaseStore(settings.cases_dir(self.cases), self.audit_log)
+        return open_store(self.cases, self.audit_log)
 
 
 @review_app.command("submit")
@@ -215,7 +218,7 @@ def _near_duplicate_note(
     """Refuse a near-copy of a published case unless the officer said what it is (duplicates.submit_note)."""
     from moresprudentie.search.duplicates import submit_note
 
-    engine = open_engine(settings.cases_dir(step.cases), index, model, quiet=True, announce=False)
+    engine = open_engine(step.cases, index, model, quiet=True, announce=False)
     return submit_note(engine, store, step.case_id, actor, new_case=new_case, links=links)
 
 
@@ -244,9 +247,8 @@ def review_send_back(
     officer: Officer,
 ) -> None:
     """Reject the version you read (--hash) of a submitted draft: send it back to its author with a comment."""
-    from moresprudentie.review.store import CaseStore
 
-    CaseStore(settings.cases_dir(cases), audit_log).send_back(case_id, officer.actor(), comment, seen_hash=seen_hash)
+    open_store(cases, audit_log).send_back(case_id, officer.actor(), comment, seen_hash=seen_hash)
     typer.echo(f"{case_id}: sent back to its author")
 
 
@@ -262,12 +264,10 @@ def review_publish(
     officer: Officer,
 ) -> None:
     """Publish the version you read (--hash) of an approved draft and update the search index."""
-    from moresprudentie.review.store import CaseStore
 
-    folder = settings.cases_dir(cases)
-    published = CaseStore(folder, audit_log).publish(case_id, officer.actor(), seen_hash=seen_hash)
+    published = open_store(cases, audit_log).publish(case_id, officer.actor(), seen_hash=seen_hash)
     typer.echo(f"{case_id}: published ({published.title})")
-    update.run(folder)
+    update.run(cases)
 
 
 @review_app.command("withdraw")
@@ -292,10 +292,8 @@ def review_withdraw(
     --hash names the published version you read (`sha256sum cases/ID.yaml`, or `review list` once proposed).
     """
     from moresprudentie.review.steps import short
-    from moresprudentie.review.store import CaseStore
 
-    folder = settings.cases_dir(cases)
-    store = CaseStore(folder, audit_log)
+    store = open_store(cases, audit_log)
     if not approve:
         proposal = store.propose_withdrawal(case_id, officer.actor(), reason, seen_hash)
         typer.echo(
@@ -307,7 +305,7 @@ def review_withdraw(
         raise UsageError("--approve takes no --reason: the proposal's reason is recorded with the withdrawal")
     archived = store.withdraw(case_id, officer.actor(), seen_hash=seen_hash)
     typer.echo(f"{case_id}: withdrawn; it left search, its file is kept in {archived}")
-    update.run(folder)
+    update.run(cases)
 
 
 def _check_targets(paths: list[Path]) -> list[Path]:

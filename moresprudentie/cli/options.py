@@ -80,6 +80,9 @@ AuditLogOption = Annotated[
 ModelOption = Annotated[
     str | None, typer.Option("--model", help=settings.MODEL.help + f" [env {settings.MODEL.env}]", show_default=False)
 ]
+StoreOption = Annotated[
+    str | None, typer.Option("--store", help=settings.STORE.help + f" [env {settings.STORE.env}]", show_default=False)
+]
 
 
 # -- which cases: the filters search, similar and export share --
@@ -161,14 +164,28 @@ def open_engine(
     quiet: bool,
     rebuild: bool = False,
     announce: bool = True,
+    store: str | None = None,
 ) -> SearchEngine:
-    """Open the engine (progress bar unless quiet); say on stderr what the index update did."""
+    """Open the engine (progress bar unless quiet); say on stderr what the index update did.
+
+    With a PostgreSQL store the engine reads this machine's copy of the shared collection, brought up
+    to date first; when the database is down, the copy last fetched is searched, with a warning.
+    """
+    from moresprudentie.errors import StoreUnavailableError
     from moresprudentie.search.engine import SearchEngine
+    from moresprudentie.storage import search_folders
 
     library_log = logging.getLogger("moresprudentie")
     if not any(isinstance(h, _EchoHandler) for h in library_log.handlers):
         library_log.addHandler(_EchoHandler(logging.WARNING))
-    engine = SearchEngine.open(cases, index, model=model, progress=not quiet, rebuild=rebuild)
+    folders = search_folders(cases, index, store)
+    try:
+        folders.sync()
+    except StoreUnavailableError as exc:
+        if not folders.cases.is_dir():
+            raise
+        typer.echo(f"warning: {exc}; searching the copy fetched before ({folders.cases})", err=True)
+    engine = SearchEngine.open(folders.cases, folders.index, model=model, progress=not quiet, rebuild=rebuild)
     report = engine.report
     if announce and not quiet and report.changed_anything:
         typer.echo(report_line(report), err=True)

@@ -68,6 +68,8 @@ JUDGES_A_VERSION: frozenset[Step] = frozenset({"approve", "send_back", "publish"
 SHOWN_DIGITS = 12  # how much of a version hash people are shown (review list, messages)
 MIN_DIGITS = 8  # the shortest prefix of a version hash accepted as its name
 WITHDRAWAL_ACTIONS: frozenset[str] = frozenset({"withdrawal_proposed", "withdrawn"})  # about a published file
+# After these a case starts afresh: nothing approved or proposed before carries over (an import is a publication).
+ROUND_ENDS: frozenset[str] = frozenset({"published", "withdrawn", "imported"})
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def review_of(events: list[Event], draft_hash: str) -> Review:
     history: list[Event] = []
     state: State = "draft"
     for event in events:
-        if event.action in ("published", "withdrawn"):
+        if event.action in ROUND_ENDS:
             drafters, submitter, approvers, history, state = set(), None, [], [], "draft"
             continue
         if event.action in WITHDRAWAL_ACTIONS:

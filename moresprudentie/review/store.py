@@ -1,7 +1,9 @@
 """Adding cases safely: draft → submit → approve (by a second officer) → publish, through one CaseStore.
 
-A CaseStore is one collection on disk and its audit log, resolved once when it is made. It reads the
-drafts and their review state, and takes every step. Every step is a write, and every write:
+A CaseStore is one collection and its audit log, in a Storage (storage/base.py): the case folder
+(storage/files.py, the default) or a PostgreSQL database (storage/postgres.py) shared by several app
+replicas. It reads the drafts and their review state, and takes every step; it never knows which store
+it has. Every step is a write, and every write:
 - refuses a text with personal data in it (blocking anonymisation findings) before anything is written:
   no draft with a BSN, phone number or name is ever stored in the collection (see save_draft);
 - checks the officer role itself (the shells only hide buttons), and the requirements of steps.py,
@@ -9,12 +11,12 @@ drafts and their review state, and takes every step. Every step is a write, and 
 - approve, send back and publish name the version the officer was shown (seen_hash, its Version.hash)
   and are refused when the file changed since: checked under the lock, so no swap can slip between
   the check and the record;
-- holds one lock per collection, so check-then-write steps never race between officers;
-- logs its event in the audit log just before the change and takes it back if the change fails, so
-  a failed step leaves files and log as they were, and no change that happened is missing;
-- writes atomically (files.atomic_write / create_exclusive): the old file or the new, never a mix.
+- holds one lock per collection (Storage.locked), so check-then-write steps never race between officers;
+- logs its event and makes its change as one (Storage.recorded), so a failed step leaves documents and
+  log as they were, and no change that happened is missing;
+- writes atomically: the old text or the new, never a mix.
 
-Where drafts, revisions and conflict copies live: layout.py. Editing a published case writes a
+Where drafts, revisions and conflict copies live in the file store: layout.py. Editing a published case writes a
 revision beside it; the published version stays searchable, unchanged, until the revision is
 published and replaces it. A published case is withdrawn by two officers too: proposed with a reason,
 approved by another officer, then moved to an archive the loader never reads (withdrawal.py, archive.py).
@@ -22,33 +24,26 @@ approved by another officer, then moved to an archive the loader never reads (wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from filelock import FileLock
-from filelock import Timeout as LockTimeout
-
-from moresprudentie import settings
 from moresprudentie.cases.loading import dump_case, file_hash
 from moresprudentie.cases.model import Case
-from moresprudentie.errors import CaseNotFoundError, ConflictError, PersonalDataError, StorageError, UsageError
-from moresprudentie.files import atomic_write, create_exclusive, remove_stale_temps
-from moresprudentie.review import archive, steps
-from moresprudentie.review.archive import PendingWithdrawal
-from moresprudentie.review.audit import Action, Event, append_event, now, read_events, retract_event
+from moresprudentie.errors import CaseNotFoundError, ConflictError, PersonalDataError, UsageError
+from moresprudentie.review import steps, withdrawal
+from moresprudentie.review.audit import Action, Event, now
 from moresprudentie.review.authoring import scaffold
-from moresprudentie.review.layout import Layout, Version
+from moresprudentie.review.layout import Version, checked_id
 from moresprudentie.review.roles import Actor, require_officer
 from moresprudentie.review.steps import STATE_ORDER, Review, Step, review_of
-from moresprudentie.review.withdrawal import WITHDRAWAL_DOING, Withdrawal, pending_withdrawal
+from moresprudentie.review.withdrawal import WITHDRAWAL_DOING, PendingWithdrawal, Withdrawal, pending_withdrawal
+from moresprudentie.storage.base import Storage
+from moresprudentie.storage.files import FileStorage
 
 if TYPE_CHECKING:
     from moresprudentie.anonymisation.check import Finding
-
-LOCK_TIMEOUT_S = 30.0
 
 
 def blocking_findings(case: Case) -> list[Finding]:
@@ -80,19 +75,25 @@ class Saved:
 
 
 class CaseStore:
-    """One collection of case files and its audit log: the drafts, their review state, and every step.
+    """One collection and its audit log: the drafts, their review state, and every step.
 
-    Open it once (`CaseStore(cases_dir)`) and ask it, as one would a database. The audit log is the
-    one given, else MORESPRUDENTIE_AUDIT_LOG, else `.<cases-folder>-audit.jsonl` beside the collection.
+    Open it once and ask it, as one would a database: `CaseStore(cases_dir)` for a case folder (the
+    audit log is the one given, else MORESPRUDENTIE_AUDIT_LOG, else `.<cases-folder>-audit.jsonl` beside
+    it), or `CaseStore.on(storage)` for any Storage; storage.open_store() picks one from the settings.
     """
 
     def __init__(self, cases_dir: Path | str, audit_log: Path | str | None = None) -> None:
-        self.cases_dir = Path(cases_dir)
-        self.audit_log = settings.audit_log_path(self.cases_dir, audit_log)
-        self.layout = Layout(self.cases_dir)
+        self.storage: Storage = FileStorage(cases_dir, audit_log)
+
+    @classmethod
+    def on(cls, storage: Storage) -> CaseStore:
+        """A CaseStore over any Storage (a PostgreSQL database, say)."""
+        store = cls.__new__(cls)
+        store.storage = storage
+        return store
 
     def __repr__(self) -> str:
-        return f"CaseStore({str(self.cases_dir)!r}, audit_log={str(self.audit_log)!r})"
+        return f"CaseStore({self.storage!r})"
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -101,7 +102,7 @@ class CaseStore:
 
         Keep its `hash` and pass it to save_draft as expected_hash, so a concurrent change is caught.
         """
-        return self.layout.editable(case_id)
+        return self.storage.editable(checked_id(case_id))
 
     def draft_version(self, case_id: str) -> Version:
         """The draft under review (revision or draft case file); WorkflowError when the case is published."""
@@ -118,10 +119,12 @@ class CaseStore:
 
     def review_queue(self) -> list[QueueItem]:
         """Every draft and revision (and unreadable case file) with its state; most urgent first."""
-        events = read_events(self.audit_log)
+        by_case: dict[str, list[Event]] = {}
+        for event in self.storage.events():
+            by_case.setdefault(event.case, []).append(event)
         items = [
-            QueueItem(version, review_of([e for e in events if e.case == version.case_id], version.hash))
-            for version in self.layout.drafts()
+            QueueItem(version, review_of(by_case.get(version.case_id, []), version.hash))
+            for version in self.storage.drafts()
         ]
         return sorted(items, key=lambda item: (STATE_ORDER.index(item.review.state), item.version.case_id))
 
@@ -140,7 +143,7 @@ class CaseStore:
         return allowed
 
     def _review(self, version: Version) -> Review:
-        return review_of(read_events(self.audit_log, version.case_id), version.hash)
+        return review_of(self.storage.events(version.case_id), version.hash)
 
     # -- writing drafts ----------------------------------------------------------------------------
 
@@ -166,47 +169,41 @@ class CaseStore:
         if found:
             raise PersonalDataError(case.id, found, "edit")
         data = dump_case(case.model_copy(update={"status": "draft"})).encode("utf-8")
-        main, revision = self.layout.case_paths(case.id)
-        with self._locked():
+        checked_id(case.id)
+        with self.storage.locked():
             if expected_hash is None:
                 with self._recorded("drafted", actor, case.id, file_hash(data)):
-                    target = _create_new(main, revision, data)
-                return Saved(target, file_hash(data))
-            target = self._edit_target(case.id, data, expected_hash)
-            if target is None:
-                return Saved(revision if revision.exists() else main, file_hash(data), changed=False)
+                    return Saved(self.storage.create(case.id, data), file_hash(data))
+            current = self._edit_base(case.id, data, expected_hash)
+            if current.hash == file_hash(data):
+                return Saved(current.path, current.hash, changed=False)
             with self._recorded("drafted", actor, case.id, file_hash(data)):
-                atomic_write(target, data)
-        return Saved(target, file_hash(data))
+                return Saved(self.storage.write_draft(current, data), file_hash(data))
 
-    def _edit_target(self, case_id: str, data: bytes, expected_hash: str) -> Path | None:
-        """The file an edit goes to, or None when nothing changed; ConflictError when the file moved on."""
+    def _edit_base(self, case_id: str, data: bytes, expected_hash: str) -> Version:
+        """The version an edit replaces; ConflictError (the text kept aside) when it moved on since opened."""
         try:
-            current = self.editable_version(case_id)
+            current = self.storage.editable(case_id)
         except CaseNotFoundError:
-            kept = self.layout.keep_conflict(case_id, data)
+            kept = self.storage.keep_conflict(case_id, data)
             raise ConflictError(
                 f"'{case_id}' was removed since you opened it; your version is kept in {kept}. "
                 "Save it as a new case if it should stay."
             ) from None
         if current.hash != expected_hash:
-            kept = self.layout.keep_conflict(case_id, data)
+            kept = self.storage.keep_conflict(case_id, data)
             raise ConflictError(
                 f"{current.path}: changed since you opened it (someone else saved it); your version is kept in "
                 f"{kept}. Open the case again, carry your changes over and save."
             )
-        if current.hash == file_hash(data):
-            return None
-        return self.layout.case_paths(case_id)[1] if current.is_published else current.path
+        return current
 
     def create_scaffold(self, case_id: str, actor: Actor, language: str = "nl") -> Path:
         """Write a new, empty case file with every field and Dutch hints (see authoring.py), as a draft."""
         steps.require_role("edit", actor, doing="create a case")
-        main, revision = self.layout.case_paths(case_id)
-        data = scaffold(case_id, language).encode("utf-8")
-        with self._locked(), self._recorded("drafted", actor, case_id, file_hash(data)):
-            _create_new(main, revision, data)
-        return main
+        data = scaffold(checked_id(case_id), language).encode("utf-8")
+        with self.storage.locked(), self._recorded("drafted", actor, case_id, file_hash(data)):
+            return self.storage.create(case_id, data)
 
     # -- review steps --------------------------------------------------------------------------------
 
@@ -245,9 +242,10 @@ class CaseStore:
     def _review_step(self, step: Step, case_id: str, actor: Actor, comment: str, seen_hash: str | None) -> Review:
         """Check a step that changes only the review state (steps.py), record it; the state it leaves."""
         steps.require_role(step, actor)
-        with self._locked():
+        with self.storage.locked():
             version, _ = self._checked(step, case_id, actor, seen_hash)
-            self._record(steps.RECORDED_AS[step], actor, case_id, version.hash, comment.strip())
+            with self._recorded(steps.RECORDED_AS[step], actor, case_id, version.hash, comment.strip()):
+                pass
             return self._review(version)
 
     def _checked(self, step: Step, case_id: str, actor: Actor, seen_hash: str | None) -> tuple[Version, Review]:
@@ -256,7 +254,7 @@ class CaseStore:
         First that it is the version the officer saw (when the step judges one), then the rules of steps.py.
         """
         version = self.editable_version(case_id)
-        events = read_events(self.audit_log, case_id)
+        events = self.storage.events(case_id)
         if step in steps.JUDGES_A_VERSION:
             if seen_hash is None:
                 raise TypeError(f"{step} needs seen_hash: the hash of the version the officer was shown")
@@ -274,30 +272,25 @@ class CaseStore:
         removed. Update the search index afterwards (SearchEngine.refresh() / SearchEngine.open()).
         """
         steps.require_role("publish", actor)
-        with self._locked():
+        with self.storage.locked():
             version, _ = self._checked("publish", case_id, actor, seen_hash)
             published = cast(Case, version.case).model_copy(update={"status": "published"})  # valid: checked
-            main, revision = self.layout.case_paths(case_id)
             with self._recorded("published", actor, case_id, version.hash):
-                atomic_write(main, dump_case(published))
+                self.storage.publish(version, dump_case(published).encode("utf-8"))
             if version.is_revision:
-                try:
-                    revision.unlink()
-                except OSError as exc:
-                    raise StorageError(
-                        f"{revision}: published, but the old revision could not be removed ({exc.strerror}); delete it"
-                    ) from exc
+                self.storage.remove_revision(case_id)
         return published
 
-    # -- withdrawing a published case (withdrawal.py, archive.py) ---------------------------------------
+    # -- withdrawing a published case (withdrawal.py) ------------------------------------------------
 
     def withdrawal_of(self, case_id: str) -> tuple[Version, Withdrawal | None]:
-        """The published file of a case and its open withdrawal proposal, if any."""
-        return archive.published_version(self.layout, case_id), pending_withdrawal(read_events(self.audit_log, case_id))
+        """The published version of a case and its open withdrawal proposal, if any."""
+        case_id = checked_id(case_id)
+        return self.storage.published(case_id), pending_withdrawal(self.storage.events(case_id))
 
     def pending_withdrawals(self) -> list[PendingWithdrawal]:
-        """Every open withdrawal proposal, with the published file as it is now."""
-        return archive.pending_withdrawals(self.layout, read_events(self.audit_log))
+        """Every open withdrawal proposal, with the published case as it is now."""
+        return withdrawal.pending_withdrawals(self.storage, self.storage.events())
 
     def propose_withdrawal(self, case_id: str, actor: Actor, reason: str, seen_hash: str) -> Withdrawal:
         """Propose to withdraw the published version read (seen_hash), with a reason for the audit log.
@@ -305,81 +298,37 @@ class CaseStore:
         Nothing leaves search yet: a second officer must approve it (withdraw).
         """
         require_officer(actor, WITHDRAWAL_DOING["propose_withdrawal"])
-        with self._locked():
-            events = read_events(self.audit_log, case_id)
-            version, _ = archive.checked(self.layout, events, "propose_withdrawal", actor, case_id, seen_hash, reason)
-            self._record("withdrawal_proposed", actor, case_id, version.hash, reason.strip())
-        return cast(Withdrawal, pending_withdrawal(read_events(self.audit_log, case_id)))
+        case_id = checked_id(case_id)
+        with self.storage.locked():
+            events = self.storage.events(case_id)
+            version, _ = withdrawal.checked(
+                self.storage, events, "propose_withdrawal", actor, case_id, seen_hash, reason
+            )
+            with self._recorded("withdrawal_proposed", actor, case_id, version.hash, reason.strip()):
+                pass
+        return cast(Withdrawal, pending_withdrawal(self.storage.events(case_id)))
 
     def withdraw(self, case_id: str, actor: Actor, *, seen_hash: str) -> Path:
-        """Approve a proposed withdrawal as a second officer: the file moves to the archive; returns where.
+        """Approve a proposed withdrawal as a second officer: the case moves to the archive; returns where.
 
-        Refused for the proposer (four eyes) and when the file changed since the proposal (it is stale).
+        Refused for the proposer (four eyes) and when the case changed since the proposal (it is stale).
+        A revision waiting for review is set aside with it (kept, never published: it would bring the
+        case back).
         Update the search index afterwards (SearchEngine.refresh()); a running app notices by itself.
         """
         require_officer(actor, WITHDRAWAL_DOING["withdraw"])
-        with self._locked():
-            events = read_events(self.audit_log, case_id)
-            version, pending = archive.checked(self.layout, events, "withdraw", actor, case_id, seen_hash)
+        case_id = checked_id(case_id)
+        with self.storage.locked():
+            events = self.storage.events(case_id)
+            version, pending = withdrawal.checked(self.storage, events, "withdraw", actor, case_id, seen_hash)
             reason = pending.reason if pending else ""
             with self._recorded("withdrawn", actor, case_id, version.hash, reason):
-                return archive.archive(self.layout, version)
+                return self.storage.archive(version)
 
-    # -- the lock and the audit log ------------------------------------------------------------------
+    # -- the audit log ---------------------------------------------------------------------------------
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """One workflow step at a time per collection (between processes and threads alike).
-
-        Holding it, temp files in the case folders can only be leftovers of a killed writer: removed.
-        """
-        lock_path = Path(f"{self.audit_log}.workflow.lock")
-        lock = FileLock(lock_path, timeout=LOCK_TIMEOUT_S)
-        try:
-            lock_path.parent.mkdir(parents=True, exist_ok=True)
-            lock.acquire()
-        except LockTimeout:
-            raise StorageError(
-                f"{lock_path}: another officer's save has held the lock for over {LOCK_TIMEOUT_S:.0f} s; try again"
-            ) from None
-        except OSError as exc:
-            raise StorageError(
-                f"{lock_path}: cannot create the lock file ({exc.strerror or exc}); fix the permissions"
-            ) from exc
-        try:
-            for folder in self.layout.folders:
-                remove_stale_temps(folder)  # left by a killed writer: every writer holds this lock
-            yield
-        finally:
-            lock.release()
-
-    def _record(self, action: Action, actor: Actor, case_id: str, draft_hash: str, comment: str = "") -> int:
-        return append_event(self.audit_log, Event(now(), actor.name, action, case_id, draft_hash, comment))
-
-    @contextmanager
     def _recorded(
         self, action: Action, actor: Actor, case_id: str, draft_hash: str, comment: str = ""
-    ) -> Iterator[None]:
-        """Log the event, then make the change (the with-body); if the change fails, take the event back.
-
-        So the log never misses a change that happened, and a failed step leaves log and files as they were.
-        """
-        offset = self._record(action, actor, case_id, draft_hash, comment)
-        try:
-            yield
-        except BaseException:
-            with suppress(OSError, StorageError):
-                retract_event(self.audit_log, offset)
-            raise
-
-
-def _create_new(main: Path, revision: Path, data: bytes) -> Path:
-    if revision.exists():
-        raise ConflictError(f"{main}: a case with this id already exists; choose another id or edit that case")
-    try:
-        create_exclusive(main, data)
-    except ConflictError:
-        raise ConflictError(
-            f"{main}: a case with this id already exists; choose another id or edit that case"
-        ) from None
-    return main
+    ) -> AbstractContextManager[None]:
+        """Log the event and make the change of the with-body, both or neither (Storage.recorded)."""
+        return self.storage.recorded(Event(now(), actor.name, action, case_id, draft_hash, comment))

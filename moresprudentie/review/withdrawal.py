@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Literal, get_args
 from moresprudentie.errors import ConflictError, MoresprudentieError, UsageError, WorkflowError
 from moresprudentie.review.audit import Event
 from moresprudentie.review.roles import Actor, normalise_name, permission_error
-from moresprudentie.review.steps import invalid_error, short
+from moresprudentie.review.steps import ROUND_ENDS, invalid_error, require_seen, short
 
 if TYPE_CHECKING:
     from moresprudentie.review.layout import Version
+    from moresprudentie.storage.base import Storage
 
 WithdrawalStep = Literal["propose_withdrawal", "withdraw"]
 WITHDRAWAL_STEPS: tuple[WithdrawalStep, ...] = get_args(WithdrawalStep)
@@ -48,7 +49,7 @@ def pending_withdrawal(events: Iterable[Event]) -> Withdrawal | None:
     or withdrawn. Its hash names the file it was made for; if the file changed since, it is stale."""
     pending: Withdrawal | None = None
     for event in events:
-        if event.action in ("published", "withdrawn"):
+        if event.action in ROUND_ENDS:
             pending = None
         elif event.action == "withdrawal_proposed":
             pending = Withdrawal(event.case, event.actor, event.comment, event.hash, event.time)
@@ -146,3 +147,52 @@ def require_withdrawal_step(
 def allowed_withdrawal_steps(actor: Actor, version: Version, pending: Withdrawal | None) -> frozenset[WithdrawalStep]:
     """The withdrawal steps this actor may take on this published file now (a reason still to be given)."""
     return frozenset(s for s in WITHDRAWAL_STEPS if withdrawal_refusal(s, actor, version, pending) is None)
+
+
+@dataclass(frozen=True)
+class PendingWithdrawal:
+    """An open proposal and the published case as it is now; stale when the case changed since."""
+
+    version: Version
+    proposal: Withdrawal
+
+    @property
+    def stale(self) -> bool:
+        return self.proposal.hash != self.version.hash
+
+
+def checked(
+    storage: Storage,
+    events: list[Event],
+    step: WithdrawalStep,
+    actor: Actor,
+    case_id: str,
+    seen_hash: str,
+    reason: str | None = None,
+) -> tuple[Version, Withdrawal | None]:
+    """The published version and its open proposal, once every requirement of `step` is met (under the lock).
+
+    The rules first (so a draft hears "not published", not "changed"), then that `seen_hash` names the
+    case stored now: nobody proposes or approves withdrawing a text they did not read.
+    """
+    version = storage.published(case_id)
+    pending = pending_withdrawal(events)
+    require_withdrawal_step(step, actor, version, pending, reason)
+    require_seen(version, seen_hash, (event.hash for event in events))
+    return version, pending
+
+
+def pending_withdrawals(storage: Storage, events: Iterable[Event]) -> list[PendingWithdrawal]:
+    """Every open proposal whose case is still published, by case id (stale ones included, marked)."""
+    by_case: dict[str, list[Event]] = {}
+    for event in events:
+        by_case.setdefault(event.case, []).append(event)
+    items = []
+    for case_id, case_events in sorted(by_case.items()):
+        proposal = pending_withdrawal(case_events)
+        if proposal is None:
+            continue
+        version = storage.published_or_none(case_id)
+        if version is not None:  # removed by hand meanwhile: nothing left to withdraw
+            items.append(PendingWithdrawal(version, proposal))
+    return items

@@ -1,42 +1,60 @@
 """Near-duplicates: the published cases closest to a candidate case, and whether one is a near-copy.
 
-Why: a re-telling of a case that is already published (issue 15: 0.88 against its original, 0.46
-against the next case) adds nothing to the collection and splits its case law in two. Before a draft
-is offered for review, the officer is shown its closest published cases and says whether it is a new
+Why: a near-copy of a published case (its situation told again with other people and details, its
+core the same) adds nothing to the collection and splits its case law in two. Before a draft is
+offered for review, the officer is shown its closest published cases and says whether it is a new
 case or how it relates to the one it resembles (a `related:` link).
 
-The score is similar()'s: a calibrated match in [0, 1] between the moral cores (SearchEngine.similar_to).
+The score is the core similarity: the mean, over the fields that make a case's core (its question,
+judgement and reasoning), of the cosine between the draft's field and the same field of a published
+case (the index's passage vectors, the draft's embedded the way the index embeds them). Field by
+field, not similar()'s match score: that one blends the whole case, so a re-told situation pulls a
+near-copy down and a case on the same theme pulls a distinct one up (calibrated, they overlapped;
+docs/evaluation.md, "Near-duplicates").
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from moresprudentie.cases.model import Case, RelatedCase, Relation
 from moresprudentie.errors import UsageError
 from moresprudentie.search.engine import SearchEngine
-from moresprudentie.search.filters import Filters
+from moresprudentie.search.passages import Passage, embedding_text
 
 if TYPE_CHECKING:
     from moresprudentie.review.roles import Actor
     from moresprudentie.review.store import CaseStore
 
 LINKS = (Relation.FOLLOWS.value, Relation.NUANCES.value, Relation.DEPARTS.value)
+CORE_FIELDS = ("dilemma", "judgement", "reasoning")  # one passage each per case (search/passages.py)
 
 # Calibrated with scripts/calibrate_duplicates.py on the real model (docs/evaluation.md, "Near-duplicates"):
-# midway between the lowest score of a re-telling to its original and the highest score of a distinct case.
-DUPLICATE_THRESHOLD = 0.98
+# midway between the lowest core similarity of a reworded-situation near-copy to its original (0.835)
+# and the highest of a distinct pair (0.621, two shipped cases).
+DUPLICATE_THRESHOLD = 0.73
+
+
+def core_similarities(engine: SearchEngine, case: Case) -> list[tuple[Case, float]]:
+    """Every published case (never one with the candidate's id) with its core similarity to `case`, best first."""
+    cases, vectors = engine.field_vectors(CORE_FIELDS)
+    own = engine.embedder.embed([embedding_text(case, Passage(f, getattr(case, f))) for f in CORE_FIELDS])
+    scores = np.einsum("fnd,fd->n", vectors, own) / len(CORE_FIELDS) if cases else np.zeros(0)
+    ranked = [(cases[int(i)], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
+    return [(other, score) for other, score in ranked if other.is_published and other.id != case.id]
 
 
 def closest_cases(engine: SearchEngine, case: Case, k: int = 3) -> list[tuple[Case, float]]:
-    """The k published cases closest to `case` (never one with its own id), best first, with scores."""
-    return [(hit.case, hit.score) for hit in engine.similar_to(case, k, Filters())]
+    """The k published cases closest to `case` by core similarity (never one with its own id), best first."""
+    return core_similarities(engine, case)[:k]
 
 
 def near_duplicates(
     engine: SearchEngine, case: Case, k: int = 3, threshold: float | None = None
 ) -> list[tuple[Case, float]]:
-    """The closest published cases if the best is above the threshold (a near-copy), else nothing."""
+    """The closest published cases if the best is at or above the threshold (a near-copy), else nothing."""
     limit = DUPLICATE_THRESHOLD if threshold is None else threshold
     closest = closest_cases(engine, case, k)
     return closest if closest and closest[0][1] >= limit else []

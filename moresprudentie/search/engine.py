@@ -232,6 +232,17 @@ class SearchEngine:
         core = [row for row in range(rows.start, rows.stop) if snap.vectors.fields[row] in MORAL_CORE_FIELDS]
         return self._like(snap, snap.ordered[position], snap.vectors.vectors[core], allowed, k)
 
+    def field_vectors(self, fields: tuple[str, ...]) -> tuple[tuple[Case, ...], np.ndarray]:
+        """Every indexed case (drafts too, in index order) with its vector of each field that has one
+        passage per case (dilemma, judgement, reasoning), shape (fields, cases, dimension): the
+        near-duplicate check compares a draft with each case field by field (search/duplicates.py)."""
+        snap = self._snapshot
+        names = np.asarray(snap.vectors.fields)
+        rows = [np.flatnonzero(names == field) for field in fields]
+        if any(len(found) != len(snap.ordered) for found in rows):
+            raise ValueError(f"not one passage per case for each of {fields}")
+        return snap.ordered, np.stack([snap.vectors.vectors[found] for found in rows])
+
     def similar_to(self, case: Case, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """More like this for a case as written, indexed or not (a draft in the form): its moral core
         embedded now the way the index embeds it, scored as similar() scores (never the case's own id)."""

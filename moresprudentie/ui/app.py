@@ -17,7 +17,7 @@ import sys
 
 import streamlit as st
 
-from moresprudentie.ui.components import auth, nav
+from moresprudentie.ui.components import auth, nav, resources
 from moresprudentie.ui.components.i18n import LANGUAGES, STATE_KEY, language, t
 
 
@@ -67,6 +67,7 @@ def main() -> None:
         sections.setdefault(t(f"nav.sections.{spec.section}"), []).append(page)
     current = st.navigation(sections)
     auth.show_account()  # the trial-mode banner on every page; login / logout in the sidebar
+    resources.store_banner()  # read-only while a shared database cannot be reached
 
     with st.sidebar:
         st.segmented_control(

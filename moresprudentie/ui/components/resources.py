@@ -19,6 +19,13 @@ others keep reading the old snapshot; a broken file becomes a problem on the ove
 refresh keeps the cases read before. There is no polling (no `st.fragment(run_every=…)`): a page
 becomes fresh on its next run, a click or a reload, so results a reader is looking at never move.
 A page run that starts CHECK_INTERVAL_S after a change (a reload of an idle page, say) shows it.
+
+With a PostgreSQL store (MORESPRUDENTIE_STORE) each replica searches its own local copy of the shared
+collection (storage/replica.py). The same look first asks the database's change counter and, if it
+moved, fetches what changed into the copy; the engine then refreshes as above. So a publish in any
+replica is served by every other within CHECK_INTERVAL_S plus a refresh. When the database cannot be
+reached, the copy and the engine stay as they were: search keeps answering, every page shows a
+read-only banner (store_banner), and writes fail with a clear message until the database is back.
 """
 
 from __future__ import annotations
@@ -31,12 +38,14 @@ import streamlit as st
 
 from moresprudentie import settings
 from moresprudentie.cases.model import Case
-from moresprudentie.errors import MoresprudentieError
+from moresprudentie.errors import MoresprudentieError, StoreUnavailableError
+from moresprudentie.review.store import CaseStore
 from moresprudentie.search.embedders import load_embedder
 from moresprudentie.search.engine import SearchEngine
+from moresprudentie.storage import SearchFolders, open_store, search_folders
 from moresprudentie.ui.components.i18n import t
 
-EngineKey = tuple[str, str, str]  # cases folder, index folder ("" = beside the cases), model name
+EngineKey = tuple[str, str, str, str]  # cases folder, index folder ("" = beside the cases), model, store
 
 CHECK_INTERVAL_S = 3.0  # how often, at most, a page run looks for changes made outside this process
 
@@ -45,16 +54,16 @@ _lock = threading.Lock()
 _held: tuple[EngineKey, SearchEngine] | None = None
 _checking = threading.Lock()  # held by the one session that is looking at the folder (or refreshing)
 _last_check = 0.0  # time.monotonic() of the last look, or of the open
+_store_down: str | None = None  # why the shared store could not be reached at the last look (None: it could)
 
 
-def _open_engine(cases_dir: str, index_dir: str, model: str) -> SearchEngine:
+def _open_engine(key: EngineKey) -> SearchEngine:
     """The process's engine for these settings, opened once (by one session while the others wait).
 
     Only the current engine is kept: a changed setting replaces it rather than adding a second one.
     A failed open is not remembered, so the next page run tries again (as st.cache_resource did).
     """
     global _held, _last_check  # the one process-wide holder, guarded by _lock
-    key = (cases_dir, index_dir, model)
     held = _held
     if held is not None and held[0] == key:
         return held[1]
@@ -62,13 +71,32 @@ def _open_engine(cases_dir: str, index_dir: str, model: str) -> SearchEngine:
         held = _held
         if held is not None and held[0] == key:  # another session opened it while we waited
             return held[1]
-        opened = SearchEngine.open(cases_dir, index_dir or None, embedder=load_embedder(model))
+        cases, index, model, store = key
+        folders = search_folders(cases, index or None, store)
+        _sync(folders)
+        opened = SearchEngine.open(folders.cases, folders.index, embedder=load_embedder(model))
         _held = (key, opened)
         _last_check = time.monotonic()  # just read: nothing to look for yet
         return opened
 
 
-def _keep_fresh(current: SearchEngine) -> None:
+def _sync(folders: SearchFolders) -> None:
+    """Fetch the shared store's changes into this replica's copy (nothing to do for the file store);
+    remember whether the store answered, for the read-only banner."""
+    global _store_down
+    try:
+        folders.sync()
+    except StoreUnavailableError as exc:
+        if _store_down is None:
+            log.warning("the shared store cannot be reached (%s); serving the last copy, read-only", exc)
+        _store_down = str(exc)
+        return
+    if _store_down is not None:
+        log.info("the shared store is back; writes work again")
+    _store_down = None
+
+
+def _keep_fresh(current: SearchEngine, folders: SearchFolders | None = None) -> None:
     """Refresh the engine if the case files changed on disk since it read them (see the module's
     docstring), looking at most once every CHECK_INTERVAL_S.
 
@@ -76,6 +104,7 @@ def _keep_fresh(current: SearchEngine) -> None:
     snapshot. A refresh that fails (a folder gone during a `git checkout`, a model error) is logged
     and the cases read before stay served; the next look tries again. Any exception is caught here on
     purpose: the old snapshot is whole, and serving it beats an error page for every user.
+    `folders` with a replica (a PostgreSQL store): its changes are fetched first.
     """
     global _last_check
     if time.monotonic() - _last_check < CHECK_INTERVAL_S or not _checking.acquire(blocking=False):
@@ -83,11 +112,13 @@ def _keep_fresh(current: SearchEngine) -> None:
     try:
         if time.monotonic() - _last_check < CHECK_INTERVAL_S:
             return  # another session looked while this one reached the lock
+        if folders is not None:
+            _sync(folders)
         if current.is_stale():
             current.refresh()
             report = current.report
             log.info(
-                "%s changed on disk: %d added, %d changed, %d removed; %d problems",
+                "%s changed: %d added, %d changed, %d removed; %d problems",
                 current.cases_dir,
                 report.added,
                 report.changed,
@@ -96,12 +127,10 @@ def _keep_fresh(current: SearchEngine) -> None:
             )
     except MoresprudentieError as exc:  # says what to fix: no traceback needed
         log.warning(
-            "%s changed on disk but could not be read again (%s); serving the cases read before", current.cases_dir, exc
+            "%s changed but could not be read again (%s); serving the cases read before", current.cases_dir, exc
         )
     except Exception:
-        log.exception(
-            "%s changed on disk but could not be read again; serving the cases read before", current.cases_dir
-        )
+        log.exception("%s changed but could not be read again; serving the cases read before", current.cases_dir)
     finally:
         _last_check = time.monotonic()
         _checking.release()
@@ -114,17 +143,47 @@ def forget_engine() -> None:
         _held = None
 
 
+def _key() -> EngineKey:
+    return (str(settings.cases_dir()), settings.INDEX.value(), settings.model_name(), settings.STORE.value())
+
+
 def engine() -> SearchEngine:
-    """The shared engine for the configured collection, refreshed if the case files changed outside
+    """The shared engine for the configured collection, refreshed if the collection changed outside
     this process (at most every CHECK_INTERVAL_S); a friendly error (and stop) if it cannot open."""
     try:
         with st.spinner(t("app.loading")):
-            opened = _open_engine(str(settings.cases_dir()), settings.INDEX.value(), settings.model_name())
-            _keep_fresh(opened)
+            key = _key()
+            opened = _open_engine(key)
+            _keep_fresh(opened, search_folders(key[0], key[1] or None, key[3]))
             return opened
     except MoresprudentieError as exc:
         st.error(t("app.engine_error", reason=str(exc)), icon=":material/error:")
         st.stop()
+
+
+def refresh_after_write() -> None:
+    """After a publish or withdrawal in this process: fetch it into the local copy (a PostgreSQL store)
+    and refresh the engine at once, so the officer sees the result on the next run."""
+    key = _key()
+    current = _open_engine(key)
+    _sync(search_folders(key[0], key[1] or None, key[3]))
+    current.refresh()
+
+
+def store_banner() -> None:
+    """Every page: say so when the shared store cannot be reached (search works from the last copy,
+    nothing can be saved). Only a PostgreSQL store can be down; the look is the engine's own."""
+    if settings.STORE.value() == "files":
+        return
+    engine()
+    if _store_down is not None:
+        st.warning(t("app.read_only"), icon=":material/cloud_off:")
+
+
+def case_store() -> CaseStore:
+    """The store officers' pages read drafts from and take steps through (the one place it is opened):
+    the cases folder, or the shared PostgreSQL database (MORESPRUDENTIE_STORE)."""
+    return open_store()
 
 
 def published(engine: SearchEngine) -> list[Case]:

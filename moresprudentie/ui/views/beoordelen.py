@@ -24,15 +24,14 @@ disabled, with why). Approving refreshes the shared engine, so the case leaves s
 
 import streamlit as st
 
-from moresprudentie import settings
 from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.cases.model import force_field_gaps
 from moresprudentie.errors import MoresprudentieError
 from moresprudentie.review import steps, withdrawal
-from moresprudentie.review.archive import PendingWithdrawal
 from moresprudentie.review.audit import Event
 from moresprudentie.review.roles import Actor, normalise_name
 from moresprudentie.review.store import CaseStore, QueueItem
+from moresprudentie.review.withdrawal import PendingWithdrawal
 from moresprudentie.ui.components import auth, nav, officer, render, resources
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline, moment
@@ -54,12 +53,12 @@ def _act(action: str, case_id: str, actor: Actor, seen_hash: str = "") -> None:
 
     `seen_hash` is the hash of the version rendered with the button (none for submit: it judges no text).
     """
-    store = CaseStore(settings.cases_dir())
+    store = resources.case_store()
     comment = st.session_state.get(COMMENT, "")
     try:
         if action == "publish":
             store.publish(case_id, actor, seen_hash=seen_hash)
-            resources.engine().refresh()
+            resources.refresh_after_write()
             st.session_state[PUBLISHED] = case_id
             officer.flash(t("review.done_publish", id=case_id))
             return
@@ -172,6 +171,14 @@ def _own_draft(actor: Actor, review: steps.Review) -> str:
     return t("review.why.own_draft_trial", control=t("auth.trial_name"), other=others[0])
 
 
+def _own_proposal(proposer: str) -> str:
+    """Why a proposer cannot approve the withdrawal; in trial mode also how: switch to the other trial name."""
+    others = [name for name in auth.TRIAL_NAMES if normalise_name(name) != normalise_name(proposer)]
+    if not auth.trial_active():
+        return t("review.withdraw.why_own")
+    return t("review.withdraw.why_own_trial", control=t("auth.trial_name"), other=others[0])
+
+
 def _why(step: steps.Step, actor: Actor, item: QueueItem, found: list[anonymisation.Finding]) -> str:
     """Why `step` is not possible now, in the page's language, in the order steps.RULES checks it.
 
@@ -240,7 +247,7 @@ def _propose(case_id: str, actor: Actor, seen_hash: str) -> None:
         st.session_state[WITHDRAW_MISSING] = True
         return
     try:
-        CaseStore(settings.cases_dir()).propose_withdrawal(case_id, actor, reason, seen_hash)
+        resources.case_store().propose_withdrawal(case_id, actor, reason, seen_hash)
     except MoresprudentieError as exc:
         officer.flash(exc)
         return
@@ -251,11 +258,11 @@ def _propose(case_id: str, actor: Actor, seen_hash: str) -> None:
 def _withdraw(case_id: str, actor: Actor, seen_hash: str) -> None:
     """Approve a proposed withdrawal; the shared engine is refreshed, so the case leaves search at once."""
     try:
-        CaseStore(settings.cases_dir()).withdraw(case_id, actor, seen_hash=seen_hash)
+        resources.case_store().withdraw(case_id, actor, seen_hash=seen_hash)
     except MoresprudentieError as exc:
         officer.flash(exc)
         return
-    resources.engine().refresh()
+    resources.refresh_after_write()
     officer.flash(t("review.withdraw.done", id=case_id))
 
 
@@ -279,9 +286,9 @@ def _pending(item: PendingWithdrawal, actor: Actor) -> None:
         why = None
         if "withdraw" not in allowed:
             own = normalise_name(proposal.proposer) == normalise_name(actor.name)
-            why = t(
-                "review.withdraw.why_stale" if item.stale else "review.withdraw.why_own" if own else "review.why.other"
-            )
+            why = t("review.withdraw.why_stale" if item.stale else "review.why.other")
+            if own and not item.stale:
+                why = _own_proposal(proposal.proposer)
         step = (_withdraw, (version.case_id, actor, version.hash))
         _button(t("review.withdraw.approve"), step, ":material/archive:", f"withdraw.{version.case_id}", why)
 
@@ -318,7 +325,7 @@ def _withdrawals(actor: Actor) -> None:
     """The section for published cases: open proposals first (they wait for someone), then a new one."""
     st.subheader(t("review.withdraw.title"), anchor=False, divider="gray")
     st.markdown(t("review.withdraw.intro"))
-    store = CaseStore(settings.cases_dir())
+    store = resources.case_store()
     for item in store.pending_withdrawals():
         _pending(item, actor)
     _propose_form(store, actor)
@@ -356,7 +363,11 @@ if published:
         nav.CASE.path, label=t("review.open_case"), icon=":material/article:", query_params={"case": published}
     )
 
-queue = CaseStore(settings.cases_dir()).review_queue()  # read after the last step's callback
+try:
+    queue = resources.case_store().review_queue()  # read after the last step's callback
+except MoresprudentieError as exc:  # a shared database that is down: nothing can be reviewed until it is back
+    st.error(t("app.store_error", reason=str(exc)), icon=":material/cloud_off:")
+    st.stop()
 if queue:
     _drafts(queue, actor)
 else:

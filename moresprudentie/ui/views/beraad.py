@@ -6,6 +6,8 @@ browser session only, and can be exported and imported again as a small text fil
 picks only cases the group has not discussed; when there are none left it says so, and the leader
 chooses: any fitting case anyway, or a fresh list. Not every case has "maar wat als …?" variations,
 which many sessions end with: the table counts them and a filter keeps only cases that have them.
+After the session, the leader records its outcome under the case (components/session_outcome.py): it
+becomes a draft linked to the case discussed, checked and reviewed as any other draft.
 """
 
 import secrets
@@ -15,7 +17,7 @@ import streamlit as st
 from moresprudentie import handout
 from moresprudentie.cases.model import ROLES, Case, label, vocabulary
 from moresprudentie.search.filters import Filters
-from moresprudentie.ui.components import forcefield_panel, help_routes, nav, render, resources, widgets
+from moresprudentie.ui.components import forcefield_panel, help_routes, nav, render, resources, session_outcome, widgets
 from moresprudentie.ui.components.facets import facet, languages, tension_picker
 from moresprudentie.ui.components.i18n import language, t
 
@@ -294,5 +296,6 @@ if candidates:
             _handout(case)
         with left:
             _case_preview(case)
+        session_outcome.section(case, method=st.session_state.get(f"session_method_{case.id}"))
 else:
     st.info(t("session.nothing"), icon=":material/filter_alt_off:")

@@ -14,20 +14,19 @@ language). What a message says happens next is what happens: "submitted" only af
 the step.
 """
 
+import functools
 import re
 from typing import Any
 
 import streamlit as st
 
-from moresprudentie import settings
 from moresprudentie.anonymisation.check import Finding
 from moresprudentie.cases.loading import MAX_FILE_BYTES, Problem, parse_case
-from moresprudentie.cases.model import REQUIRED_FIELDS, force_field_gaps
+from moresprudentie.cases.model import REQUIRED_FIELDS, Case, force_field_gaps
 from moresprudentie.errors import CaseFileError, MoresprudentieError, WorkflowError
 from moresprudentie.review.authoring import case_from_fields
 from moresprudentie.review.roles import Actor
-from moresprudentie.review.store import CaseStore
-from moresprudentie.ui.components import auth, case_form, messages, nav, officer, render, resources
+from moresprudentie.ui.components import auth, case_form, duplicate_choice, messages, nav, officer, render, resources
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline, uploaded_file
 
@@ -42,7 +41,7 @@ def _open(case_id: str | None) -> None:
     if not case_id:
         return
     try:
-        version = CaseStore(settings.cases_dir()).editable_version(case_id)
+        version = resources.case_store().editable_version(case_id)
     except MoresprudentieError as exc:
         officer.flash(exc)
         return
@@ -89,8 +88,11 @@ def _refused(exc: MoresprudentieError, step: str) -> tuple[str, MoresprudentieEr
     return "", exc
 
 
-def _save(actor: Actor, submit: bool) -> None:
-    """Save the form as a draft (and submit it); the outcome is shown beside the buttons on the next run."""
+def _save(actor: Actor, submit: bool, choice: duplicate_choice.Choice | None = None) -> None:
+    """Save the form as a draft (and submit it); the outcome is shown beside the buttons on the next run.
+
+    `choice` is what the officer said about a near-copy (duplicate_choice): without it, a near-copy is
+    saved but not submitted, and the choice is asked for first."""
     values = case_form.values()
     case, _ = case_from_fields(values)
     if case is None:
@@ -100,7 +102,7 @@ def _save(actor: Actor, submit: bool) -> None:
     if blocking:  # the buttons were disabled; a click that raced an edit is refused here too
         st.session_state[OUTCOME] = ("error", _personal_data(blocking, "save"), None)
         return
-    store = CaseStore(settings.cases_dir())
+    store = resources.case_store()
     try:
         saved = store.save_draft(case, actor, st.session_state.get(case_form.EXPECTED_HASH))
     except MoresprudentieError as exc:
@@ -112,16 +114,33 @@ def _save(actor: Actor, submit: bool) -> None:
         message = t("add.saved" if saved.changed else "add.unchanged", id=md_inline(case.id))
         st.session_state[OUTCOME] = ("success", message, None)
         return
+    _submit(actor, case, len(found), choice)
+
+
+def _submit(actor: Actor, case: Case, warnings: int, choice: duplicate_choice.Choice | None) -> None:
+    """Submit the saved draft, with the near-copy note in the audit log as `review submit` records it; a
+    near-copy without a choice waits for one (duplicate_choice shows it beside the buttons)."""
+    store, submitted = resources.case_store(), False
     try:
-        store.submit(case.id, actor)
+        note = duplicate_choice.submit_note(actor, case, choice)
+        if note is None:
+            return
+        store.submit(case.id, actor, note)
+        submitted = True
     except MoresprudentieError as exc:
         text, error = _refused(exc, "submit")
         note = t("add.saved_not_submitted", id=md_inline(case.id))
         st.session_state[OUTCOME] = ("error", f"{note}  \n{text}" if text else note, error)
+    finally:
+        if choice is not None and choice.links:  # a link may be saved into the draft: the form shows it
+            _open(case.id)
+    if not submitted:
         return
-    message = t("add.submitted", id=md_inline(case.id))
-    if found:  # only warnings are left (red ones were refused above): the reviewer will weigh them
-        message += " " + t("add.submitted_warnings", count=len(found))
+    message = " ".join(
+        part for part in (t("add.submitted", id=md_inline(case.id)), duplicate_choice.chosen_text(choice)) if part
+    )
+    if warnings:  # only warnings are left (red ones were refused above): the reviewer will weigh them
+        message += " " + t("add.submitted_warnings", count=warnings)
     st.session_state[OUTCOME] = ("success", message, None)
 
 
@@ -146,7 +165,7 @@ def _choose_source() -> None:
         t("add.mode"), MODES, key=MODE, format_func=lambda m: t(f"add.modes.{m}"), default="new", required=True
     )
     if mode == "edit":
-        drafts = CaseStore(settings.cases_dir()).review_queue()
+        drafts = resources.case_store().review_queue()
         ids = sorted(set(resources.engine().cases) | {item.version.case_id for item in drafts})
         left, right = st.columns([4, 1], vertical_alignment="bottom")
         left.selectbox(t("add.edit_pick"), ids, key=PICK, index=None, placeholder=t("add.edit_placeholder"))
@@ -233,9 +252,11 @@ def _replace_all(found: dict[str, list[Finding]], form: dict[str, Any]) -> None:
     right.caption(t("findings.replace_all_help"))
 
 
-def _buttons(actor: Actor, saving: list[str], submitting: list[str]) -> None:
-    """The two save buttons, each with the reason beside it when it is disabled."""
+def _buttons(actor: Actor, saving: list[str], submitting: list[str], case_id: str | None) -> None:
+    """The two save buttons, each with the reason beside it when it is disabled; above them, while one
+    is owed, the choice about a near-copy (whose Aanbieden submits with it)."""
     _show_outcome()
+    duplicate_choice.render(case_id, functools.partial(_save, actor, True), disabled=bool(submitting))
     left, right = st.columns(2)
     officer.wide_button(
         left, t("add.save"), (_save, (actor, False)), ":material/save:", primary=True, disabled=bool(saving)
@@ -296,5 +317,5 @@ with preview_tab:
 
 _replace_all(found, values)
 saving = save_reasons(errors, [finding for finding in all_found if finding.blocks])
-_buttons(actor, saving, submit_reasons(saving, gaps))
+_buttons(actor, saving, submit_reasons(saving, gaps), case.id if case is not None else values.get("id"))
 st.page_link(nav.REVIEW.path, label=t("add.to_review"), icon=":material/fact_check:")
