@@ -129,11 +129,13 @@ def store_url(override: str | None = None) -> str | None:
 
 def collection_dir(cases: str | Path | None = None, index: str | Path | None = None, store: str | None = None) -> Path:
     """The folder of case files the search engine reads: the cases folder, or with a PostgreSQL store this
-    replica's local copy of the shared collection, `collection/` in its index folder (storage/replica.py)."""
+    replica's local copy of the shared collection, `collection/` in its index folder (MORESPRUDENTIE_INDEX,
+    else `.<cases-folder>-replica/` beside the cases folder; storage/replica.py)."""
     folder = cases_dir(cases)
     if store_url(store) is None:
         return folder
-    return index_dir(folder, index) / "collection"
+    # Not the file store's index folder: a replica's copy and index never mix with a checkout's cases/.
+    return INDEX.path_beside(folder, "-replica", index) / "collection"
 
 
 def model_name(override: str | None = None) -> str:

@@ -12,6 +12,7 @@ from types import ModuleType
 import pytest
 
 from moresprudentie import settings
+from moresprudentie.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,3 +69,18 @@ def test_installed_the_defaults_are_read_in_the_working_directory(
 @pytest.mark.parametrize("setting", [settings.CASES, settings.ROLES], ids=lambda s: s.name)
 def test_the_help_says_where_the_default_is_read(setting: settings.Setting) -> None:
     assert "checkout" in setting.help and "working directory" in setting.help
+
+
+def test_a_postgresql_store_searches_a_replica_copy_never_the_cases_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file store reads cases/ itself; a replica its own copy, apart from a checkout's index."""
+    monkeypatch.delenv(settings.INDEX.env, raising=False)
+    cases = tmp_path / "cases"
+    assert settings.collection_dir(cases, store="files") == cases
+    url = "postgresql://app@db.example.nl:5432/moresprudentie"
+    assert settings.collection_dir(cases, store=url) == tmp_path / ".cases-replica" / "collection"
+    assert settings.collection_dir(cases, tmp_path / "mine", store=url) == tmp_path / "mine" / "collection"
+    with pytest.raises(UsageError, match="not a store") as refused:
+        settings.store_url("mysql://root:geheim@db/x")
+    assert "geheim" not in str(refused.value)  # a password is never echoed

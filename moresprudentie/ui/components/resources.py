@@ -39,7 +39,7 @@ import streamlit as st
 from moresprudentie import settings
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import MoresprudentieError, StoreUnavailableError
-from moresprudentie.review.store import CaseStore
+from moresprudentie.review.store import CaseStore, QueueItem
 from moresprudentie.search.embedders import load_embedder
 from moresprudentie.search.engine import SearchEngine
 from moresprudentie.storage import SearchFolders, open_store, search_folders
@@ -73,16 +73,18 @@ def _open_engine(key: EngineKey) -> SearchEngine:
             return held[1]
         cases, index, model, store = key
         folders = search_folders(cases, index or None, store)
-        _sync(folders)
+        unreachable = _sync(folders)
+        if unreachable is not None and not folders.cases.is_dir():
+            raise unreachable  # nothing fetched from the shared store yet: nothing to search
         opened = SearchEngine.open(folders.cases, folders.index, embedder=load_embedder(model))
         _held = (key, opened)
         _last_check = time.monotonic()  # just read: nothing to look for yet
         return opened
 
 
-def _sync(folders: SearchFolders) -> None:
+def _sync(folders: SearchFolders) -> StoreUnavailableError | None:
     """Fetch the shared store's changes into this replica's copy (nothing to do for the file store);
-    remember whether the store answered, for the read-only banner."""
+    remember whether the store answered, for the read-only banner. Returns the error when it did not."""
     global _store_down
     try:
         folders.sync()
@@ -90,10 +92,11 @@ def _sync(folders: SearchFolders) -> None:
         if _store_down is None:
             log.warning("the shared store cannot be reached (%s); serving the last copy, read-only", exc)
         _store_down = str(exc)
-        return
+        return exc
     if _store_down is not None:
         log.info("the shared store is back; writes work again")
     _store_down = None
+    return None
 
 
 def _keep_fresh(current: SearchEngine, folders: SearchFolders | None = None) -> None:
@@ -184,6 +187,16 @@ def case_store() -> CaseStore:
     """The store officers' pages read drafts from and take steps through (the one place it is opened):
     the cases folder, or the shared PostgreSQL database (MORESPRUDENTIE_STORE)."""
     return open_store()
+
+
+def review_queue() -> list[QueueItem]:
+    """The drafts waiting for work, for the officer pages; when the store cannot be read (a shared
+    database that is down), a clear error instead of the page, and the page stops there."""
+    try:
+        return case_store().review_queue()
+    except MoresprudentieError as exc:
+        st.error(t("app.store_error", reason=str(exc)), icon=":material/cloud_off:")
+        st.stop()
 
 
 def published(engine: SearchEngine) -> list[Case]:

@@ -363,11 +363,7 @@ if published:
         nav.CASE.path, label=t("review.open_case"), icon=":material/article:", query_params={"case": published}
     )
 
-try:
-    queue = resources.case_store().review_queue()  # read after the last step's callback
-except MoresprudentieError as exc:  # a shared database that is down: nothing can be reviewed until it is back
-    st.error(t("app.store_error", reason=str(exc)), icon=":material/cloud_off:")
-    st.stop()
+queue = resources.review_queue()  # read after the last step's callback
 if queue:
     _drafts(queue, actor)
 else:

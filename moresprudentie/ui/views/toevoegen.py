@@ -165,7 +165,7 @@ def _choose_source() -> None:
         t("add.mode"), MODES, key=MODE, format_func=lambda m: t(f"add.modes.{m}"), default="new", required=True
     )
     if mode == "edit":
-        drafts = resources.case_store().review_queue()
+        drafts = resources.review_queue()
         ids = sorted(set(resources.engine().cases) | {item.version.case_id for item in drafts})
         left, right = st.columns([4, 1], vertical_alignment="bottom")
         left.selectbox(t("add.edit_pick"), ids, key=PICK, index=None, placeholder=t("add.edit_placeholder"))
