@@ -93,3 +93,32 @@ def test_a_case_published_through_another_replica_is_served_on_the_next_look(
     assert "Elders gepubliceerd" in shown(at) + "".join(str(t.value) for t in at.title)
     assert (local / "nieuw-elders.yaml").exists()
     assert READ_ONLY not in shown(at)
+
+
+def test_a_replica_looks_at_the_counter_and_fetches_only_what_changed(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every few seconds per replica: when nothing changed, one small query and no file is read."""
+    from moresprudentie.review import store as workflow
+    from moresprudentie.storage.replica import Replica
+
+    monkeypatch.setattr(workflow, "blocking_findings", lambda case: [])
+    write_case(tmp_path / "import", "fiets-van-de-zaak")
+    write_case(tmp_path / "import" / ".withdrawn", "oude-casus")
+    storage = PostgresStorage(pg_url)
+    import_folder(storage, tmp_path / "import")
+    replica = Replica(storage, tmp_path / "copy")
+    assert replica.sync()
+    assert (tmp_path / "copy" / "fiets-van-de-zaak.yaml").read_bytes() == (
+        tmp_path / "import" / "fiets-van-de-zaak.yaml"
+    ).read_bytes()
+    assert (tmp_path / "copy" / ".withdrawn" / "oude-casus.yaml").exists()
+
+    monkeypatch.setattr(storage, "hashes", lambda places: pytest.fail("compared hashes though nothing changed"))
+    assert replica.sync() is False
+    monkeypatch.undo()
+    monkeypatch.setattr(workflow, "blocking_findings", lambda case: [])
+
+    anna = Actor("anna@example.nl", frozenset({OFFICER}))
+    CaseStore.on(storage).save_draft(make_case("nieuw-concept"), anna)  # a draft: in the collection, unpublished
+    assert replica.sync() and (tmp_path / "copy" / "nieuw-concept.yaml").exists()

@@ -281,11 +281,11 @@ def test_clear_cache_does_not_reopen_the_engine(tmp_path: Path, monkeypatch: pyt
     resources.forget_engine()
     try:
         key = (str(tmp_path / "cases"), str(tmp_path / "index"), "fake", "files")
-        first = resources._open_engine(key)
+        first, _ = resources._open_engine(key)
         st.cache_resource.clear()
-        assert resources._open_engine(key) is first
+        assert resources._open_engine(key)[0] is first
         assert len(opened) == 1
-        other = resources._open_engine((str(tmp_path / "cases"), str(tmp_path / "index2"), "fake", "files"))
+        other, _ = resources._open_engine((str(tmp_path / "cases"), str(tmp_path / "index2"), "fake", "files"))
         assert other is not first and len(opened) == 2  # a changed setting replaces the engine
     finally:
         resources.forget_engine()

@@ -52,6 +52,7 @@ WORKFLOW_LOCK = 7_314_552_901  # the advisory lock key of "one workflow step at 
 MIGRATION_LOCK = 7_314_552_902
 CHANNEL = "moresprudentie_changes"
 MIGRATIONS = "migrations"
+_migrated: set[str] = set()  # the databases this process has brought up to date (by URL)
 
 
 def redacted(url: str) -> str:
@@ -76,7 +77,6 @@ class PostgresStorage:
     def __init__(self, url: str) -> None:
         self.url = url
         self._conn: psycopg.Connection[Any] | None = None  # the transaction of the step in progress
-        self._migrated = False
 
     def __repr__(self) -> str:
         return f"PostgresStorage({redacted(self.url)!r})"
@@ -104,13 +104,14 @@ class PostgresStorage:
             raise WorkflowError(f"{self.describe()}: refused by the database: {_first_line(exc)}") from None
 
     def connect(self) -> psycopg.Connection[Any]:
-        """A new connection (the schema brought up to date first, once per process and store)."""
+        """A new connection (the schema brought up to date first, once per process and database: pages
+        open a store for every step, and the migration check takes a lock)."""
         with self._translated("connecting"):
             conn = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True)
-        if not self._migrated:
+        if self.url not in _migrated:
             with self._translated("updating the schema"):
                 migrate(conn)
-            self._migrated = True
+            _migrated.add(self.url)
         return conn
 
     @contextmanager

@@ -51,14 +51,16 @@ CHECK_INTERVAL_S = 3.0  # how often, at most, a page run looks for changes made 
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_held: tuple[EngineKey, SearchEngine] | None = None
+_held: tuple[EngineKey, SearchEngine, SearchFolders] | None = None  # with the folders it reads (one Replica)
 _checking = threading.Lock()  # held by the one session that is looking at the folder (or refreshing)
 _last_check = 0.0  # time.monotonic() of the last look, or of the open
 _store_down: str | None = None  # why the shared store could not be reached at the last look (None: it could)
 
 
-def _open_engine(key: EngineKey) -> SearchEngine:
-    """The process's engine for these settings, opened once (by one session while the others wait).
+def _open_engine(key: EngineKey) -> tuple[SearchEngine, SearchFolders]:
+    """The process's engine for these settings and the folders it reads, opened once (by one session
+    while the others wait). The folders are kept with it: a PostgreSQL store's Replica remembers the
+    change counter it last matched, so a look when nothing changed costs one small query.
 
     Only the current engine is kept: a changed setting replaces it rather than adding a second one.
     A failed open is not remembered, so the next page run tries again (as st.cache_resource did).
@@ -66,20 +68,20 @@ def _open_engine(key: EngineKey) -> SearchEngine:
     global _held, _last_check  # the one process-wide holder, guarded by _lock
     held = _held
     if held is not None and held[0] == key:
-        return held[1]
+        return held[1], held[2]
     with _lock:
         held = _held
         if held is not None and held[0] == key:  # another session opened it while we waited
-            return held[1]
+            return held[1], held[2]
         cases, index, model, store = key
         folders = search_folders(cases, index or None, store)
         unreachable = _sync(folders)
         if unreachable is not None and not folders.cases.is_dir():
             raise unreachable  # nothing fetched from the shared store yet: nothing to search
         opened = SearchEngine.open(folders.cases, folders.index, embedder=load_embedder(model))
-        _held = (key, opened)
+        _held = (key, opened, folders)
         _last_check = time.monotonic()  # just read: nothing to look for yet
-        return opened
+        return opened, folders
 
 
 def _sync(folders: SearchFolders) -> StoreUnavailableError | None:
@@ -155,9 +157,8 @@ def engine() -> SearchEngine:
     this process (at most every CHECK_INTERVAL_S); a friendly error (and stop) if it cannot open."""
     try:
         with st.spinner(t("app.loading")):
-            key = _key()
-            opened = _open_engine(key)
-            _keep_fresh(opened, search_folders(key[0], key[1] or None, key[3]))
+            opened, folders = _open_engine(_key())
+            _keep_fresh(opened, folders)
             return opened
     except MoresprudentieError as exc:
         st.error(t("app.engine_error", reason=str(exc)), icon=":material/error:")
@@ -167,9 +168,8 @@ def engine() -> SearchEngine:
 def refresh_after_write() -> None:
     """After a publish or withdrawal in this process: fetch it into the local copy (a PostgreSQL store)
     and refresh the engine at once, so the officer sees the result on the next run."""
-    key = _key()
-    current = _open_engine(key)
-    _sync(search_folders(key[0], key[1] or None, key[3]))
+    current, folders = _open_engine(_key())
+    _sync(folders)
     current.refresh()
 
 
