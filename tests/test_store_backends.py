@@ -8,6 +8,7 @@ for both; what only the database adds (triggers, migrations, an unreachable serv
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -210,3 +211,28 @@ def test_the_stored_text_is_the_dumped_case_byte_for_byte(pg_store: CaseStore) -
     [(place, case_id, body)] = list(pg_store.storage.documents())
     expected = dump_case(make_case(CASE).model_copy(update={"status": "draft"})).encode("utf-8")
     assert (place, case_id, body) == ("collection", CASE, expected)
+
+
+def test_the_anonymisation_check_runs_before_the_lock_is_taken(
+    store: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name detector takes seconds to load in a fresh process: never while every other officer waits."""
+    draft = store.save_draft(make_case(CASE), ANNA)
+    locked = {"now": False}
+    real_locked = store.storage.locked
+
+    def watching():
+        locked["now"] = True
+        try:
+            with real_locked():
+                yield
+        finally:
+            locked["now"] = False
+
+    checked_while_locked: list[bool] = []
+    monkeypatch.setattr(store.storage, "locked", contextmanager(watching))
+    monkeypatch.setattr(workflow, "blocking_findings", lambda case: checked_while_locked.append(locked["now"]) or [])
+    store.submit(CASE, ANNA)
+    store.approve(CASE, BRAM, seen_hash=draft.hash)
+    store.publish(CASE, BRAM, seen_hash=draft.hash)
+    assert checked_while_locked == [False, False, False]  # once per step, each before the lock

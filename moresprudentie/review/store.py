@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, cast
 
 from moresprudentie.cases.loading import dump_case, file_hash
 from moresprudentie.cases.model import Case
-from moresprudentie.errors import CaseNotFoundError, ConflictError, PersonalDataError, UsageError
+from moresprudentie.errors import CaseNotFoundError, ConflictError, MoresprudentieError, PersonalDataError, UsageError
 from moresprudentie.review import steps, withdrawal
 from moresprudentie.review.audit import Action, Event, now
 from moresprudentie.review.authoring import scaffold
@@ -242,16 +242,36 @@ class CaseStore:
     def _review_step(self, step: Step, case_id: str, actor: Actor, comment: str, seen_hash: str | None) -> Review:
         """Check a step that changes only the review state (steps.py), record it; the state it leaves."""
         steps.require_role(step, actor)
+        checked = self._check_before_locking(step, case_id)
         with self.storage.locked():
-            version, _ = self._checked(step, case_id, actor, seen_hash)
+            version, _ = self._checked(step, case_id, actor, seen_hash, checked)
             with self._recorded(steps.RECORDED_AS[step], actor, case_id, version.hash, comment.strip()):
                 pass
             return self._review(version)
 
-    def _checked(self, step: Step, case_id: str, actor: Actor, seen_hash: str | None) -> tuple[Version, Review]:
+    def _check_before_locking(self, step: Step, case_id: str) -> dict[str, list[Finding]]:
+        """The anonymisation findings of the stored version, by its hash, found before the lock is taken.
+
+        The name detector takes seconds to load in a fresh process (a CLI command, a new replica). Loaded
+        while holding the collection's lock, it would hold up every other officer's step, in every
+        replica, and a few at once would run into the lock timeout. Under the lock the check runs again
+        only if the text changed meanwhile (a text's findings depend on its bytes alone).
+        """
+        if step not in steps.NEEDS_CLEAN:
+            return {}
+        try:
+            version = self.storage.editable(checked_id(case_id))
+        except MoresprudentieError:
+            return {}  # said again, under the lock, by the step itself
+        return {version.hash: _findings(version)}
+
+    def _checked(
+        self, step: Step, case_id: str, actor: Actor, seen_hash: str | None, checked: dict[str, list[Finding]]
+    ) -> tuple[Version, Review]:
         """The version on disk and its review, once every requirement of `step` is met (call under the lock).
 
-        First that it is the version the officer saw (when the step judges one), then the rules of steps.py.
+        First that it is the version the officer saw (when the step judges one), then the rules of steps.py;
+        `checked`: findings already known by version hash (see _check_before_locking).
         """
         version = self.editable_version(case_id)
         events = self.storage.events(case_id)
@@ -260,7 +280,8 @@ class CaseStore:
                 raise TypeError(f"{step} needs seen_hash: the hash of the version the officer was shown")
             steps.require_seen(version, seen_hash, (event.hash for event in events))
         review = review_of(events, version.hash)
-        steps.require_step(step, actor, version, review, lambda: _findings(version))
+        known = checked.get(version.hash)
+        steps.require_step(step, actor, version, review, lambda: known if known is not None else _findings(version))
         return version, review
 
     def publish(self, case_id: str, actor: Actor, *, seen_hash: str) -> Case:
@@ -272,8 +293,9 @@ class CaseStore:
         removed. Update the search index afterwards (SearchEngine.refresh() / SearchEngine.open()).
         """
         steps.require_role("publish", actor)
+        checked = self._check_before_locking("publish", case_id)
         with self.storage.locked():
-            version, _ = self._checked("publish", case_id, actor, seen_hash)
+            version, _ = self._checked("publish", case_id, actor, seen_hash, checked)
             published = cast(Case, version.case).model_copy(update={"status": "published"})  # valid: checked
             with self._recorded("published", actor, case_id, version.hash):
                 self.storage.publish(version, dump_case(published).encode("utf-8"))
