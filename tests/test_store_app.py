@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import psycopg
 import pytest
 from conftest import make_case, write_case
 
@@ -120,5 +121,9 @@ def test_a_replica_looks_at_the_counter_and_fetches_only_what_changed(
     monkeypatch.setattr(workflow, "blocking_findings", lambda case: [])
 
     anna = Actor("anna@example.nl", frozenset({OFFICER}))
+    monkeypatch.setattr(replica, "_local", lambda: pytest.fail("read every file again for one change"))
     CaseStore.on(storage).save_draft(make_case("nieuw-concept"), anna)  # a draft: in the collection, unpublished
     assert replica.sync() and (tmp_path / "copy" / "nieuw-concept.yaml").exists()
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # gone from the store (as after a withdrawal)
+        conn.execute("DELETE FROM case_documents WHERE case_id = 'nieuw-concept'")
+    assert replica.sync() and not (tmp_path / "copy" / "nieuw-concept.yaml").exists()

@@ -8,6 +8,9 @@ line is skipped (with a warning) when reading, and the next append starts on a f
 The workflow writes an event just before the change it records and retracts it if the change fails,
 so every change that happened is in the log (after a crash in between, an event may name a change
 that did not happen; such an event never grants anything, see steps.review_of).
+
+This file is the file store's log (storage/files.py). A PostgreSQL store keeps the same Events in its
+table audit_events, written in the step's own transaction (storage/postgres.py).
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ text is ever lost. The loader reads only `cases/*.yaml`, so revisions and confli
 search. A withdrawn case moves to `cases/.withdrawn/<id>.yaml` (withdrawal.py), out of search for
 good, its title still at hand for links to it. Ids become file names: every id is checked before it touches the disk.
 
-Naming and reading happen here, and keeping a conflict copy; CaseStore (store.py) decides when,
-and does every write under its lock.
+Naming and reading happen here, and keeping a conflict copy; CaseStore (store.py) decides when, and
+the file store (storage/files.py) does every write under its lock. This is the file store's layout;
+a PostgreSQL store keeps the same places as rows (storage/postgres.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ its `.withdrawn/` (for the titles of links to them), so everything that serves s
 as with the file store, and each replica has its own in-memory index built from the store.
 
 sync() asks the store's change counter (one small query) and, only when it moved, compares document
-hashes and rewrites just the files that changed. The app does that at most every few seconds
+hashes with those it last wrote (the files are read once, at the first sync) and rewrites just the
+files that changed. The app does that at most every few seconds
 (ui/components/resources.py), so a change made in any replica is served by every other within 5 s.
 When the database is down, sync() raises StoreUnavailableError and the local copy stays as it was:
 search keeps answering from it, read-only.
@@ -34,6 +35,7 @@ class Replica:
         self.storage = storage
         self.folder = Path(folder)
         self._seen: int | None = None  # the change counter the copy matches
+        self._known: dict[tuple[Place, str], str] | None = None  # the copy's hashes as last written (None: read)
         self._lock = threading.Lock()  # one sync at a time in this process
 
     def _path(self, place: Place, case_id: str) -> Path:
@@ -57,7 +59,7 @@ class Replica:
             if counter == self._seen:
                 return False
             wanted = self.storage.hashes(MIRRORED)
-            local = self._local()
+            local = self._known if self._known is not None else self._local()  # disk read once per process
             stale = [key for key, digest in wanted.items() if local.get(key) != digest]
             bodies = self.storage.bodies(stale) if stale else {}
             (self.folder / WITHDRAWN).mkdir(parents=True, exist_ok=True)
@@ -66,5 +68,7 @@ class Replica:
             gone = [key for key in local if key not in wanted]
             for key in gone:
                 self._path(*key).unlink(missing_ok=True)
-            self._seen = counter
+            known = {key: digest for key, digest in local.items() if key in wanted}
+            known.update({key: file_hash(body) for key, body in bodies.items()})  # exactly what was written
+            self._seen, self._known = counter, known
             return bool(bodies or gone)
