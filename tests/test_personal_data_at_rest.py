@@ -145,8 +145,8 @@ def test_the_cli_prints_the_refusal_as_one_line_and_exits_1(cases: Path, tmp_pat
     assert not settings.audit_log_path(cases).exists()
 
 
-def test_the_refusal_keeps_its_findings_when_pickled() -> None:
+def test_the_refusal_keeps_its_findings_when_pickled(store: CaseStore) -> None:
     with pytest.raises(PersonalDataError) as info:
-        CaseStore(Path("unused")).save_draft(make_case(situation=SITUATION), ANNA)
+        store.save_draft(make_case(situation=SITUATION), ANNA)
     again = copy.deepcopy(info.value)
     assert (str(again), again.findings, again.step) == (str(info.value), info.value.findings, "edit")
