@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
 
     from moresprudentie.cases.model import Case
+    from moresprudentie.review.store import CaseStore
     from moresprudentie.ui.components.nav import PageSpec
 
 APP = str(Path(__file__).parent.parent / "moresprudentie" / "ui" / "app.py")
@@ -265,6 +266,20 @@ def empty_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.delenv(settings.AUDIT_LOG.env, raising=False)
     return folder
+
+
+@pytest.fixture
+def cases(empty_cases: Path) -> Path:
+    """The collection a test works on: empty unless its module says otherwise (a module's own `cases`)."""
+    return empty_cases
+
+
+@pytest.fixture
+def store(cases: Path) -> CaseStore:
+    """The CaseStore (file store) of the module's `cases`."""
+    from moresprudentie.review.store import CaseStore
+
+    return CaseStore(cases)
 
 
 @pytest.fixture

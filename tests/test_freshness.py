@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from moresprudentie.cases import collection
 from moresprudentie.review.roles import OFFICER, Actor
 from moresprudentie.search.engine import SearchEngine
+from moresprudentie.storage import SearchFolders
 from moresprudentie.ui.components import auth, nav, resources
 
 NEW_ID = "zeilboot-van-de-wethouder"
@@ -123,13 +124,18 @@ def held(engine: SearchEngine, monkeypatch: pytest.MonkeyPatch) -> SearchEngine:
     return engine
 
 
+def keep_fresh(engine: SearchEngine) -> None:
+    """One look of the holder at the file store the engine reads (no replica to fetch into)."""
+    resources._keep_fresh(engine, SearchFolders(engine.cases_dir, None))
+
+
 def test_keep_fresh_looks_at_most_once_per_interval(held: SearchEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     write_case(held.cases_dir, NEW_ID, **NEW_FIELDS)
     monkeypatch.setattr(resources, "CHECK_INTERVAL_S", 3600.0)
-    resources._keep_fresh(held)
+    keep_fresh(held)
     assert NEW_ID not in held.cases  # looked less than an interval ago: no look at all
     monkeypatch.setattr(resources, "CHECK_INTERVAL_S", 0.0)  # as if the interval had passed
-    resources._keep_fresh(held)
+    keep_fresh(held)
     assert NEW_ID in held.cases
 
 
@@ -140,11 +146,11 @@ def test_a_session_finding_another_refreshing_does_not_wait(
     write_case(held.cases_dir, NEW_ID, **NEW_FIELDS)
     assert resources._checking.acquire(blocking=False)  # another session is looking
     try:
-        resources._keep_fresh(held)  # returns at once (a blocking wait would hang this test)
+        keep_fresh(held)  # returns at once (a blocking wait would hang this test)
         assert NEW_ID not in held.cases  # and serves the old snapshot meanwhile
     finally:
         resources._checking.release()
-    resources._keep_fresh(held)
+    keep_fresh(held)
     assert NEW_ID in held.cases
 
 
@@ -159,12 +165,12 @@ def test_a_failing_refresh_keeps_the_cases_read_before(
         raise OSError("disk went away")
 
     monkeypatch.setattr(held, "refresh", broken_refresh)
-    resources._keep_fresh(held)  # does not raise
+    keep_fresh(held)  # does not raise
     assert held.cases is cases
     assert "could not be read again" in caplog.text
     monkeypatch.undo()
     monkeypatch.setattr(resources, "CHECK_INTERVAL_S", 0.0)
-    resources._keep_fresh(held)  # the next look tries again
+    keep_fresh(held)  # the next look tries again
     assert NEW_ID in held.cases
 
 
@@ -239,11 +245,11 @@ def test_a_folder_gone_for_a_moment_keeps_the_cases_read_before(
     cases = held.cases
     folder.rename(folder.with_name("elders"))  # a `git checkout` swapping the folder, say
     try:
-        resources._keep_fresh(held)  # the folder looks changed; the refresh fails; nothing raises
+        keep_fresh(held)  # the folder looks changed; the refresh fails; nothing raises
         assert held.cases is cases
         assert "serving the cases read before" in caplog.text
     finally:
         folder.with_name("elders").rename(folder)
     write_case(folder, NEW_ID, **NEW_FIELDS)
-    resources._keep_fresh(held)
+    keep_fresh(held)
     assert NEW_ID in held.cases and "dienstauto-zaterdag" in held.cases

@@ -42,16 +42,6 @@ def deduce() -> None:
     warm_up()
 
 
-@pytest.fixture
-def cases(empty_cases: Path) -> Path:
-    return empty_cases
-
-
-@pytest.fixture
-def store(cases: Path) -> CaseStore:
-    return CaseStore(cases)
-
-
 def files(cases: Path) -> dict[str, bytes]:
     """Every file beside and under the collection (audit log, .conflicts/, .revisions/), but lock files."""
     found = {str(p.relative_to(cases.parent)): p.read_bytes() for p in cases.parent.rglob("*") if p.is_file()}

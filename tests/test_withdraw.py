@@ -39,11 +39,6 @@ def cases(search_cases: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return search_cases
 
 
-@pytest.fixture
-def store(cases: Path) -> CaseStore:
-    return CaseStore(cases)
-
-
 def seen(store: CaseStore, case_id: str = CASE) -> str:
     return store.withdrawal_of(case_id)[0].hash
 

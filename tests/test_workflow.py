@@ -57,16 +57,6 @@ def clean_check(monkeypatch: pytest.MonkeyPatch) -> list[FakeFinding]:
     return findings
 
 
-@pytest.fixture
-def cases(empty_cases: Path) -> Path:
-    return empty_cases
-
-
-@pytest.fixture
-def store(cases: Path) -> CaseStore:
-    return CaseStore(cases)
-
-
 def audit_lines(cases: Path) -> list[str]:
     path = settings.audit_log_path(cases)
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []

@@ -247,7 +247,6 @@ def review_send_back(
     officer: Officer,
 ) -> None:
     """Reject the version you read (--hash) of a submitted draft: send it back to its author with a comment."""
-
     open_store(cases, audit_log).send_back(case_id, officer.actor(), comment, seen_hash=seen_hash)
     typer.echo(f"{case_id}: sent back to its author")
 
@@ -264,7 +263,6 @@ def review_publish(
     officer: Officer,
 ) -> None:
     """Publish the version you read (--hash) of an approved draft and update the search index."""
-
     published = open_store(cases, audit_log).publish(case_id, officer.actor(), seen_hash=seen_hash)
     typer.echo(f"{case_id}: published ({published.title})")
     update.run(cases)

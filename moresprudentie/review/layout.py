@@ -94,6 +94,11 @@ class Layout:
         """Every folder a writer writes into (where a killed writer may have left a temp file)."""
         return self.root, self.revisions, self.conflicts, self.withdrawn
 
+    def place_folder(self, place: str) -> Path:
+        """Where the documents of a store place lie as files: the collection itself, its revisions, or its
+        archive of withdrawn cases (the places are named in storage/base.py)."""
+        return {"collection": self.root, "revision": self.revisions, "withdrawn": self.withdrawn}[place]
+
     def case_paths(self, case_id: str) -> tuple[Path, Path]:
         """The case file and the revision file of an id (checked first: ids become file names)."""
         name = f"{checked_id(case_id)}{CASE_SUFFIX}"

@@ -245,8 +245,7 @@ class CaseStore:
         checked = self._check_before_locking(step, case_id)
         with self.storage.locked():
             version, _ = self._checked(step, case_id, actor, seen_hash, checked)
-            with self._recorded(steps.RECORDED_AS[step], actor, case_id, version.hash, comment.strip()):
-                pass
+            self._record(steps.RECORDED_AS[step], actor, case_id, version.hash, comment.strip())
             return self._review(version)
 
     def _check_before_locking(self, step: Step, case_id: str) -> dict[str, list[Finding]]:
@@ -326,8 +325,7 @@ class CaseStore:
             version, _ = withdrawal.checked(
                 self.storage, events, "propose_withdrawal", actor, case_id, seen_hash, reason
             )
-            with self._recorded("withdrawal_proposed", actor, case_id, version.hash, reason.strip()):
-                pass
+            self._record("withdrawal_proposed", actor, case_id, version.hash, reason.strip())
         return cast(Withdrawal, pending_withdrawal(self.storage.events(case_id)))
 
     def withdraw(self, case_id: str, actor: Actor, *, seen_hash: str) -> Path:
@@ -354,3 +352,8 @@ class CaseStore:
     ) -> AbstractContextManager[None]:
         """Log the event and make the change of the with-body, both or neither (Storage.recorded)."""
         return self.storage.recorded(Event(now(), actor.name, action, case_id, draft_hash, comment))
+
+    def _record(self, action: Action, actor: Actor, case_id: str, draft_hash: str, comment: str = "") -> None:
+        """Log a step that changes no document, only the review state (submit, approve, propose …)."""
+        with self._recorded(action, actor, case_id, draft_hash, comment):
+            pass

@@ -18,15 +18,12 @@ import getpass
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from moresprudentie.cases.collection import WITHDRAWN, case_files
 from moresprudentie.cases.loading import CASE_SUFFIX, file_hash, parse_case
 from moresprudentie.errors import CaseFileError, UsageError
-from moresprudentie.files import atomic_write
 from moresprudentie.review.audit import Event, now
-from moresprudentie.review.layout import REVISIONS
+from moresprudentie.review.layout import Layout
 from moresprudentie.storage.base import Place, Storage
-
-FOLDERS: dict[Place, str] = {"collection": "", "revision": REVISIONS, "withdrawn": WITHDRAWN}
+from moresprudentie.storage.files import FileStorage
 
 
 @dataclass
@@ -42,14 +39,11 @@ class Exchanged:
 
 
 def read_folder(folder: Path) -> list[tuple[Place, str, bytes]]:
-    """Every document of a collection folder, by place; a UsageError when the folder is missing."""
+    """Every document of a collection folder, by place (read as the file store reads it); a UsageError
+    when the folder is missing."""
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder; give the collection folder to import (the one with <id>.yaml)")
-    found = []
-    for place, sub in FOLDERS.items():
-        for path in case_files(folder / sub if sub else folder):
-            found.append((place, path.stem, path.read_bytes()))
-    return found
+    return list(FileStorage(folder).documents())
 
 
 def refusals(documents: list[tuple[Place, str, bytes]], folder: Path) -> list[str]:
@@ -58,7 +52,7 @@ def refusals(documents: list[tuple[Place, str, bytes]], folder: Path) -> list[st
 
     problems = []
     for place, case_id, data in documents:
-        where = folder / FOLDERS[place] / f"{case_id}{CASE_SUFFIX}"
+        where = Layout(folder).place_folder(place) / f"{case_id}{CASE_SUFFIX}"
         case, found = parse_case(data, str(where), expected_id=case_id)
         problems.extend(str(problem) for problem in found if problem.severity == "error")
         if case is not None and place != "withdrawn":  # the archive is history: it is never shown again
@@ -92,14 +86,12 @@ def import_folder(storage: Storage, folder: Path, actor: str | None = None) -> E
 
 
 def export_folder(storage: Storage, folder: Path) -> Exchanged:
-    """Write every document of `storage` into an empty (or new) folder, as the files they were."""
+    """Write every document of `storage` into an empty (or new) folder, as the files they were (laid out
+    as the file store lays them out, so the folder can be searched or imported again as it is)."""
     if folder.exists() and any(folder.iterdir()):
         raise UsageError(f"{folder}: not empty; export into a new or empty folder (nothing was written)")
-    report = Exchanged()
+    target, report = FileStorage(folder), Exchanged()
     for place, case_id, data in storage.documents():
-        sub = FOLDERS[place]
-        target = (folder / sub if sub else folder) / f"{case_id}{CASE_SUFFIX}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, data)
+        target.put(place, case_id, data)
         report.written[place] = report.written.get(place, 0) + 1
     return report

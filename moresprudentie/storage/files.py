@@ -18,6 +18,7 @@ from filelock import Timeout as LockTimeout
 
 from moresprudentie import settings
 from moresprudentie.cases.collection import case_files
+from moresprudentie.cases.loading import CASE_SUFFIX
 from moresprudentie.errors import ConflictError, StorageError
 from moresprudentie.files import atomic_write, create_exclusive, remove_stale_temps
 from moresprudentie.review import archive
@@ -141,16 +142,11 @@ class FileStorage:
             revision.unlink()
         return target
 
-    def _folder(self, place: Place) -> Path:
-        return {"collection": self.layout.root, "revision": self.layout.revisions, "withdrawn": self.layout.withdrawn}[
-            place
-        ]
-
     def documents(self) -> Iterator[tuple[Place, str, bytes]]:
         for place in ("collection", "revision", "withdrawn"):
-            for path in case_files(self._folder(place)):
+            for path in case_files(self.layout.place_folder(place)):
                 yield place, path.stem, path.read_bytes()
 
     def put(self, place: Place, case_id: str, data: bytes) -> None:
         self.layout.case_paths(case_id)  # checks the id: it becomes a file name
-        atomic_write(self._folder(place) / f"{case_id}.yaml", data)
+        atomic_write(self.layout.place_folder(place) / f"{case_id}{CASE_SUFFIX}", data)

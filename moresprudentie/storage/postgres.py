@@ -296,14 +296,9 @@ class PostgresStorage:
     def archive(self, version: Version) -> Path:
         """Move the published case to the archive; a revision waiting for review goes to the conflict
         copies (kept, never published: it would bring the case back). Earlier texts stay in case_versions."""
-        current = (
-            self._step()
-            .execute("SELECT hash FROM case_documents WHERE case_id = %s AND place = 'collection'", (version.case_id,))
-            .fetchone()
-        )
-        if current is None or current[0] != version.hash:
+        body = self._bodies(version.case_id)  # in the step's transaction, under its lock
+        if "collection" not in body or file_hash(body["collection"]) != version.hash:
             raise ConflictError(f"'{version.case_id}' changed a moment ago; open it again and read the version now")
-        body = self._bodies(version.case_id)
         self.put("withdrawn", version.case_id, body["collection"])
         if "revision" in body:
             self._step().execute(

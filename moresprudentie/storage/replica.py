@@ -19,9 +19,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from moresprudentie.cases.collection import WITHDRAWN, case_files
+from moresprudentie.cases.collection import case_files
 from moresprudentie.cases.loading import CASE_SUFFIX, file_hash
 from moresprudentie.files import atomic_write
+from moresprudentie.review.layout import Layout
 from moresprudentie.storage.base import Place
 from moresprudentie.storage.postgres import PostgresStorage
 
@@ -33,21 +34,19 @@ class Replica:
 
     def __init__(self, storage: PostgresStorage, folder: Path) -> None:
         self.storage = storage
-        self.folder = Path(folder)
+        self.layout = Layout(Path(folder))  # the places as folders, as the file store lays them out
         self._seen: int | None = None  # the change counter the copy matches
         self._known: dict[tuple[Place, str], str] | None = None  # the copy's hashes as last written (None: read)
         self._lock = threading.Lock()  # one sync at a time in this process
 
     def _path(self, place: Place, case_id: str) -> Path:
-        folder = self.folder / WITHDRAWN if place == "withdrawn" else self.folder
-        return folder / f"{case_id}{CASE_SUFFIX}"
+        return self.layout.place_folder(place) / f"{case_id}{CASE_SUFFIX}"
 
     def _local(self) -> dict[tuple[Place, str], str]:
         """The hash of every file in the local copy (read from disk: another process may share it)."""
         found: dict[tuple[Place, str], str] = {}
         for place in MIRRORED:
-            folder = self.folder / WITHDRAWN if place == "withdrawn" else self.folder
-            for path in case_files(folder):
+            for path in case_files(self.layout.place_folder(place)):
                 found[(place, path.stem)] = file_hash(path.read_bytes())
         return found
 
@@ -62,7 +61,6 @@ class Replica:
             local = self._known if self._known is not None else self._local()  # disk read once per process
             stale = [key for key, digest in wanted.items() if local.get(key) != digest]
             bodies = self.storage.bodies(stale) if stale else {}
-            (self.folder / WITHDRAWN).mkdir(parents=True, exist_ok=True)
             for key, body in bodies.items():
                 atomic_write(self._path(*key), body)
             gone = [key for key in local if key not in wanted]

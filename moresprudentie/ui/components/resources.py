@@ -101,7 +101,7 @@ def _sync(folders: SearchFolders) -> StoreUnavailableError | None:
     return None
 
 
-def _keep_fresh(current: SearchEngine, folders: SearchFolders | None = None) -> None:
+def _keep_fresh(current: SearchEngine, folders: SearchFolders) -> None:
     """Refresh the engine if the case files changed on disk since it read them (see the module's
     docstring), looking at most once every CHECK_INTERVAL_S.
 
@@ -109,7 +109,7 @@ def _keep_fresh(current: SearchEngine, folders: SearchFolders | None = None) -> 
     snapshot. A refresh that fails (a folder gone during a `git checkout`, a model error) is logged
     and the cases read before stay served; the next look tries again. Any exception is caught here on
     purpose: the old snapshot is whole, and serving it beats an error page for every user.
-    `folders` with a replica (a PostgreSQL store): its changes are fetched first.
+    `folders` are the ones the engine reads; with a replica (a PostgreSQL store) its changes are fetched first.
     """
     global _last_check
     if time.monotonic() - _last_check < CHECK_INTERVAL_S or not _checking.acquire(blocking=False):
@@ -117,8 +117,7 @@ def _keep_fresh(current: SearchEngine, folders: SearchFolders | None = None) -> 
     try:
         if time.monotonic() - _last_check < CHECK_INTERVAL_S:
             return  # another session looked while this one reached the lock
-        if folders is not None:
-            _sync(folders)
+        _sync(folders)
         if current.is_stale():
             current.refresh()
             report = current.report
