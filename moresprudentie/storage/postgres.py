@@ -87,8 +87,9 @@ class PostgresStorage:
     # -- connections ---------------------------------------------------------------------------------
 
     @contextmanager
-    def _translated(self, doing: str) -> Iterator[None]:
-        """Database errors as the domain's: unreachable → StoreUnavailableError, a rule → WorkflowError."""
+    def _translated(self, doing: str | None = None) -> Iterator[None]:
+        """Database errors as the domain's: unreachable → StoreUnavailableError, a rule → WorkflowError.
+        `doing` names the step that was cut off, if any (a plain connection or read names none)."""
         try:
             yield
         except psycopg.OperationalError as exc:
@@ -96,9 +97,10 @@ class PostgresStorage:
                 raise StorageError(
                     f"{self.describe()}: another officer's step has held the lock for over {LOCK_TIMEOUT}; try again"
                 ) from None
+            cut_off = f"{doing} did not happen and " if doing else ""
             raise StoreUnavailableError(
-                f"{self.describe()}: the database cannot be reached ({_first_line(exc)}); {doing} did not happen "
-                "and nothing was written. Try again when the database is back"
+                f"{self.describe()}: the database cannot be reached ({_first_line(exc)}); {cut_off}nothing was "
+                "written. Try again when the database is back"
             ) from None
         except (pg_errors.CheckViolation, pg_errors.InsufficientPrivilege, pg_errors.RaiseException) as exc:
             raise WorkflowError(f"{self.describe()}: refused by the database: {_first_line(exc)}") from None
@@ -106,7 +108,7 @@ class PostgresStorage:
     def connect(self) -> psycopg.Connection[Any]:
         """A new connection (the schema brought up to date first, once per process and database: pages
         open a store for every step, and the migration check takes a lock)."""
-        with self._translated("connecting"):
+        with self._translated():
             conn = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True)
         if self.url not in _migrated:
             with self._translated("updating the schema"):
@@ -123,7 +125,7 @@ class PostgresStorage:
             return
         conn = self.connect()
         try:
-            with self._translated("reading"):
+            with self._translated():
                 yield conn
         finally:
             conn.close()
