@@ -63,7 +63,7 @@ def test_semantic_is_the_mean_of_best_passage_and_whole_case() -> None:
     cosines = idx.vectors[gathered.rows] @ query.T
     whole_case = ranking.case_vectors(idx)[[1]] @ query.T
     assert ranking.semantic(whole_case, cosines, gathered)[0, 0] == pytest.approx(0.5)  # (1 + 0) / 2
-    assert ranking.best_passage(cosines, gathered, 0) == 4  # the lesson, fifth passage
+    assert ranking.best_passage(cosines, gathered, 0, np.zeros(0)) == 4  # the lesson, fifth passage
 
 
 def test_a_story_whose_parts_are_alike_scores_as_the_whole_query() -> None:
@@ -71,10 +71,25 @@ def test_a_story_whose_parts_are_alike_scores_as_the_whole_query() -> None:
     part = unit([1, 0.2, 0])[0]
     parts = np.vstack([part, part])
     scores = np.array([[0.4, 0.4, 0.4]], dtype=np.float32)  # whole query, then both parts
-    assert ranking.blend_story(scores, float(np.linalg.norm(parts.mean(axis=0))))[0] == pytest.approx(0.4)
+    halves = np.array([0.5, 0.5], dtype=np.float32)
+    assert ranking.blend_story(scores, halves, float(np.linalg.norm(parts.mean(axis=0))))[0] == pytest.approx(0.4)
     spread = unit([1, 0, 0], [0, 1, 0])
     norm = float(np.linalg.norm(spread.mean(axis=0)))  # ~0.71: parts that point apart
-    assert ranking.blend_story(np.array([[0.3, 0.2, 0.2]], dtype=np.float32), norm)[0] > 0.25
+    assert ranking.blend_story(np.array([[0.3, 0.2, 0.2]], dtype=np.float32), halves, norm)[0] > 0.25
+
+
+def test_a_story_part_counts_by_its_share_of_the_words() -> None:
+    """A clause cut off a sentence must not weigh as much as the sentence that says what happened."""
+    weights = ranking.story_weights(
+        ["de inschrijving kwam tien minuten na de deadline binnen,", "omdat hij goedkoper is."]
+    )
+    assert weights.tolist() == pytest.approx([9 / 13, 4 / 13])
+    scores = np.array([[0.3, 0.5, 0.0]], dtype=np.float32)  # the case answers the long part, not the fragment
+    story = ranking.blend_story(scores, weights, 1.0)[0]
+    assert story == pytest.approx(0.3 * 0.3 + 0.7 * 0.5 * 9 / 13)
+    assert story > ranking.blend_story(scores, np.array([0.5, 0.5], dtype=np.float32), 1.0)[0]
+    cosines = np.array([[0.1, 0.0, 0.4], [0.1, 0.3, 0.0]], dtype=np.float32)  # passage 2 answers the long part
+    assert ranking.best_passage(cosines, ranking.Rows(np.arange(2), np.array([0, 2])), 0, weights) == 1
 
 
 def test_lexical_evidence_counts_only_where_the_meaning_is_plausible() -> None:

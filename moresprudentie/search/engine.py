@@ -42,6 +42,7 @@ SHORT_QUERY_WORDS = 8
 # More-like-this compares the moral core, not the facts of the story: with these fields the
 # cases' own `related:` links come back in the top 5 for 27% of pairs, with every passage 17%.
 MORAL_CORE_FIELDS = frozenset({"dilemma", "judgement", "reasoning", "lessons"})
+_NO_PARTS = np.zeros(0, dtype=np.float32)  # the part weights of a query that is not a story
 
 
 @dataclass(frozen=True)
@@ -192,9 +193,10 @@ class SearchEngine:
             return []
         language = detect_language(query)
         short = len(query.split()) < SHORT_QUERY_WORDS
-        vectors, part_norm = self._query_vectors(query)
+        vectors, weights, part_norm = self._query_vectors(query)
         evidence = _Evidence(
             vectors=vectors,
+            part_weights=weights,
             language=language,
             lexical=snap.lexical.scores(query, language),
             lexical_weight=LEXICAL_WEIGHT_SHORT if short else LEXICAL_WEIGHT_LONG,
@@ -202,18 +204,21 @@ class SearchEngine:
         )
         return self._rank(snap, evidence, allowed, k)
 
-    def _query_vectors(self, query: str) -> tuple[np.ndarray, float]:
-        """The query's vector, then (for a story) those of its parts, and the length of the parts' mean.
+    def _query_vectors(self, query: str) -> tuple[np.ndarray, np.ndarray, float]:
+        """The query's vector, then (for a story) those of its parts, with how much each part counts
+        (ranking.story_weights) and the length of the parts' weighted mean.
 
-        A story is embedded once, part by part, and its whole-query vector is their normalised mean:
-        the same recall as embedding it whole as well (measured), at the cost of one embedding."""
+        A story is embedded once, part by part, and its whole-query vector is their normalised
+        weighted mean: the same recall as embedding it whole as well (measured), at the cost of one
+        embedding."""
         parts = query_parts(query)
         if len(parts) < 2:
-            return self.embedder.embed([query]), 1.0
+            return self.embedder.embed([query]), _NO_PARTS, 1.0
         vectors = self.embedder.embed(parts)
-        whole = vectors.mean(axis=0)
+        weights = ranking.story_weights(parts)
+        whole = weights @ vectors
         norm = max(float(np.linalg.norm(whole)), 1e-12)
-        return np.vstack([whole / norm, vectors]), norm
+        return np.vstack([whole / norm, vectors]), weights, norm
 
     def similar(self, case_id: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """More like this: the k cases whose moral core (dilemma, judgement, reasoning, lessons) is
@@ -264,6 +269,7 @@ class SearchEngine:
             language=case.language,
             lexical=snap.lexical.scores(f"{case.title}\n{case.dilemma}", case.language),
             lexical_weight=LEXICAL_WEIGHT_LONG,
+            part_weights=_NO_PARTS,
         )
         return self._rank(snap, evidence, allowed, k)
 
@@ -291,14 +297,19 @@ class SearchEngine:
         gathered = ranking.Rows.of(snap.vectors, candidates)
         cosines = snap.vectors.vectors[gathered.rows] @ queries.T
         semantic = ranking.semantic(snap.case_vectors[candidates] @ queries.T, cosines, gathered)
-        scores = ranking.blend_story(semantic, evidence.part_norm) * scale[candidates]
+        scores = ranking.blend_story(semantic, evidence.part_weights, evidence.part_norm) * scale[candidates]
         same = snap.languages[candidates] == evidence.language if evidence.language else np.ones(len(candidates), bool)
         bonus = ranking.lexical_bonus(scores, lexical[candidates], same)
         final = scores + spread * bonus
         shown = scores + spread * np.minimum(bonus, ranking.SHOWN_LEXICAL_CAP)
         best = np.argsort(-final, kind="stable")[:k]
         return [
-            self._hit(snap, int(candidates[i]), ranking.best_passage(cosines, gathered, int(i)), float(shown[i]))
+            self._hit(
+                snap,
+                int(candidates[i]),
+                ranking.best_passage(cosines, gathered, int(i), evidence.part_weights),
+                float(shown[i]),
+            )
             for i in best
         ]
 
@@ -319,7 +330,8 @@ class _Evidence:
     language: str | None
     lexical: np.ndarray  # BM25 per case position, 0 for cases in another language
     lexical_weight: float
-    part_norm: float = 1.0  # the length of the mean of the parts' vectors (a story's whole-query vector)
+    part_weights: np.ndarray  # a story's ranking.story_weights (empty for a query that is not a story)
+    part_norm: float = 1.0  # the length of the weighted mean of the parts' vectors (a story's whole-query vector)
 
 
 class _PassageCache:

@@ -13,9 +13,11 @@ dilemmas mixed in; the test half was only ever reported:
   runs; every case has all four). The whole-case half keeps a terse case in the race against a rich
   one whose many passages give it many lucky draws.
 - A story (several sentences or clauses) also scores each part on its own, averaged with the whole
-  query. The parts' cosines are divided by the norm of their mean vector, which puts them on the
-  whole query's scale (for parts that all pick the same passage the two are equal), so a story's
-  score means what a short query's score means.
+  query. Each part weighs its share of the story's words (story_weights), so a three-word fragment
+  ("collega wil meenemen") does not count as much as the sentence that says what happened. The
+  parts' cosines are divided by the norm of their weighted mean vector, which puts them on the whole
+  query's scale (for parts that all pick the same passage the two are equal), so a story's score
+  means what a short query's score means.
 - Cross-lingual: a multilingual model scores a translation lower than the same text, so cases in the
   other language get the model's declared factor back.
 - Lexical: BM25 evidence above the collection mean adds `weight × spread of the semantic scores ×
@@ -96,12 +98,23 @@ def semantic(whole_case: np.ndarray, cosines: np.ndarray, gathered: Rows) -> np.
     return ((best + whole_case) / 2).astype(np.float32)
 
 
-def blend_story(scores: np.ndarray, part_norm: float) -> np.ndarray:
+def story_weights(parts: list[str]) -> np.ndarray:
+    """How much each part of a story counts: its share of the story's words (they sum to 1).
+
+    Why: with equal weights a clause cut off a sentence ("omdat hij goedkoper is") counted as much
+    as the sentence that says what happened. Measured on the tune half: recall@5 0.927 → 0.951
+    (cross-lingual 0.852 → 0.926), with 2,727 distractors 0.866 → 0.878, AUROC up in both."""
+    counts = np.array([max(len(part.split()), 1) for part in parts], dtype=np.float32)
+    return counts / counts.sum()
+
+
+def blend_story(scores: np.ndarray, weights: np.ndarray, part_norm: float) -> np.ndarray:
     """A story's score per case from its scores for the whole query (column 0) and each part: the
-    whole blended with the parts' mean, put on the whole query's scale by the parts' mean length."""
+    whole blended with the parts' weighted mean (story_weights), put on the whole query's scale by
+    the length of the parts' weighted mean vector."""
     if scores.shape[1] == 1:
         return scores[:, 0]
-    per_part = scores[:, 1:].mean(axis=1) / max(part_norm, 1e-6)
+    per_part = (scores[:, 1:] @ weights) / max(part_norm, 1e-6)
     return (WHOLE_QUERY_WEIGHT * scores[:, 0] + (1 - WHOLE_QUERY_WEIGHT) * per_part).astype(np.float32)
 
 
@@ -129,12 +142,12 @@ def lexical_bonus(scores: np.ndarray, evidence: np.ndarray, same_language: np.nd
     return bonus
 
 
-def best_passage(cosines: np.ndarray, gathered: Rows, case: int) -> int:
-    """Which of a gathered case's passages matches best (the whole query and, for a story, the mean
-    of its parts): the passage shown with the hit, counted from the case's first passage."""
+def best_passage(cosines: np.ndarray, gathered: Rows, case: int, weights: np.ndarray) -> int:
+    """Which of a gathered case's passages matches best (the whole query and, for a story, the
+    weighted mean of its parts): the passage shown with the hit, counted from the case's first passage."""
     rows = cosines[gathered.starts[case] : gathered.starts[case + 1]]
     if rows.shape[1] > 1:
-        return int(np.argmax(WHOLE_QUERY_WEIGHT * rows[:, 0] + (1 - WHOLE_QUERY_WEIGHT) * rows[:, 1:].mean(axis=1)))
+        return int(np.argmax(WHOLE_QUERY_WEIGHT * rows[:, 0] + (1 - WHOLE_QUERY_WEIGHT) * (rows[:, 1:] @ weights)))
     return int(np.argmax(rows[:, 0]))
 
 
