@@ -49,7 +49,7 @@ IMPUTE_NEIGHBOURS = 10
 # still orders the list (among thousands of cases one rare word stands 20 sd out), but adds no confidence.
 SHOWN_LEXICAL_CAP = 3.0
 STRONG = 0.4  # calibrated relevance at or above which a hit is a strong match (docs/evaluation.md)
-FAIR = 0.13
+FAIR = 0.15
 Band = Literal["strong", "fair", "weak"]
 _GEOMETRY_CHUNK = 2048  # cases per chunk when summing core passages (bounded scratch memory at 100k)
 CANDIDATES = 100  # cases scored by every passage: the best by meaning and the best with lexical evidence
