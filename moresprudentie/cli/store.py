@@ -7,6 +7,8 @@ collection moves into the shared database; with the file store it copies into th
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -44,8 +46,9 @@ def store_import(
 
     storage = _storage(cases, audit_log, store)
     report = import_folder(storage, folder, as_name)
-    placed = ", ".join(f"{count} {place}" for place, count in sorted(report.written.items())) or "nothing new"
-    typer.echo(f"imported into {storage.describe()}: {placed}; {report.unchanged} unchanged")
+    typer.echo(
+        f"imported into {storage.describe()}: {_per_place(report.written, 'nothing new')}; {report.unchanged} unchanged"
+    )
 
 
 @store_app.command("export")
@@ -71,15 +74,17 @@ def store_status(
     import json
 
     storage = _storage(cases, audit_log, store)
-    counts: dict[str, int] = {}
-    for place, _, _ in storage.documents():
-        counts[place] = counts.get(place, 0) + 1
+    counts = dict(Counter(place for place, _, _ in storage.documents()))
     status = {"store": storage.describe(), "documents": counts, "audit_events": len(storage.events())}
     if as_json:
         typer.echo(json.dumps(status, ensure_ascii=False))
         return
-    placed = ", ".join(f"{count} {place}" for place, count in sorted(counts.items())) or "empty"
-    typer.echo(f"{status['store']}: {placed}; {status['audit_events']} audit event(s)")
+    typer.echo(f"{status['store']}: {_per_place(counts, 'empty')}; {status['audit_events']} audit event(s)")
+
+
+def _per_place(counts: Mapping[str, int], none: str) -> str:
+    """'3 collection, 1 revision': document counts by place, or `none` when there are none."""
+    return ", ".join(f"{count} {place}" for place, count in sorted(counts.items())) or none
 
 
 def register(app: typer.Typer) -> None:

@@ -146,9 +146,7 @@ def best_passage(cosines: np.ndarray, gathered: Rows, case: int, weights: np.nda
     """Which of a gathered case's passages matches best (the whole query and, for a story, the
     weighted mean of its parts): the passage shown with the hit, counted from the case's first passage."""
     rows = cosines[gathered.starts[case] : gathered.starts[case + 1]]
-    if rows.shape[1] > 1:
-        return int(np.argmax(WHOLE_QUERY_WEIGHT * rows[:, 0] + (1 - WHOLE_QUERY_WEIGHT) * (rows[:, 1:] @ weights)))
-    return int(np.argmax(rows[:, 0]))
+    return int(np.argmax(blend_story(rows, weights, 1.0)))  # the parts on their own scale, as before
 
 
 def top(candidates: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:

@@ -24,7 +24,7 @@ from moresprudentie.files import atomic_write, create_exclusive, remove_stale_te
 from moresprudentie.review import archive
 from moresprudentie.review.audit import Event, append_event, read_events, retract_event
 from moresprudentie.review.layout import Layout, Version, read_version
-from moresprudentie.storage.base import Place
+from moresprudentie.storage.base import PLACES, Place
 
 LOCK_TIMEOUT_S = 30.0
 
@@ -143,7 +143,7 @@ class FileStorage:
         return target
 
     def documents(self) -> Iterator[tuple[Place, str, bytes]]:
-        for place in ("collection", "revision", "withdrawn"):
+        for place in PLACES:
             for path in case_files(self.layout.place_folder(place)):
                 yield place, path.stem, path.read_bytes()
 
