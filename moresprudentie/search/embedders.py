@@ -51,6 +51,17 @@ def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
+def embed_story(embedder: Embedder, text: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Rows: the whole story, then each of its parts (spans of it).
+
+    A model that can read a story in one pass offers `read_story` (USE-m3 does: its parts are then
+    read in their place in the story); any other embeds the story and its parts one by one."""
+    reader = getattr(embedder, "read_story", None)
+    if reader is not None:
+        return reader(text, spans)
+    return embedder.embed([text] + [text[start:end] for start, end in spans])
+
+
 def _version(distribution: str) -> str:
     try:
         return metadata.version(distribution)
@@ -68,7 +79,7 @@ class UseM3Embedder:
     # by this so that a translation competes fairly with a same-language text.
     cross_lingual_scale = 1.15
     # fitted on the tune half of the blind queries (scripts/evaluate.py --calibrate; docs/evaluation.md)
-    relevance_calibration = (9.012, -4.5)
+    relevance_calibration = (7.334, -4.34)
 
     def __init__(self, threads: int | None = None) -> None:
         try:
@@ -92,6 +103,13 @@ class UseM3Embedder:
         with self._lock:
             vectors = self._model.encode(list(texts))
         return normalise_rows(vectors)
+
+    def read_story(self, text: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+        """The whole text, then each span of it, from one forward pass (search/story_reading.py)."""
+        from moresprudentie.search.story_reading import read_story
+
+        with self._lock:
+            return read_story(self._model._model, text, list(spans))
 
 
 class SentenceTransformerEmbedder:

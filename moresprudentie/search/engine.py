@@ -27,12 +27,12 @@ from moresprudentie.cases.loading import Problem
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import CaseNotFoundError
 from moresprudentie.search import ranking
-from moresprudentie.search.embedders import Embedder, load_embedder
+from moresprudentie.search.embedders import Embedder, embed_story, load_embedder
 from moresprudentie.search.filters import Filters
 from moresprudentie.search.lexical import LexicalIndex, TokenCache
 from moresprudentie.search.passages import Passage, case_passages, embedding_text
 from moresprudentie.search.sync import IndexReport, VectorIndex, sync_index
-from moresprudentie.search.text import detect_language, language_model, query_parts
+from moresprudentie.search.text import detect_language, language_model, query_spans
 
 # Fusion weights, measured on the tuning queries with and without distractors: recall@5 moves by at
 # most 0.01 for 0.4–0.8 (short) and 0.05–0.15 (long); with distractors MRR@10 peaks at 0.1 (long).
@@ -208,17 +208,15 @@ class SearchEngine:
         """The query's vector, then (for a story) those of its parts, with how much each part counts
         (ranking.story_weights) and the length of the parts' weighted mean.
 
-        A story is embedded once, part by part, and its whole-query vector is their normalised
-        weighted mean: the same recall as embedding it whole as well (measured), at the cost of one
-        embedding."""
-        parts = query_parts(query)
-        if len(parts) < 2:
+        A story's vector is the model's reading of the whole story, not a mean of its parts: it
+        carries what no single sentence says (measured on the tune half, docs/evaluation.md)."""
+        spans = query_spans(query)
+        if len(spans) < 2:
             return self.embedder.embed([query]), _NO_PARTS, 1.0
-        vectors = self.embedder.embed(parts)
-        weights = ranking.story_weights(parts)
-        whole = weights @ vectors
-        norm = max(float(np.linalg.norm(whole)), 1e-12)
-        return np.vstack([whole / norm, vectors]), weights, norm
+        vectors = embed_story(self.embedder, query, spans)
+        weights = ranking.story_weights([query[start:end] for start, end in spans])
+        norm = max(float(np.linalg.norm(weights @ vectors[1:])), 1e-12)
+        return vectors, weights, norm
 
     def similar(self, case_id: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """More like this: the k cases whose moral core (dilemma, judgement, reasoning, lessons) is
@@ -331,7 +329,7 @@ class _Evidence:
     lexical: np.ndarray  # BM25 per case position, 0 for cases in another language
     lexical_weight: float
     part_weights: np.ndarray  # a story's ranking.story_weights (empty for a query that is not a story)
-    part_norm: float = 1.0  # the length of the weighted mean of the parts' vectors (a story's whole-query vector)
+    part_norm: float = 1.0  # the length of the weighted mean of a story's part vectors (ranking.blend_story)
 
 
 class _PassageCache:

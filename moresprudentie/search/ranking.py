@@ -13,8 +13,9 @@ dilemmas mixed in; the test half was only ever reported:
   runs; every case has all four). The whole-case half keeps a terse case in the race against a rich
   one whose many passages give it many lucky draws.
 - A story (several sentences or clauses) also scores each part on its own, averaged with the whole
-  query. Each part weighs its share of the story's words (story_weights), so a three-word fragment
-  ("collega wil meenemen") does not count as much as the sentence that says what happened. The
+  query; the model reads the story once, whole and each part in its place (story_reading.py). Each
+  part weighs its share of the story's words (story_weights), so a three-word fragment ("collega wil
+  meenemen") does not count as much as the sentence that says what happened. The
   parts' cosines are divided by the norm of their weighted mean vector, which puts them on the whole
   query's scale (for parts that all pick the same passage the two are equal), so a story's score
   means what a short query's score means.

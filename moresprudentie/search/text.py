@@ -47,22 +47,46 @@ def words(text: str) -> list[str]:
 
 def sentences(text: str) -> list[str]:
     """The sentences of a text (a plain split after . ! ? …; good enough to cut windows)."""
-    return [part for part in _SENTENCE_END.split(text.strip()) if part]
+    return [text[start:end] for start, end in _pieces(text, _SENTENCE_END, 0, len(text))]
+
+
+def _pieces(text: str, separator: re.Pattern[str], start: int, end: int) -> list[tuple[int, int]]:
+    """Where the non-blank pieces of text[start:end] between the separator's matches are, trimmed."""
+    bounds, position = [], start
+    for match in separator.finditer(text, start, end):
+        bounds.append((position, match.start()))
+        position = match.end()
+    bounds.append((position, end))
+    trimmed = []
+    for left, right in bounds:
+        piece = text[left:right]
+        if piece.strip():
+            left += len(piece) - len(piece.lstrip())
+            trimmed.append((left, left + len(piece.strip())))
+    return trimmed
 
 
 def query_parts(query: str) -> list[str]:
-    """The parts of a query that are also scored on their own: its sentences, long ones as clauses,
-    each of at least MIN_SENTENCE_WORDS words. A pasted document is cut into at most MAX_QUERY_PARTS
-    runs of neighbouring parts, so that a search costs what a long story costs, not minutes."""
-    parts: list[str] = []
-    for sentence in sentences(query):
-        if len(sentence.split()) < LONG_SENTENCE_WORDS:
-            parts.append(sentence)
+    """The parts of a query that are also scored on their own (see query_spans)."""
+    return [query[start:end] for start, end in query_spans(query)]
+
+
+def query_spans(query: str) -> list[tuple[int, int]]:
+    """Where a query's parts are: its sentences, long ones as clauses, each of at least
+    MIN_SENTENCE_WORDS words. A pasted document is cut into at most MAX_QUERY_PARTS runs of
+    neighbouring parts, so that a search costs what a long story costs, not minutes. Spans rather
+    than strings, because the model reads a story once and pools each part from its place in it."""
+    spans: list[tuple[int, int]] = []
+    for start, end in _pieces(query, _SENTENCE_END, 0, len(query)):
+        if len(query[start:end].split()) < LONG_SENTENCE_WORDS:
+            spans.append((start, end))
         else:
-            parts.extend(part for part in _CLAUSE_BREAK.split(sentence) if part)
-    parts = [part for part in parts if len(part.split()) >= MIN_SENTENCE_WORDS]
-    run = math.ceil(len(parts) / MAX_QUERY_PARTS)
-    return parts if run <= 1 else [" ".join(parts[i : i + run]) for i in range(0, len(parts), run)]
+            spans.extend(_pieces(query, _CLAUSE_BREAK, start, end))
+    spans = [(start, end) for start, end in spans if len(query[start:end].split()) >= MIN_SENTENCE_WORDS]
+    run = math.ceil(len(spans) / MAX_QUERY_PARTS)
+    if run <= 1:
+        return spans
+    return [(spans[i][0], spans[min(i + run, len(spans)) - 1][1]) for i in range(0, len(spans), run)]
 
 
 def detect_language(text: str) -> str | None:
