@@ -162,7 +162,9 @@ def test_search_by_values_in_tension(page, server: Server) -> None:
     _choose(page, "Waarde in spanning", "Loyaliteit")
     _choose(page, "… afgewogen tegen", "Transparantie")
     page.get_by_role("heading", name=re.compile(r"^\d+ casussen")).wait_for()
-    page.get_by_label("Beschrijf je dilemma").fill("mijn leidinggevende wil dat ik een vertraging in het project voor de raad verzwijg")
+    page.get_by_label("Beschrijf je dilemma").fill(
+        "mijn leidinggevende wil dat ik een vertraging in het project voor de raad verzwijg"
+    )
     page.locator("[data-testid=stFormSubmitButton] button").click()
     page.get_by_role("heading", name=re.compile("eerdere beraden")).wait_for()
     settle(page)
