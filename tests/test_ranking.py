@@ -78,15 +78,21 @@ def test_a_story_whose_parts_are_alike_scores_as_the_whole_query() -> None:
     assert ranking.blend_story(np.array([[0.3, 0.2, 0.2]], dtype=np.float32), halves, norm)[0] > 0.25
 
 
-def test_a_story_part_counts_by_its_share_of_the_words() -> None:
-    """A clause cut off a sentence must not weigh as much as the sentence that says what happened."""
+def test_a_story_part_counts_by_its_share_of_the_content_words() -> None:
+    """A clause cut off a sentence, or a bare question, must not weigh as much as the sentence that
+    says what happened: stopwords of either language do not count."""
     weights = ranking.story_weights(
         ["de inschrijving kwam tien minuten na de deadline binnen,", "omdat hij goedkoper is."]
     )
-    assert weights.tolist() == pytest.approx([9 / 13, 4 / 13])
+    assert weights.tolist() == pytest.approx([6 / 7, 1 / 7])
+    question = ranking.story_weights(
+        ["Een inwoner brengt mij een cadeau als dank voor mijn hulp.", "Mag ik het aannemen?"]
+    )
+    assert question.tolist() == pytest.approx([5 / 7, 2 / 7])  # "mag", "aannemen"; by all words it was 4 of 15
+    assert ranking.story_weights(["Is het zo?", "Of niet?"]).tolist() == [0.5, 0.5]  # no content words: each counts one
     scores = np.array([[0.3, 0.5, 0.0]], dtype=np.float32)  # the case answers the long part, not the fragment
     story = ranking.blend_story(scores, weights, 1.0)[0]
-    assert story == pytest.approx(0.3 * 0.3 + 0.7 * 0.5 * 9 / 13)
+    assert story == pytest.approx(0.3 * 0.3 + 0.7 * 0.5 * 6 / 7)
     assert story > ranking.blend_story(scores, np.array([0.5, 0.5], dtype=np.float32), 1.0)[0]
     cosines = np.array([[0.1, 0.0, 0.4], [0.1, 0.3, 0.0]], dtype=np.float32)  # passage 2 answers the long part
     assert ranking.best_passage(cosines, ranking.Rows(np.arange(2), np.array([0, 2])), 0, weights) == 1

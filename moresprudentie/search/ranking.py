@@ -14,8 +14,9 @@ dilemmas mixed in; the test half was only ever reported:
   one whose many passages give it many lucky draws.
 - A story (several sentences or clauses) also scores each part on its own, averaged with the whole
   query; the model reads the story once, whole and each part in its place (story_reading.py). Each
-  part weighs its share of the story's words (story_weights), so a three-word fragment ("collega wil
-  meenemen") does not count as much as the sentence that says what happened. The
+  part weighs its share of the story's content words (story_weights), so a fragment ("collega wil
+  meenemen") or a bare question ("Mag ik dat?") does not count as much as the sentence that says
+  what happened. The
   parts' cosines are divided by the norm of their weighted mean vector, which puts them on the whole
   query's scale (for parts that all pick the same passage the two are equal), so a story's score
   means what a short query's score means.
@@ -40,6 +41,7 @@ from typing import Literal
 import numpy as np
 
 from moresprudentie.search.store import VectorIndex
+from moresprudentie.search.text import STOPWORDS, words
 
 WHOLE_QUERY_WEIGHT = 0.3  # vs. the mean of its parts (measured: 0.1–0.3 beat 0.5 by 1–3 of 462 queries)
 CORE_FIELDS = ("dilemma", "judgement", "reasoning")  # one passage each; the situation's runs are summed
@@ -52,6 +54,7 @@ SHOWN_LEXICAL_CAP = 3.0
 STRONG = 0.4  # calibrated relevance at or above which a hit is a strong match (docs/evaluation.md)
 FAIR = 0.15
 Band = Literal["strong", "fair", "weak"]
+_STOPWORDS = STOPWORDS["nl"] | STOPWORDS["en"]
 _GEOMETRY_CHUNK = 2048  # cases per chunk when summing core passages (bounded scratch memory at 100k)
 CANDIDATES = 100  # cases scored by every passage: the best by meaning and the best with lexical evidence
 CANDIDATE_SHARE = 0.01  # ... or this share of the collection, if more
@@ -100,12 +103,16 @@ def semantic(whole_case: np.ndarray, cosines: np.ndarray, gathered: Rows) -> np.
 
 
 def story_weights(parts: list[str]) -> np.ndarray:
-    """How much each part of a story counts: its share of the story's words (they sum to 1).
+    """How much each part of a story counts: its share of the story's content words, the words
+    that are not stopwords in either language (they sum to 1; a part without any counts as one).
 
     Why: with equal weights a clause cut off a sentence ("omdat hij goedkoper is") counted as much
-    as the sentence that says what happened. Measured on the tune half: recall@5 0.927 → 0.951
-    (cross-lingual 0.852 → 0.926), with 2,727 distractors 0.866 → 0.878, AUROC up in both."""
-    counts = np.array([max(len(part.split()), 1) for part in parts], dtype=np.float32)
+    as the sentence that says what happened (by all words, tune half: recall@5 0.927 → 0.951). A
+    question such as "Mag ik het aannemen?" then still weighed four words, and it says nothing
+    about the topic; it matches the dilemma of any case. By content words, measured on the tune
+    half: recall@5 / MRR 0.926 / 0.830 → 0.944 / 0.836, with 2,727 distractors 0.864 / 0.789 →
+    0.877 / 0.798, AUROC unchanged."""
+    counts = np.array([max(sum(w not in _STOPWORDS for w in words(part)), 1) for part in parts], dtype=np.float32)
     return counts / counts.sum()
 
 
