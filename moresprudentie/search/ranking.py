@@ -16,10 +16,9 @@ dilemmas mixed in; the test half was only ever reported:
   query; the model reads the story once, whole and each part in its place (story_reading.py). Each
   part weighs its share of the story's content words (story_weights), so a fragment ("collega wil
   meenemen") or a bare question ("Mag ik dat?") does not count as much as the sentence that says
-  what happened. The
-  parts' cosines are divided by the norm of their weighted mean vector, which puts them on the whole
-  query's scale (for parts that all pick the same passage the two are equal), so a story's score
-  means what a short query's score means.
+  what happened. The parts' cosines are divided by the norm of their weighted mean vector, which
+  puts them on the whole query's scale (for parts that all pick the same passage the two are
+  equal), so a story's score means what a short query's score means.
 - Cross-lingual: a multilingual model scores a translation lower than the same text, so cases in the
   other language get the model's declared factor back.
 - Lexical: BM25 evidence above the collection mean adds `weight × spread of the semantic scores ×
