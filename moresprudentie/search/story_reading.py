@@ -18,6 +18,7 @@ release that changes the pass fails there instead of drifting silently.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -39,12 +40,15 @@ def read_story(backend: Any, text: str, spans: list[tuple[int, int]]) -> np.ndar
         ids += pieces
         position = end
     ids += [*_encode(backend, text[position:]), end_token]
-    features = _token_features(backend, np.asarray(ids, dtype=np.int64))
-    sums = np.vstack([features.sum(axis=0), *(features[a:b].sum(axis=0) for a, b in ranges)])
-    lengths = np.array([len(ids)] + [b - a for a, b in ranges], dtype=np.float32)
-    pooled = sums @ backend.cnn_W + lengths[:, None] * backend.cnn_b
-    pooled /= np.sqrt(lengths)[:, None]
-    return _head(backend, pooled)
+    # BLAS threads as the library's own encode() sets them (the embedder's `threads`), when it can
+    limit = backend._threadpool(limits=backend.threads, user_api="blas") if backend._threadpool else nullcontext()
+    with limit:
+        features = _token_features(backend, np.asarray(ids, dtype=np.int64))
+        sums = np.vstack([features.sum(axis=0), *(features[a:b].sum(axis=0) for a, b in ranges)])
+        lengths = np.array([len(ids)] + [b - a for a, b in ranges], dtype=np.float32)
+        pooled = sums @ backend.cnn_W + lengths[:, None] * backend.cnn_b
+        pooled /= np.sqrt(lengths)[:, None]
+        return _head(backend, pooled)
 
 
 def _encode(backend: Any, text: str) -> list[int]:
