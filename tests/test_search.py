@@ -14,7 +14,7 @@ from conftest import SEARCH_CASES, FakeEmbedder, write_case
 
 from moresprudentie.errors import CaseNotFoundError, UsageError
 from moresprudentie.search.engine import Filters, SearchEngine
-from moresprudentie.search.text import MAX_QUERY_PARTS, query_parts, query_spans
+from moresprudentie.search.text import MAX_QUERY_PARTS, query_spans
 
 PUBLISHED = {cid for cid, fields in SEARCH_CASES.items() if fields.get("status") != "draft"}
 
@@ -26,6 +26,11 @@ def engine(search_cases: Path, tmp_path: Path) -> SearchEngine:
 
 def ids(hits: list) -> list[str]:
     return [hit.case.id for hit in hits]
+
+
+def parts_of(query: str) -> list[str]:
+    """The parts of a query scored on their own, as text (search.text.query_spans)."""
+    return [query[start:end] for start, end in query_spans(query)]
 
 
 def test_best_case_first_with_its_matching_passage(engine: SearchEngine) -> None:
@@ -255,12 +260,12 @@ def test_a_long_sentence_counts_as_its_clauses(search_cases: Path, tmp_path: Pat
     story = "mijn collega rijdt elke zaterdag met de dienstauto naar de bouwmarkt, maar niemand zegt er iets van"
     assert ids(engine.search(story, k=1)) == ["dienstauto-zaterdag"]
     assert embedder.texts_embedded == 3  # the story, "mijn collega … bouwmarkt," and "maar niemand … van"
-    assert query_parts("Te kort. Ook kort, met komma.") == ["Ook kort, met komma."]  # parts of 3+ words
+    assert parts_of("Te kort. Ook kort, met komma.") == ["Ook kort, met komma."]  # parts of 3+ words
 
 
 def test_a_pasted_document_is_scored_in_a_bounded_number_of_parts() -> None:
     document = " ".join(f"Zin nummer {i} over de dienstauto." for i in range(500))
-    parts = query_parts(document)
+    parts = parts_of(document)
     assert len(parts) <= MAX_QUERY_PARTS
     assert " ".join(parts) == document  # nothing dropped, only grouped
     pasted = document.replace(". ", ".\n  ")

@@ -66,11 +66,6 @@ def _pieces(text: str, separator: re.Pattern[str], start: int, end: int) -> list
     return trimmed
 
 
-def query_parts(query: str) -> list[str]:
-    """The parts of a query that are also scored on their own (see query_spans)."""
-    return [query[start:end] for start, end in query_spans(query)]
-
-
 def query_spans(query: str) -> list[tuple[int, int]]:
     """Where a query's parts are: its sentences, long ones as clauses, each of at least
     MIN_SENTENCE_WORDS words. A pasted document is cut into at most MAX_QUERY_PARTS runs of
