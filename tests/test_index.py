@@ -13,7 +13,7 @@ from conftest import FakeEmbedder, write_case
 from moresprudentie.cases.collection import load_cases
 from moresprudentie.errors import ModelError, StorageError
 from moresprudentie.search import store as index_files
-from moresprudentie.search.passages import case_passages
+from moresprudentie.search.passages import case_passages, embedding_text
 from moresprudentie.search.store import MANIFEST, PASSAGES, POINTER, VECTORS, VectorIndex, read_index
 from moresprudentie.search.sync import sync_index
 
@@ -64,6 +64,30 @@ def test_fresh_build_embeds_every_passage_and_documents_itself(search_cases: Pat
     assert list(manifest["cases"]) == sorted(manifest["cases"])
     assert {"faiss-cpu", "numpy", "moresprudentie"} <= set(manifest["libraries"])
     np.testing.assert_allclose(np.linalg.norm(index.vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_cases_passages_reach_a_grouping_model_together(search_cases: Path, tmp_path: Path) -> None:
+    """A model that reads what a group's texts share once (USE-m3: a case's title) gets each case's
+    passages as one group, whole cases per batch, and its rows land where embed() would put them."""
+
+    class GroupingModel(FakeEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.groups: list[list[str]] = []
+
+        def read_groups(self, groups):
+            self.groups += [list(texts) for texts in groups]
+            return self.embed([text for texts in groups for text in texts])
+
+    grouping, plain = GroupingModel(), FakeEmbedder()
+    index, _ = sync(search_cases, tmp_path / "grouped", grouping)
+    reference, _ = sync(search_cases, tmp_path / "plain", plain)
+    cases = load_cases(search_cases).cases
+    assert grouping.groups == [
+        [embedding_text(cases[cid], p) for p in case_passages(cases[cid])] for cid in index.case_ids
+    ]
+    assert plain.texts_embedded == grouping.texts_embedded
+    assert_same(index, reference)
 
 
 def test_long_situation_is_embedded_in_runs_of_two_sentences_once_each() -> None:

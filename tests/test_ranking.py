@@ -63,7 +63,7 @@ def test_semantic_is_the_mean_of_best_passage_and_whole_case() -> None:
     cosines = idx.vectors[gathered.rows] @ query.T
     whole_case = ranking.case_vectors(idx)[[1]] @ query.T
     assert ranking.semantic(whole_case, cosines, gathered)[0, 0] == pytest.approx(0.5)  # (1 + 0) / 2
-    assert ranking.best_passage(cosines, gathered, 0, np.zeros(0)) == 4  # the lesson, fifth passage
+    assert ranking.best_passages(cosines, gathered, np.array([0]), np.zeros(0)) == [4]  # the lesson, fifth passage
 
 
 def test_a_story_whose_parts_are_alike_scores_as_the_whole_query() -> None:
@@ -95,7 +95,7 @@ def test_a_story_part_counts_by_its_share_of_the_content_words() -> None:
     assert story == pytest.approx(0.3 * 0.3 + 0.7 * 0.5 * 6 / 7)
     assert story > ranking.blend_story(scores, np.array([0.5, 0.5], dtype=np.float32), 1.0)[0]
     cosines = np.array([[0.1, 0.0, 0.4], [0.1, 0.3, 0.0]], dtype=np.float32)  # passage 2 answers the long part
-    assert ranking.best_passage(cosines, ranking.Rows(np.arange(2), np.array([0, 2])), 0, weights) == 1
+    assert ranking.best_passages(cosines, ranking.Rows(np.arange(2), np.array([0, 2])), np.array([0]), weights) == [1]
 
 
 def test_lexical_evidence_counts_only_where_the_meaning_is_plausible() -> None:

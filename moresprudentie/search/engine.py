@@ -301,14 +301,10 @@ class SearchEngine:
         final = scores + spread * bonus
         shown = scores + spread * np.minimum(bonus, ranking.SHOWN_LEXICAL_CAP)
         best = np.argsort(-final, kind="stable")[:k]
+        passages = ranking.best_passages(cosines, gathered, best, evidence.part_weights)
         return [
-            self._hit(
-                snap,
-                int(candidates[i]),
-                ranking.best_passage(cosines, gathered, int(i), evidence.part_weights),
-                float(shown[i]),
-            )
-            for i in best
+            self._hit(snap, int(candidates[i]), passage, float(shown[i]))
+            for i, passage in zip(best, passages, strict=True)
         ]
 
     def _hit(self, snap: _Snapshot, position: int, passage_number: int, shown: float) -> Hit:

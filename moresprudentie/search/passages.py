@@ -44,8 +44,9 @@ def case_passages(case: Case) -> list[Passage]:
     A long situation is embedded in runs of two sentences, not whole: a sentence-averaging model
     blurs a 200-word story, while a user's query usually matches one moment of it (measured with
     overlapping windows beside the whole: recall@5 with distractors 0.83 → 0.87). The runs do not
-    overlap and the whole situation is not embedded again: every word is embedded once, so building
-    the index costs about what embedding each case's text once costs. The situation as a whole is
+    overlap and the whole situation is not embedded again: every word of the case is embedded once
+    (its title once per passage, which USE-m3 reads once per case: use_m3_reading.read_groups), so
+    building the index costs little more than embedding each case's text once. The situation as a whole is
     the normalised sum of its runs (ranking.case_geometry)."""
     passages = [Passage("dilemma", case.dilemma)]
     passages.extend(Passage("situation", part) for part in _situation_parts(case.situation))
@@ -56,5 +57,7 @@ def case_passages(case: Case) -> list[Passage]:
 
 
 def embedding_text(case: Case, passage: Passage) -> str:
-    """The title gives every passage its topic (a lesson alone can be too terse to place)."""
+    """The title gives every passage its topic (a lesson alone can be too terse to place). Every
+    passage of a case begins with the same words, so a model that reads a shared opening once
+    (embedders.embed_groups) reads the title once per case."""
     return f"{case.title}. {passage.text}"

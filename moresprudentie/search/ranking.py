@@ -13,7 +13,7 @@ dilemmas mixed in; the test half was only ever reported:
   runs; every case has all four). The whole-case half keeps a terse case in the race against a rich
   one whose many passages give it many lucky draws.
 - A story (several sentences or clauses) also scores each part on its own, averaged with the whole
-  query; the model reads the story once, whole and each part in its place (story_reading.py). Each
+  query; the model reads the story once, whole and each part in its place (use_m3_reading.py). Each
   part weighs its share of the story's content words (story_weights), so a fragment ("collega wil
   meenemen") or a bare question ("Mag ik dat?") does not count as much as the sentence that says
   what happened. The parts' cosines are divided by the norm of their weighted mean vector, which
@@ -149,11 +149,12 @@ def lexical_bonus(scores: np.ndarray, evidence: np.ndarray, same_language: np.nd
     return bonus
 
 
-def best_passage(cosines: np.ndarray, gathered: Rows, case: int, weights: np.ndarray) -> int:
-    """Which of a gathered case's passages matches best (the whole query and, for a story, the
-    weighted mean of its parts): the passage shown with the hit, counted from the case's first passage."""
-    rows = cosines[gathered.starts[case] : gathered.starts[case + 1]]
-    return int(np.argmax(blend_story(rows, weights, 1.0)))  # the parts on their own scale, as before
+def best_passages(cosines: np.ndarray, gathered: Rows, cases: np.ndarray, weights: np.ndarray) -> list[int]:
+    """Which passage of each of these gathered cases matches best (the whole query and, for a story,
+    the weighted mean of its parts): the passage shown with the hit, counted from the case's first
+    passage. The parts are blended once for all rows, not hit by hit."""
+    blended = blend_story(cosines, weights, 1.0)  # the parts on their own scale, as before
+    return [int(np.argmax(blended[gathered.starts[case] : gathered.starts[case + 1]])) for case in cases]
 
 
 def top(candidates: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:

