@@ -68,16 +68,17 @@ def read_story(backend: Any, text: str, spans: list[tuple[int, int]]) -> np.ndar
 
 def read_groups(backend: Any, groups: Sequence[Sequence[str]]) -> np.ndarray:
     """One row per text, the groups' texts in order, each as the library embeds it alone (unit
-    length, float32); the opening a group's texts share is read once."""
+    length, float32); the opening a group's texts share is read once. The caller bounds how many
+    groups come at once (search/sync.py: a few cases)."""
+    tokens = [[backend.sp.encode(text, out_type=int, add_bos=True, add_eos=True) for text in texts] for texts in groups]
     out = np.empty((sum(len(texts) for texts in groups), _EMB_DIM), dtype=np.float32)
-    pending, row = _Pending(), 0
+    row = 0
     with _blas_limit(backend):
-        for texts in groups:
-            ids = [backend.sp.encode(text, out_type=int, add_bos=True, add_eos=True) for text in texts]
-            if pending.tokens and pending.tokens + sum(map(len, ids)) > BATCH_TOKENS:
-                row = pending.embed_into(backend, out, row)
-            pending.add(ids)
-        pending.embed_into(backend, out, row)
+        for first, last in _passes([sum(map(len, ids)) for ids in tokens], BATCH_TOKENS):
+            pending = _Pending()
+            for ids in tokens[first:last]:
+                pending.add(ids)
+            row = pending.embed_into(backend, out, row)
     return out
 
 
@@ -95,7 +96,6 @@ class _Pending:
         self.rests: list[list[int]] = []
         self.rest_opening: list[int] = []
         self.texts: list[tuple[int, int, int]] = []  # per text: its opening, its rest (-1: none), its tokens
-        self.tokens = 0
 
     def add(self, ids: list[list[int]]) -> None:
         settled = _shared_length(ids) - RIGHT_REACH if len(ids) > 1 else 0
@@ -107,17 +107,15 @@ class _Pending:
         for text in ids:
             self.rests.append(text[settled:])
             self.rest_opening.append(opening)
-            self.tokens += len(text) - settled
             self.texts.append((opening, len(self.rests) - 1, len(text)))
 
     def _opening(self, ids: list[int], settled: int) -> int:
         self.openings.append(ids)
         self.settled.append(settled)
-        self.tokens += len(ids)
         return len(self.openings) - 1
 
     def embed_into(self, backend: Any, out: np.ndarray, row: int) -> int:
-        """Embed the texts into `out` from `row` on, and start empty; returns the row after them.
+        """Embed the texts into `out` from `row` on; returns the row after them.
 
         The openings are read in one pass, the rests in passes of about TOKEN_BUDGET tokens."""
         if not self.texts:
@@ -127,7 +125,7 @@ class _Pending:
         starts = _starts(lengths)
         opening_sums = _range_sums(features, starts, starts + np.array(self.settled))
         anchors = (starts + np.array(self.settled))[np.array(self.rest_opening, dtype=np.int64)]
-        rest_sums = [np.zeros((0, features.shape[1]), np.float32)]
+        rest_sums = []
         for first, last in _passes([len(ids) for ids in self.rests], TOKEN_BUDGET):
             rests = self.rests[first:last]
             read = _rest_features(backend, rests, states, anchors[first:last])
@@ -137,17 +135,16 @@ class _Pending:
         sums = opening_sums[opening] + np.vstack(rest_sums)[rest]
         end = row + len(self.texts)
         out[row:end] = _head(backend, _pool(backend, sums, counts.astype(np.float32)))
-        self.__init__()
         return end
 
 
 def _shared_length(ids: list[list[int]]) -> int:
     """How many tokens all the sequences begin with in common."""
-    first = ids[0]
-    for n in range(min(len(text) for text in ids)):
+    first, shortest = ids[0], min(len(text) for text in ids)
+    for n in range(shortest):
         if any(text[n] != first[n] for text in ids[1:]):
             return n
-    return min(len(text) for text in ids)
+    return shortest
 
 
 def _passes(lengths: list[int], budget: int) -> Iterator[tuple[int, int]]:
