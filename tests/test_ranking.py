@@ -105,6 +105,28 @@ def test_lexical_evidence_counts_only_where_the_meaning_is_plausible() -> None:
     assert bonus.tolist() == pytest.approx([0.0, 2.5, 5.0])
 
 
+def test_all_lexical_evidence_orders_the_list_but_only_plausible_meaning_shows_confidence() -> None:
+    """A short Dutch keyword query can share its rare word with the right case while the model's
+    meaning stays low: the word orders the list, it does not make the hit look strong."""
+    scores = np.array([0.05, 0.30, 0.20], dtype=np.float32)  # case 0 is below LEXICAL_FLOOR
+    evidence = np.array([10.0, 0.0, 0.0], dtype=np.float32)
+    same = np.ones(3, dtype=bool)
+    assert ranking.lexical_bonus(scores, evidence, same, gated=False).tolist() == [10.0, 0.0, 0.0]
+    best, shown = ranking.order(scores, 0.05, evidence, same, k=3)
+    assert best.tolist() == [0, 1, 2]  # 0.05 + 0.05 × 10 beats 0.30
+    assert shown.tolist() == pytest.approx([0.30, 0.30, 0.20])  # no word bonus shown; never below #2
+    best, shown = ranking.order(scores, 0.05, evidence, same, k=1)
+    assert best.tolist() == [0] and shown.tolist() == pytest.approx([0.05])  # only what it shows itself
+
+
+def test_the_shown_score_caps_the_lexical_evidence_but_the_order_does_not() -> None:
+    scores = np.array([0.50, 0.52], dtype=np.float32)
+    evidence = np.array([20.0, 0.0], dtype=np.float32)  # one rare word stands 20 sd out
+    best, shown = ranking.order(scores, 0.01, evidence, np.ones(2, dtype=bool), k=2)
+    assert best.tolist() == [0, 1]  # 0.50 + 0.01 × 20
+    assert shown.tolist() == pytest.approx([0.50 + 0.01 * ranking.SHOWN_LEXICAL_CAP, 0.52])
+
+
 def test_a_case_in_the_other_language_gets_the_bonus_of_its_neighbours_in_meaning() -> None:
     """BM25 cannot see a translation; it should not be buried under same-language word matches."""
     scores = np.array([0.50, 0.49, 0.48, 0.20, 0.49], dtype=np.float32)

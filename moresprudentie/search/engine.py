@@ -297,14 +297,11 @@ class SearchEngine:
         semantic = ranking.semantic(snap.case_vectors[candidates] @ queries.T, cosines, gathered)
         scores = ranking.blend_story(semantic, evidence.part_weights, evidence.part_norm) * scale[candidates]
         same = snap.languages[candidates] == evidence.language if evidence.language else np.ones(len(candidates), bool)
-        bonus = ranking.lexical_bonus(scores, lexical[candidates], same)
-        final = scores + spread * bonus
-        shown = scores + spread * np.minimum(bonus, ranking.SHOWN_LEXICAL_CAP)
-        best = np.argsort(-final, kind="stable")[:k]
+        best, shown = ranking.order(scores, spread, lexical[candidates], same, k)
         passages = ranking.best_passages(cosines, gathered, best, evidence.part_weights)
         return [
-            self._hit(snap, int(candidates[i]), passage, float(shown[i]))
-            for i, passage in zip(best, passages, strict=True)
+            self._hit(snap, int(candidates[i]), passage, float(value))
+            for i, passage, value in zip(best, passages, shown, strict=True)
         ]
 
     def _hit(self, snap: _Snapshot, position: int, passage_number: int, shown: float) -> Hit:

@@ -22,13 +22,14 @@ dilemmas mixed in; the test half was only ever reported:
 - Cross-lingual: a multilingual model scores a translation lower than the same text, so cases in the
   other language get the model's declared factor back.
 - Lexical: BM25 evidence above the collection mean adds `weight × spread of the semantic scores ×
-  its z-score`. It counts only where the meaning is already plausible (a ramp from LEXICAL_FLOOR), so
-  a shared word never turns an off-topic question into a strong match. BM25 can only see cases in
-  the query's language; cases in the other language get the bonus of their same-language neighbours
-  in meaning (IMPUTE_NEIGHBOURS), so a keyword match in one language does not bury a translation.
-- Relevance: a logistic over the final score (with the lexical evidence counted up to
-  SHOWN_LEXICAL_CAP), fitted on judged hits and declared by the embedder, is the probability that the
-  case answers the query; `match` bands it.
+  its z-score`. All of it orders the list; in the shown score it counts only where the meaning is
+  already plausible (a ramp from LEXICAL_FLOOR), so a shared word never turns an off-topic question
+  into a strong match (order). BM25 can only see cases in the query's language; cases in the other
+  language get the bonus of their same-language neighbours in meaning (IMPUTE_NEIGHBOURS), so a
+  keyword match in one language does not bury a translation.
+- Relevance: a logistic over the shown score (the lexical evidence gated and counted up to
+  SHOWN_LEXICAL_CAP, and never below a hit listed beneath), fitted on judged hits and declared by
+  the embedder, is the probability that the case answers the query; `match` bands it.
 """
 
 from __future__ import annotations
@@ -130,11 +131,13 @@ def lexical_evidence(bm25: np.ndarray) -> np.ndarray:
     return np.maximum(zscore(bm25), 0.0) if bm25.any() else np.zeros_like(bm25)
 
 
-def lexical_bonus(scores: np.ndarray, evidence: np.ndarray, same_language: np.ndarray) -> np.ndarray:
-    """The lexical evidence that counts for these cases: ramped in by their semantic score, and for
-    cases BM25 cannot see (another language) the mean of their IMPUTE_NEIGHBOURS nearest same-language
-    cases in semantic score."""
-    bonus = evidence * np.clip((scores - LEXICAL_FLOOR) / LEXICAL_RAMP, 0.0, 1.0)
+def lexical_bonus(
+    scores: np.ndarray, evidence: np.ndarray, same_language: np.ndarray, gated: bool = True
+) -> np.ndarray:
+    """The lexical evidence that counts for these cases: `gated`, ramped in by their semantic score
+    (for the shown score), else all of it (for the order); for cases BM25 cannot see (another
+    language) the mean of their IMPUTE_NEIGHBOURS nearest same-language cases in semantic score."""
+    bonus = evidence * np.clip((scores - LEXICAL_FLOOR) / LEXICAL_RAMP, 0.0, 1.0) if gated else evidence
     other = ~same_language
     if not other.any() or not same_language.any():
         return bonus
@@ -147,6 +150,25 @@ def lexical_bonus(scores: np.ndarray, evidence: np.ndarray, same_language: np.nd
     bonus = bonus.copy()
     bonus[other] = (sums[high] - sums[low]) / np.maximum(high - low, 1)
     return bonus
+
+
+def order(
+    scores: np.ndarray, spread: float, evidence: np.ndarray, same_language: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k best cases (indices into `scores`, best first) and the score to show for each.
+
+    The order counts all the lexical evidence (`spread` × lexical_bonus, ungated): a rare word the
+    query shares with a case orders the list even where the model's meaning is low, as for short
+    Dutch keywords ("cadeau aannemen van een burger" found the two gift cases at #1 and #4, not #3
+    and #9; tune half: keywords recall@5 0.927 → 0.964, with distractors 0.855 → 0.873; test half,
+    untouched: 0.925 → 0.943). The shown score counts it gated and capped, so a shared word adds
+    no confidence to an off-topic question; and a hit never shows less than one listed beneath it,
+    since the list is the engine's judgement of which is likelier to answer (off-topic questions
+    keep their top score: they stay weak)."""
+    final = scores + spread * lexical_bonus(scores, evidence, same_language, gated=False)
+    shown = scores + spread * np.minimum(lexical_bonus(scores, evidence, same_language), SHOWN_LEXICAL_CAP)
+    best = np.argsort(-final, kind="stable")[:k]
+    return best, np.maximum.accumulate(shown[best][::-1])[::-1]
 
 
 def best_passages(cosines: np.ndarray, gathered: Rows, cases: np.ndarray, weights: np.ndarray) -> list[int]:
