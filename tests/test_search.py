@@ -10,11 +10,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import SEARCH_CASES, FakeEmbedder, write_case
+from conftest import SEARCH_CASES, SHIPPED_CASES, FakeEmbedder, write_case
 
 from moresprudentie.errors import CaseNotFoundError, UsageError
 from moresprudentie.search.engine import Filters, SearchEngine
 from moresprudentie.search.text import MAX_QUERY_PARTS, query_spans
+from moresprudentie.ui.components.i18n import text
 
 PUBLISHED = {cid for cid, fields in SEARCH_CASES.items() if fields.get("status") != "draft"}
 
@@ -238,6 +239,17 @@ def use_m3():
 @pytest.fixture
 def real_engine(search_cases: Path, tmp_path: Path, use_m3) -> SearchEngine:
     return SearchEngine.open(search_cases, tmp_path / "index", embedder=use_m3)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_every_search_example_finds_a_precedent_in_the_shipped_cases(language: str, tmp_path: Path, use_m3) -> None:
+    """The search page's example buttons show a newcomer what search does: none may end in "no good
+    match" (the first one once did, for a gift from a citizen the collection has no case for)."""
+    engine = SearchEngine.open(SHIPPED_CASES, tmp_path / "index", embedder=use_m3)
+    for example in text("search.examples", language).split("|"):
+        hits = engine.search(example, k=3)
+        assert hits[0].match in {"fair", "strong"}, (example, [(hit.case.id, hit.score) for hit in hits])
 
 
 @pytest.mark.integration

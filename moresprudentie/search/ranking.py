@@ -160,7 +160,7 @@ def order(
     The order counts all the lexical evidence (`spread` × lexical_bonus, ungated): a rare word the
     query shares with a case orders the list even where the model's meaning is low, as for short
     Dutch keywords ("cadeau aannemen van een burger" found the two gift cases at #1 and #4, not #3
-    and #9; tune half: keywords recall@5 0.927 → 0.964, with distractors 0.855 → 0.873; test half,
+    and below #10; tune half: keywords recall@5 0.927 → 0.964, with distractors 0.855 → 0.873; test half,
     untouched: 0.925 → 0.943). The shown score counts it gated and capped, so a shared word adds
     no confidence to an off-topic question; and a hit never shows less than one listed beneath it,
     since the list is the engine's judgement of which is likelier to answer (off-topic questions
