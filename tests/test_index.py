@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FakeEmbedder, write_case
+from conftest import SHIPPED_CASES, FakeEmbedder, write_case
 
 from moresprudentie.cases.collection import load_cases
 from moresprudentie.errors import ModelError, StorageError
 from moresprudentie.search import store as index_files
-from moresprudentie.search.passages import case_passages, embedding_text
+from moresprudentie.search.passages import case_passages, embedding_text, passage_at
 from moresprudentie.search.store import MANIFEST, PASSAGES, POINTER, VECTORS, VectorIndex, read_index
 from moresprudentie.search.sync import sync_index
 
@@ -108,6 +108,16 @@ def test_long_situation_is_embedded_in_runs_of_two_sentences_once_each() -> None
     ]
     short = Case.model_validate(base | {"situation": "Een. Twee."})
     assert [p.field for p in case_passages(short)] == ["dilemma", "situation", "judgement", "reasoning"]
+
+
+def test_a_hits_passage_is_taken_again_by_its_field_exactly_as_the_case_was_cut() -> None:
+    """The engine shows a hit's best passage from the row's field and its count within the field
+    (passage_at), without cutting the whole case: it must be the passage that was embedded."""
+    for case in load_cases(SHIPPED_CASES).cases.values():
+        passages = case_passages(case)
+        fields = [p.field for p in passages]
+        again = [passage_at(case, field, fields[:row].count(field)) for row, field in enumerate(fields)]
+        assert again == passages, case.id
 
 
 def test_unchanged_collection_embeds_nothing(built: tuple) -> None:

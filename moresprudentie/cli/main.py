@@ -203,10 +203,15 @@ class ResultOptions:
         _print_hits(hits, self.as_json, banded)
 
 
+# In Dutch first, as the app says it (the people who read it work in Dutch), then in English.
 NO_GOOD_MATCH = (
-    "no good match: no earlier deliberation really resembles this. Rephrase it (the situation and "
+    "Geen goede overeenkomst gevonden: geen eerder beraad lijkt echt op dit dilemma. Verwoord het "
+    "anders (de situatie en waar je over twijfelt), probeer een paar trefwoorden of een --theme- of "
+    "--value-filter, of praat met de integriteitsfunctionaris of de vertrouwenspersoon van je "
+    "organisatie. De zwakke overeenkomsten volgen.\n"
+    "(No good match: no earlier deliberation really resembles this. Rephrase it (the situation and "
     "what you doubt), try a few keywords or a --theme/--value filter, or talk to your organisation's "
-    "integrity officer or confidential adviser (vertrouwenspersoon). The weak matches follow."
+    "integrity officer or confidential adviser. The weak matches follow.)"
 )
 
 

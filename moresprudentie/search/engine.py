@@ -15,7 +15,6 @@ and refresh() builds a new snapshot and swaps it in with one assignment.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from moresprudentie.search import ranking
 from moresprudentie.search.embedders import Embedder, embed_story, load_embedder
 from moresprudentie.search.filters import Filters
 from moresprudentie.search.lexical import LexicalIndex, TokenCache
-from moresprudentie.search.passages import Passage, case_passages, embedding_text
+from moresprudentie.search.passages import case_passages, embedding_text, passage_at
 from moresprudentie.search.sync import IndexReport, VectorIndex, sync_index
 from moresprudentie.search.text import detect_language, language_model, query_spans
 
@@ -95,7 +94,6 @@ class SearchEngine:
         self._progress = progress
         self._refresh_lock = threading.Lock()
         self._tokens = TokenCache()  # written only while holding _refresh_lock (or in __init__)
-        self._passages = _PassageCache()
         language_model()  # loaded now, once per process, not in the first keyword search
         self._snapshot = self._load(None, rebuild=rebuild)
 
@@ -277,9 +275,10 @@ class SearchEngine:
         First every case by its whole-case vector (one per case: the cost of the plain baseline's
         search) with its lexical evidence beside it; then the candidates (the best by meaning and
         the best with the lexical bonus, CANDIDATES or CANDIDATE_SHARE of the collection each) by
-        every passage and, for a story, every part, with the lexical bonus gated and imputed. A
-        case outside both lists cannot reach the top k (measured: the same quality as scoring every
-        passage of every case), and a query reads one row per case, not one per passage."""
+        every passage and, for a story, every part, with the lexical bonus imputed for translations
+        (ranking.order: all of it orders, gated it shows). A case outside both lists cannot reach
+        the top k (measured: the same quality as scoring every passage of every case), and a query
+        reads one row per case, not one per passage."""
         queries = evidence.vectors  # the whole query first, then a story's parts
         scale = np.ones(len(snap.ordered), dtype=np.float32)
         if evidence.language and self.embedder.cross_lingual_scale != 1.0:
@@ -289,9 +288,7 @@ class SearchEngine:
         lexical = ranking.lexical_evidence(evidence.lexical)
         pool = np.flatnonzero(allowed)
         size = max(k, ranking.CANDIDATES, int(ranking.CANDIDATE_SHARE * len(pool)))
-        candidates = np.union1d(
-            ranking.top(pool, whole_case, size), ranking.top(pool, whole_case + spread * lexical, size)
-        )
+        candidates = ranking.candidates(pool, size, whole_case, whole_case + spread * lexical)
         gathered = ranking.Rows.of(snap.vectors, candidates)
         cosines = snap.vectors.vectors[gathered.rows] @ queries.T
         semantic = ranking.semantic(snap.case_vectors[candidates] @ queries.T, cosines, gathered)
@@ -305,10 +302,13 @@ class SearchEngine:
         ]
 
     def _hit(self, snap: _Snapshot, position: int, passage_number: int, shown: float) -> Hit:
-        """The hit with its calibrated relevance and best passage (cut from the case again: cheaper
-        than keeping every passage)."""
+        """The hit with its calibrated relevance and best passage (taken from the case again by the
+        field the index records for its row: cheaper than keeping every passage)."""
         case = snap.ordered[position]
-        passage = self._passages.get(case, snap.vectors.hashes[position])[passage_number]
+        first = int(snap.vectors.starts[position])
+        fields = snap.vectors.fields
+        row = first + passage_number
+        passage = passage_at(case, fields[row], row - fields.index(fields[row], first))
         probability = ranking.relevance(shown, self.embedder.relevance_calibration)
         return Hit(case, probability, ranking.band(probability), Match(passage.field, passage.text))
 
@@ -323,29 +323,6 @@ class _Evidence:
     lexical_weight: float
     part_weights: np.ndarray  # a story's ranking.story_weights (empty for a query that is not a story)
     part_norm: float = 1.0  # the length of the weighted mean of a story's part vectors (ranking.blend_story)
-
-
-class _PassageCache:
-    """The passages of the cases shown lately, to show a hit's best passage without cutting its case
-    again (keeping them for every case would double the collection's text in memory)."""
-
-    def __init__(self, size: int = 2048) -> None:
-        self._size = size
-        self._items: OrderedDict[tuple[str, str], tuple[Passage, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, case: Case, content_hash: str) -> tuple[Passage, ...]:
-        key = (case.id, content_hash)
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        passages = tuple(case_passages(case))
-        with self._lock:
-            self._items[key] = passages
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return passages
 
 
 def _allowed(snap: _Snapshot, filters: Filters) -> np.ndarray:

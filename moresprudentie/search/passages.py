@@ -47,13 +47,24 @@ def case_passages(case: Case) -> list[Passage]:
     overlap and the whole situation is not embedded again: every word of the case is embedded once
     (its title once per passage, which USE-m3 reads once per case: use_m3_reading.read_groups), so
     building the index costs little more than embedding each case's text once. The situation as a whole is
-    the normalised sum of its runs (ranking.case_geometry)."""
+    the normalised sum of its runs (ranking.case_vectors)."""
     passages = [Passage("dilemma", case.dilemma)]
     passages.extend(Passage("situation", part) for part in _situation_parts(case.situation))
     passages.append(Passage("judgement", case.judgement))
     passages.append(Passage("reasoning", case.reasoning))
     passages.extend(Passage("lessons", lesson) for lesson in case.lessons)
     return passages
+
+
+def passage_at(case: Case, field: str, occurrence: int) -> Passage:
+    """The `occurrence`-th passage of `field` in a case, as case_passages cuts it, without cutting
+    the rest: a hit shows its best passage, and the index records each row's field, so only a
+    situation run needs its sentences found again."""
+    if field == "situation":
+        return Passage(field, _situation_parts(case.situation)[occurrence])
+    if field == "lessons":
+        return Passage(field, case.lessons[occurrence])
+    return Passage(field, getattr(case, field))
 
 
 def embedding_text(case: Case, passage: Passage) -> str:

@@ -131,24 +131,22 @@ def lexical_evidence(bm25: np.ndarray) -> np.ndarray:
     return np.maximum(zscore(bm25), 0.0) if bm25.any() else np.zeros_like(bm25)
 
 
-def lexical_bonus(
-    scores: np.ndarray, evidence: np.ndarray, same_language: np.ndarray, gated: bool = True
-) -> np.ndarray:
-    """The lexical evidence that counts for these cases: `gated`, ramped in by their semantic score
-    (for the shown score), else all of it (for the order); for cases BM25 cannot see (another
-    language) the mean of their IMPUTE_NEIGHBOURS nearest same-language cases in semantic score."""
-    bonus = evidence * np.clip((scores - LEXICAL_FLOOR) / LEXICAL_RAMP, 0.0, 1.0) if gated else evidence
+def lexical_bonus(scores: np.ndarray, evidence: np.ndarray, same_language: np.ndarray) -> np.ndarray:
+    """The lexical evidence that counts for these cases, two columns: all of it (it orders the
+    list) and gated, ramped in by their semantic score (it shows confidence). A case BM25 cannot see
+    (another language) gets, in each, the mean of its IMPUTE_NEIGHBOURS nearest same-language cases
+    in semantic score."""
+    bonus = np.stack([evidence, evidence * np.clip((scores - LEXICAL_FLOOR) / LEXICAL_RAMP, 0.0, 1.0)], axis=1)
     other = ~same_language
     if not other.any() or not same_language.any():
         return bonus
     order = np.argsort(scores[same_language], kind="stable")
     known, values = scores[same_language][order], bonus[same_language][order]
-    sums = np.concatenate([[0.0], np.cumsum(values)])
+    sums = np.concatenate([np.zeros((1, 2)), np.cumsum(values, axis=0)])
     at = np.searchsorted(known, scores[other])
     low = np.clip(at - IMPUTE_NEIGHBOURS, 0, len(known))
     high = np.clip(at + IMPUTE_NEIGHBOURS, 0, len(known))
-    bonus = bonus.copy()
-    bonus[other] = (sums[high] - sums[low]) / np.maximum(high - low, 1)
+    bonus[other] = (sums[high] - sums[low]) / np.maximum(high - low, 1)[:, None]
     return bonus
 
 
@@ -165,8 +163,9 @@ def order(
     no confidence to an off-topic question; and a hit never shows less than one listed beneath it,
     since the list is the engine's judgement of which is likelier to answer (off-topic questions
     keep their top score: they stay weak)."""
-    final = scores + spread * lexical_bonus(scores, evidence, same_language, gated=False)
-    shown = scores + spread * np.minimum(lexical_bonus(scores, evidence, same_language), SHOWN_LEXICAL_CAP)
+    ungated, gated = lexical_bonus(scores, evidence, same_language).T
+    final = scores + spread * ungated
+    shown = scores + spread * np.minimum(gated, SHOWN_LEXICAL_CAP)
     best = np.argsort(-final, kind="stable")[:k]
     return best, np.maximum.accumulate(shown[best][::-1])[::-1]
 
@@ -179,13 +178,13 @@ def best_passages(cosines: np.ndarray, gathered: Rows, cases: np.ndarray, weight
     return [int(np.argmax(blended[gathered.starts[case] : gathered.starts[case + 1]])) for case in cases]
 
 
-def top(candidates: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
-    """The k best candidates by score, best first (ties keep collection order)."""
-    k = min(k, len(candidates))
-    if k == 0:
-        return candidates[:0]
-    best = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
-    return best[np.argsort(-scores[best], kind="stable")]
+def candidates(pool: np.ndarray, size: int, *scores: np.ndarray) -> np.ndarray:
+    """The cases worth scoring passage by passage: the `size` best of the pool by each of the scores,
+    in collection order (how they rank among themselves does not matter: each is scored again)."""
+    size = min(size, len(pool))
+    if size == 0:
+        return pool[:0]
+    return np.unique(np.concatenate([pool[np.argpartition(-values[pool], size - 1)[:size]] for values in scores]))
 
 
 def zscore(values: np.ndarray) -> np.ndarray:
