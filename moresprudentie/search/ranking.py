@@ -24,7 +24,7 @@ dilemmas mixed in; the test half was only ever reported:
 - Lexical: BM25 evidence above the collection mean adds `weight × spread of the semantic scores ×
   its z-score`. All of it orders the list; in the shown score it counts only where the meaning is
   already plausible (a ramp from LEXICAL_FLOOR), so a shared word never turns an off-topic question
-  into a strong match (order). BM25 can only see cases in the query's language; cases in the other
+  into a strong match (`order`). BM25 can only see cases in the query's language; cases in the other
   language get the bonus of their same-language neighbours in meaning (IMPUTE_NEIGHBOURS), so a
   keyword match in one language does not bury a translation.
 - Relevance: a logistic over the shown score (the lexical evidence gated and counted up to
@@ -140,8 +140,8 @@ def lexical_bonus(scores: np.ndarray, evidence: np.ndarray, same_language: np.nd
     other = ~same_language
     if not other.any() or not same_language.any():
         return bonus
-    order = np.argsort(scores[same_language], kind="stable")
-    known, values = scores[same_language][order], bonus[same_language][order]
+    by_score = np.argsort(scores[same_language], kind="stable")
+    known, values = scores[same_language][by_score], bonus[same_language][by_score]
     sums = np.concatenate([np.zeros((1, 2)), np.cumsum(values, axis=0)])
     at = np.searchsorted(known, scores[other])
     low = np.clip(at - IMPUTE_NEIGHBOURS, 0, len(known))
