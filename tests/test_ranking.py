@@ -138,6 +138,18 @@ def test_a_case_in_the_other_language_gets_the_bonus_of_its_neighbours_in_meanin
     assert bonus[:4, 0].tolist() == pytest.approx([4.0, 4.0, 4.0, 0.0])
 
 
+def test_candidates_are_the_best_allowed_cases_by_any_score_in_collection_order() -> None:
+    """The second stage scores the best few by meaning and the best few with lexical evidence; a
+    filtered-out case never comes in, however well it scores, and a tie at the edge comes in whole."""
+    allowed = np.array([True, True, False, True, True, True])
+    meaning = np.array([0.9, 0.1, 5.0, 0.5, 0.2, 0.8], dtype=np.float32)
+    lexical = np.array([0.0, 3.0, 9.0, 0.0, 0.1, 0.0], dtype=np.float32)
+    assert ranking.candidates(allowed, 2, meaning, lexical).tolist() == [0, 1, 4, 5]
+    assert ranking.candidates(allowed, 3, lexical).tolist() == [0, 1, 3, 4, 5]  # 0.0 three times at the edge
+    assert ranking.candidates(allowed, 5, meaning).tolist() == [0, 1, 3, 4, 5]  # no more to choose from
+    assert ranking.candidates(np.zeros(6, dtype=bool), 2, meaning).tolist() == []
+
+
 def test_relevance_is_a_logistic_and_the_bands_follow_it() -> None:
     assert ranking.relevance(0.0, (10.0, 0.0)) == 0.5
     assert ranking.relevance(1.0, (10.0, -5.0)) > ranking.relevance(0.2, (10.0, -5.0))

@@ -31,7 +31,7 @@ from moresprudentie.search.filters import Filters
 from moresprudentie.search.lexical import LexicalIndex, TokenCache
 from moresprudentie.search.passages import case_passages, embedding_text, passage_at
 from moresprudentie.search.sync import IndexReport, VectorIndex, sync_index
-from moresprudentie.search.text import detect_language, language_model, query_spans
+from moresprudentie.search.text import LANGUAGES, detect_language, language_model, query_spans
 
 # Fusion weights, measured on the tuning queries with and without distractors: recall@5 moves by at
 # most 0.01 for 0.4–0.8 (short) and 0.05–0.15 (long); with distractors MRR@10 peaks at 0.1 (long).
@@ -76,7 +76,7 @@ class _Snapshot:
     vectors: VectorIndex
     lexical: LexicalIndex
     published: np.ndarray  # bool per case position
-    languages: np.ndarray  # language code per case position
+    in_language: dict[str, np.ndarray]  # per language: which case positions are written in it
     report: IndexReport
     files: dict[str, FileState]  # by file name
     case_vectors: np.ndarray  # one unit vector per case (ranking.case_vectors), in index order
@@ -172,7 +172,7 @@ class SearchEngine:
             if previous is not None and previous.vectors is vectors
             else LexicalIndex(ordered, vectors.hashes, self._tokens),
             published=np.array([case.is_published for case in ordered], dtype=bool),
-            languages=np.array([case.language for case in ordered]),
+            in_language=_in_language(ordered),
             report=report,
             files=files,
             case_vectors=previous.case_vectors
@@ -280,21 +280,18 @@ class SearchEngine:
         the top k (measured: the same quality as scoring every passage of every case), and a query
         reads one row per case, not one per passage."""
         queries = evidence.vectors  # the whole query first, then a story's parts
-        scale = np.ones(len(snap.ordered), dtype=np.float32)
-        if evidence.language and self.embedder.cross_lingual_scale != 1.0:
-            scale[snap.languages != evidence.language] = self.embedder.cross_lingual_scale
+        same = snap.in_language[evidence.language] if evidence.language else np.ones(len(snap.ordered), bool)
+        scale = np.where(same, np.float32(1.0), np.float32(self.embedder.cross_lingual_scale))
         whole_case = (snap.case_vectors @ queries[0]) * scale
         spread = evidence.lexical_weight * float(whole_case.std())
         lexical = ranking.lexical_evidence(evidence.lexical)
-        pool = np.flatnonzero(allowed)
-        size = max(k, ranking.CANDIDATES, int(ranking.CANDIDATE_SHARE * len(pool)))
-        candidates = ranking.candidates(pool, size, whole_case, whole_case + spread * lexical)
+        size = max(k, ranking.CANDIDATES, int(ranking.CANDIDATE_SHARE * np.count_nonzero(allowed)))
+        candidates = ranking.candidates(allowed, size, whole_case, whole_case + spread * lexical)
         gathered = ranking.Rows.of(snap.vectors, candidates)
         cosines = snap.vectors.vectors[gathered.rows] @ queries.T
         semantic = ranking.semantic(snap.case_vectors[candidates] @ queries.T, cosines, gathered)
         scores = ranking.blend_story(semantic, evidence.part_weights, evidence.part_norm) * scale[candidates]
-        same = snap.languages[candidates] == evidence.language if evidence.language else np.ones(len(candidates), bool)
-        best, shown = ranking.order(scores, spread, lexical[candidates], same, k)
+        best, shown = ranking.order(scores, spread, lexical[candidates], same[candidates], k)
         passages = ranking.best_passages(cosines, gathered, best, evidence.part_weights)
         return [
             self._hit(snap, int(candidates[i]), passage, float(value))
@@ -323,6 +320,13 @@ class _Evidence:
     lexical_weight: float
     part_weights: np.ndarray  # a story's ranking.story_weights (empty for a query that is not a story)
     part_norm: float = 1.0  # the length of the weighted mean of a story's part vectors (ranking.blend_story)
+
+
+def _in_language(ordered: tuple[Case, ...]) -> dict[str, np.ndarray]:
+    """Per language, which case positions are written in it: a query compares with these masks twice
+    (the cross-lingual factor, and BM25's reach), so they are made once per snapshot, not per query."""
+    languages = np.array([case.language for case in ordered])
+    return {language: languages == language for language in LANGUAGES}
 
 
 def _allowed(snap: _Snapshot, filters: Filters) -> np.ndarray:

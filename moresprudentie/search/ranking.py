@@ -178,13 +178,22 @@ def best_passages(cosines: np.ndarray, gathered: Rows, cases: np.ndarray, weight
     return [int(np.argmax(blended[gathered.starts[case] : gathered.starts[case + 1]])) for case in cases]
 
 
-def candidates(pool: np.ndarray, size: int, *scores: np.ndarray) -> np.ndarray:
-    """The cases worth scoring passage by passage: the `size` best of the pool by each of the scores,
-    in collection order (how they rank among themselves does not matter: each is scored again)."""
-    size = min(size, len(pool))
-    if size == 0:
-        return pool[:0]
-    return np.unique(np.concatenate([pool[np.argpartition(-values[pool], size - 1)[:size]] for values in scores]))
+def candidates(allowed: np.ndarray, size: int, *scores: np.ndarray) -> np.ndarray:
+    """The cases worth scoring passage by passage: every allowed case at or above the `size`-th best
+    allowed value of any of the scores, in collection order (how they rank among themselves does not
+    matter: each is scored again; a tie at the edge comes in whole).
+
+    Why a threshold and not the `size` best by index: numpy finds the threshold (partition) in well
+    under half the time it takes to find the indices (argpartition), and masks need no de-duplication.
+    This step was the largest part of a query's own work (about 85 of 300 µs warm)."""
+    if size >= np.count_nonzero(allowed):
+        return np.flatnonzero(allowed)
+    keep = np.zeros(len(allowed), dtype=bool)
+    edge = len(allowed) - size
+    for values in scores:
+        values = np.where(allowed, values, -np.inf)
+        keep |= values >= np.partition(values, edge)[edge]
+    return np.flatnonzero(keep)
 
 
 def zscore(values: np.ndarray) -> np.ndarray:
