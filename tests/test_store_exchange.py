@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,14 @@ def test_import_then_export_gives_the_same_files_on_both_stores(storage: Storage
     assert [event.action for event in storage.events()] == ["imported"] * 4
     export_folder(storage, tmp_path / "out")
     assert same_tree(folder, tmp_path / "out") == []
+
+
+def test_the_counts_per_place_match_the_documents_on_both_stores(storage: Storage, folder: Path) -> None:
+    """`store status` counts without reading the documents; the counts must say what documents() holds."""
+    assert storage.counts() == {}
+    import_folder(storage, folder)
+    assert storage.counts() == {"collection": 2, "withdrawn": 1, "revision": 1}
+    assert storage.counts() == dict(Counter(place for place, _, _ in storage.documents()))
 
 
 def test_importing_the_same_folder_again_changes_nothing(storage: Storage, folder: Path) -> None:

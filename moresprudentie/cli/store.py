@@ -7,7 +7,6 @@ collection moves into the shared database; with the file store it copies into th
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -74,7 +73,7 @@ def store_status(
     import json
 
     storage = _storage(cases, audit_log, store)
-    counts = dict(Counter(place for place, _, _ in storage.documents()))
+    counts = storage.counts()
     status = {"store": storage.describe(), "documents": counts, "audit_events": len(storage.events())}
     if as_json:
         typer.echo(json.dumps(status, ensure_ascii=False))

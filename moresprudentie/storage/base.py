@@ -90,6 +90,11 @@ class Storage(Protocol):
         """Every document, by place and case id, as stored (for `store export`)."""
         ...
 
+    def counts(self) -> dict[Place, int]:
+        """How many documents each place holds, places without any left out (for `store status`):
+        counted without reading a single document, so a large store answers at once."""
+        ...
+
     def put(self, place: Place, case_id: str, data: bytes) -> None:
         """Write a document as given (for `store import`; call inside recorded())."""
         ...

@@ -147,6 +147,10 @@ class FileStorage:
             for path in case_files(self.layout.place_folder(place)):
                 yield place, path.stem, path.read_bytes()
 
+    def counts(self) -> dict[Place, int]:
+        found = {place: len(case_files(self.layout.place_folder(place))) for place in PLACES}
+        return {place: count for place, count in found.items() if count}
+
     def put(self, place: Place, case_id: str, data: bytes) -> None:
         self.layout.case_paths(case_id)  # checks the id: it becomes a file name
         atomic_write(self.layout.place_folder(place) / f"{case_id}{CASE_SUFFIX}", data)

@@ -222,6 +222,11 @@ class PostgresStorage:
         for place, case_id, body in rows:
             yield place, case_id, bytes(body)
 
+    def counts(self) -> dict[Place, int]:
+        with self._reading() as conn:
+            rows = conn.execute("SELECT place, count(*) FROM case_documents GROUP BY place").fetchall()
+        return {place: int(count) for place, count in rows}
+
     def hashes(self, places: tuple[Place, ...]) -> dict[tuple[Place, str], str]:
         """The hash of every document in these places: what a replica compares with its local copy."""
         with self._reading() as conn:
