@@ -16,6 +16,7 @@ Why each part is there (docs/evaluation.md, "The blind protocol"):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,23 @@ def load_qrels(folder: Path = BLIND) -> dict[str, dict[str, int]]:
 
 def relevant(qrels: dict[str, dict[str, int]], query_id: str) -> set[str]:
     return {case for case, grade in qrels.get(query_id, {}).items() if grade >= RELEVANT}
+
+
+def id_range(text: str) -> Callable[[str], bool]:
+    """'q344-q433' → a test for query ids in that range, inclusive (the same letter, numbers between).
+
+    Why: a part of a half written later (the fresh queries of round 12) is reported on its own with
+    `evaluate.py --only`, so its table is a command away, not a throwaway script."""
+    match = re.fullmatch(r"([a-z]+)(\d+)-\1(\d+)", text.strip())
+    if match is None:
+        raise ValueError(f"'{text}' is not a range of query ids; write it like q344-q433")
+    prefix, first, last = match.group(1), int(match.group(2)), int(match.group(3))
+
+    def within(query_id: str) -> bool:
+        found = re.fullmatch(rf"{prefix}(\d+)", query_id)
+        return found is not None and first <= int(found.group(1)) <= last
+
+    return within
 
 
 def run_engine(engine: SearchEngine, queries: Sequence[BlindQuery], k: int = MRR_K) -> dict[str, Ranked]:

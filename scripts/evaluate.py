@@ -4,6 +4,7 @@
     python scripts/evaluate.py --distractors 2727   # ... with all public dilemmas mixed in
     python scripts/evaluate.py --unjudged           # pooled hits nobody judged yet (judge them first)
     python scripts/evaluate.py --calibrate          # fit the relevance logistic on the tune half
+    python scripts/evaluate.py --only q344-q433     # only those queries: the fresh ones, written last
     python scripts/evaluate.py --labelled           # the older labelled sets (one expected case each)
     python scripts/evaluate.py --json
 
@@ -64,12 +65,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     blind_group.add_argument("--terse", type=Path, default=blind.TERSE, help="terse cases added to the collection")
     blind_group.add_argument("--unjudged", action="store_true", help="list pooled hits without a judgement")
     blind_group.add_argument("--calibrate", action="store_true", help="fit the relevance logistic on the tune half")
+    blind_group.add_argument(
+        "--only",
+        type=_id_range,
+        default=None,
+        metavar="FIRST-LAST",
+        help="report only the queries with ids in this range (off-topic ones stay, for the honest scores), "
+        "e.g. q344-q433: the fresh queries written after every choice",
+    )
     old = parser.add_argument_group("the older labelled sets")
     old.add_argument("--labelled", action="store_true", help="evaluate the labelled sets instead")
     old.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help="folder with queries-*.yaml")
     old.add_argument("--files", default=QUERY_GLOB, help="which query files, e.g. queries-blind.yaml")
     old.add_argument("--misses", action="store_true", help="list the queries whose case is not in the top 5")
     return parser.parse_args(argv)
+
+
+def _id_range(text: str) -> str:
+    """--only's value, checked when the arguments are read (a typo fails before the index is built)."""
+    try:
+        blind.id_range(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
 
 
 def prepare_collection(cases: Path, workdir: Path, distractors: int, datasets: Path) -> tuple[Path, int]:
@@ -129,10 +147,14 @@ def evaluate_blind(args: argparse.Namespace, workdir: Path, embedder: Embedder |
         "distractors": distractors,
         "halves": {},
         "unjudged": blind.unjudged(runs, queries, qrels, DISTRACTOR_PREFIXES),
+        "only": args.only,
         "seconds": {"index": indexed - started, "queries": time.perf_counter() - indexed},
     }
+    within = blind.id_range(args.only) if args.only else None
     for half in blind.HALVES:
-        chosen = [q for q in queries if q.half == half]
+        chosen = [q for q in queries if q.half == half and (not within or q.kind == blind.OFFTOPIC or within(q.id))]
+        if not any(q.kind != blind.OFFTOPIC for q in chosen):
+            continue  # --only names none of this half's queries
         report["halves"][half] = {  # type: ignore[index]
             "engine": blind.quality(runs, chosen, qrels),
             "plain": blind.quality(plain, chosen, qrels),
@@ -165,7 +187,8 @@ def print_blind(report: dict[str, object]) -> None:
         f"{report['seconds']['index']:.1f} s to index, {report['seconds']['queries']:.1f} s for the queries"  # type: ignore[index]
     )
     for half, result in report["halves"].items():  # type: ignore[attr-defined]
-        print(f"\n{half} half{' (never tuned on)' if half == 'test' else ''}")
+        only = f", only queries {report['only']} and the off-topic ones" if report["only"] else ""
+        print(f"\n{half} half{' (never tuned on)' if half == 'test' else ''}{only}")
         print(f"{'kind':<14}{'queries':>8}{'engine R@5':>12}{'MRR@10':>8}{'plain R@5':>11}{'MRR@10':>8}")
         for kind, row in result["engine"].items():
             base = result["plain"][kind]

@@ -130,6 +130,17 @@ def test_blind_protocol_plumbing_reports_both_halves_and_the_baseline(tmp_path: 
     assert report["cases"] == len(list(SHIPPED_CASES.glob("*.yaml"))) + 24  # the terse cases beside them
 
 
+def test_blind_only_reports_a_range_of_queries_beside_every_off_topic_one(tmp_path: Path, fake_embedder) -> None:
+    """`--only q344-q433`: the fresh part of the test half on its own, its table a command away."""
+    script = load_script("evaluate")
+    report = script.evaluate_blind(script.parse_args(["--only", "q344-q433"]), tmp_path, fake_embedder)
+    assert set(report["halves"]) == {"test"}  # none of those queries is in the tune half
+    test = report["halves"]["test"]
+    assert test["engine"]["all"]["queries"] == 89 and test["honesty"]["offtopic_queries"] == 20
+    with pytest.raises(SystemExit):
+        script.parse_args(["--only", "q433"])  # not a range: refused before anything is built
+
+
 @pytest.mark.integration
 def test_blind_test_half_keeps_its_quality_and_honest_scores(default_embedder, tmp_path: Path) -> None:
     """Floors a little below docs/evaluation.md (test half: R@5 0.947, AUROC 0.986, 19 of 20
