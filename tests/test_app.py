@@ -15,6 +15,7 @@ from conftest import APP, SEARCH_CASES, write_case
 from streamlit.testing.v1 import AppTest
 
 from moresprudentie.review.roles import OFFICER, Actor
+from moresprudentie.search import ranking
 from moresprudentie.ui.components import auth, i18n, nav
 
 HOSTILE_ID = "script-in-de-casus"
@@ -118,6 +119,18 @@ def test_an_off_topic_question_gets_an_honest_no_good_match(app) -> None:
     assert "vertrouwenspersoon" in texts(at) and "integriteitsfunctionaris" in texts(at)
     assert "Zwakke overeenkomst" in texts(at)  # the weak hits stay visible, marked as weak
     assert "Sterke overeenkomst" not in texts(at) and "Redelijke overeenkomst" not in texts(at)
+
+
+def test_the_results_heading_says_what_the_bands_mean(app) -> None:
+    """A band is a calibrated chance, not a rank in the list: the heading's help says so, with the
+    thresholds the ranking uses, on a good list and on a weak one alike."""
+    for question in ("Een leverancier geeft mij een kerstpakket tijdens de aanbesteding", "recept voor appeltaart"):
+        at = app()
+        at.text_area[0].input(question)
+        at.button[0].click().run()
+        assert not at.exception
+        helps = [h.proto.help for h in at.subheader if h.proto.help]
+        assert helps and f"vanaf {round(ranking.STRONG * 100)} %" in helps[0] and "bindt het niet" in helps[0]
 
 
 def test_a_good_match_shows_no_warning(app) -> None:

@@ -21,6 +21,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from moresprudentie.cases.model import Case, label
 from moresprudentie.contacts import Contact, Contacts
 from moresprudentie.handout import escape_markdown
+from moresprudentie.search import ranking
 from moresprudentie.search.engine import Hit
 from moresprudentie.search.lexical import tokens
 from moresprudentie.search.text import WORD, sentences
@@ -235,7 +236,7 @@ def hit_card(hit: Hit, query: str | None, compact: bool = False) -> None:
         if compact:
             case_link(case)
         else:
-            left, right = st.columns([5, 1.3], vertical_alignment="center")
+            left, right = st.columns([4, 1.7], vertical_alignment="center")  # room for "Redelijke overeenkomst"
             with left:
                 case_link(case)
             right.markdown(band_badge(hit.match))
@@ -262,17 +263,23 @@ def hit_list(hits: list[Hit], query: str, *, heading_key: str, no_good_match_key
     good = [hit for hit in hits if hit.match != "weak"]
     weak = [hit for hit in hits if hit.match == "weak"]
     if good:
-        st.subheader(t(heading_key, count=len(good)), anchor=False)
+        st.subheader(t(heading_key, count=len(good)), anchor=False, help=_bands_help())
         _hit_cards(good, query)
         if weak:
             with st.expander(t("search.more_weak", count=len(weak))):
                 _hit_cards(weak, query)
     elif weak:
         st.warning(with_local_help(t(no_good_match_key)), icon=":material/search_off:")
-        st.subheader(t("search.weak_results", count=len(weak)), anchor=False)
+        st.subheader(t("search.weak_results", count=len(weak)), anchor=False, help=_bands_help())
         _hit_cards(weak, query)
     else:
         st.info(t(nothing_key), icon=":material/filter_alt_off:")
+
+
+def _bands_help() -> str:
+    """What the bands mean, as the results heading's help: the thresholds come from the ranking, so
+    the words cannot drift from what `match` does."""
+    return t("search.bands_help", strong=round(ranking.STRONG * 100), fair=round(ranking.FAIR * 100))
 
 
 def _hit_cards(hits: list[Hit], query: str) -> None:
