@@ -81,12 +81,14 @@ def test_import_then_export_gives_the_same_files_on_both_stores(storage: Storage
     assert same_tree(folder, tmp_path / "out") == []
 
 
-def test_the_counts_per_place_match_the_documents_on_both_stores(storage: Storage, folder: Path) -> None:
-    """`store status` counts without reading the documents; the counts must say what documents() holds."""
-    assert storage.counts() == {}
-    import_folder(storage, folder)
+def test_the_counts_match_the_documents_and_the_audit_log_on_both_stores(storage: Storage, folder: Path) -> None:
+    """`store status` counts without reading the documents or listing the log; the counts must say what
+    documents() and events() hold."""
+    assert storage.counts() == {} and storage.event_count() == 0
+    import_folder(storage, folder, "beheer")
     assert storage.counts() == {"collection": 2, "withdrawn": 1, "revision": 1}
     assert storage.counts() == dict(Counter(place for place, _, _ in storage.documents()))
+    assert storage.event_count() == len(storage.events()) == 4
 
 
 def test_importing_the_same_folder_again_changes_nothing(storage: Storage, folder: Path) -> None:

@@ -209,9 +209,9 @@ NO_GOOD_MATCH = (
     "anders (de situatie en waar je over twijfelt), probeer een paar trefwoorden of een --theme- of "
     "--value-filter, of praat met de integriteitsfunctionaris of de vertrouwenspersoon van je "
     "organisatie. De zwakke overeenkomsten volgen.\n"
-    "(No good match: no earlier deliberation really resembles this. Rephrase it (the situation and "
-    "what you doubt), try a few keywords or a --theme/--value filter, or talk to your organisation's "
-    "integrity officer or confidential adviser. The weak matches follow.)"
+    "No good match: no earlier deliberation really resembles this. Rephrase it, with the situation and "
+    "what you doubt, try a few keywords or a --theme/--value filter, or talk to your organisation's "
+    "integrity officer or confidential adviser. The weak matches follow."
 )
 
 

@@ -74,7 +74,7 @@ def store_status(
 
     storage = _storage(cases, audit_log, store)
     counts = storage.counts()
-    status = {"store": storage.describe(), "documents": counts, "audit_events": len(storage.events())}
+    status = {"store": storage.describe(), "documents": counts, "audit_events": storage.event_count()}
     if as_json:
         typer.echo(json.dumps(status, ensure_ascii=False))
         return

@@ -45,6 +45,10 @@ class Storage(Protocol):
         """The audit log (of one case, if given), in the order it was written."""
         ...
 
+    def event_count(self) -> int:
+        """How many events the audit log holds (for `store status`), the number events() would list."""
+        ...
+
     def editable(self, case_id: str) -> Version:
         """The version an edit starts from: the revision if there is one, else the case itself."""
         ...

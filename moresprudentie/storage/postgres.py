@@ -172,6 +172,11 @@ class PostgresStorage:
                 rows = conn.execute(query + " WHERE case_id = %s ORDER BY seq", (case_id,)).fetchall()
         return [Event(*row) for row in rows]
 
+    def event_count(self) -> int:
+        with self._reading() as conn:
+            row = conn.execute("SELECT count(*) FROM audit_events").fetchone()
+        return int(row[0]) if row else 0
+
     # -- reading documents ---------------------------------------------------------------------------
 
     def _where(self, place: Place | str, case_id: str) -> Path:
