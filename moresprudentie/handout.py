@@ -4,7 +4,8 @@ A session leader hands it out before the conversation, so it holds what the grou
 for itself (situation, dilemma, the steps of the chosen method as questions, the case's own
 questions and "but what if …?" variations) and, by default, NOT what the original group concluded:
 knowing the verdict in advance ends the conversation before it starts. `include_outcome=True`
-adds judgement, reasoning and dissent for a debrief.
+adds judgement, reasoning and dissent for a debrief, printed from a new page after the notes, so the
+leader can hand out the first pages and keep the rest back until the group has spoken.
 
 The force field (Buis & De Boer, 2018) is part of the case, not of the verdict: whose dilemma it is,
 the norms grouped by their four sources, and the values in tension as a question for the group.
@@ -33,6 +34,7 @@ import yaml
 from moresprudentie.cases.forcefield import norms_by_source
 from moresprudentie.cases.model import BALANCED, Case, Tension, label
 from moresprudentie.contacts import Contacts, entries
+from moresprudentie.dates import period
 
 # Every ASCII mark that can start Markdown, HTML, a link, maths or a Streamlit :directive:, plus the
 # list markers at a line start and the dot of 'www.' (GFM autolink). Commas, full stops, hyphens and
@@ -117,7 +119,8 @@ class Handout:
     subtitle: str
     meta: str
     tags: list[tuple[str, str]]  # (label, comma-separated terms)
-    sections: list[Section]
+    sections: list[Section]  # what the group reads before and during the conversation
+    outcome: list[Section]  # the original group's conclusion, for the debrief (empty unless asked)
     footer: str
     source: str
 
@@ -136,7 +139,8 @@ def build(
     """
     method = method or case.method
     method_name = label("methods", method, language) if method else _say("labels", "general_method", language)
-    parts: list[tuple[str, Kind, str | list[str] | Groups | None]] = [
+    Part = tuple[str, Kind, str | list[str] | Groups | None]
+    parts: list[Part] = [
         ("situation", "text", case.situation),
         ("dilemma", "text", case.dilemma),
         ("options", "list", case.options),
@@ -147,24 +151,30 @@ def build(
         ("questions", "list", case.discussion_questions),
         ("variations", "list", case.variations),
     ]
-    if include_outcome:
-        parts += [("judgement", "text", case.judgement)]
-        parts += [("prevailed", "list", [_prevailed(tension, language) for tension in case.tensions])]
-        parts += [("reasoning", "text", case.reasoning), ("dissent", "text", case.dissent)]
-        parts += [("decisive_facts", "list", case.decisive_facts), ("lessons", "list", case.lessons)]
     if contacts is not None:
         parts += [("help", "list", help_items(contacts, language))]
+    outcome: list[Part] = []
+    if include_outcome:
+        outcome += [("judgement", "text", case.judgement)]
+        outcome += [("prevailed", "list", [_prevailed(tension, language) for tension in case.tensions])]
+        outcome += [("reasoning", "text", case.reasoning), ("dissent", "text", case.dissent)]
+        outcome += [("decisive_facts", "list", case.decisive_facts), ("lessons", "list", case.lessons)]
+
+    def sections(chosen: list[Part]) -> list[Section]:
+        return [
+            Section(_say("headings", key, language, method=method_name), kind, content)
+            for key, kind, content in chosen
+            if content
+        ]
+
     return Handout(
         language=language,
         title=case.title,
         subtitle=_say("labels", "subtitle", language),
-        meta=_meta(case, language),
+        meta=_meta(case, method, language),
         tags=_tags(case, language),
-        sections=[
-            Section(_say("headings", key, language, method=method_name), kind, content)
-            for key, kind, content in parts
-            if content
-        ],
+        sections=sections(parts),
+        outcome=sections(outcome),
         footer=_say("labels", "footer" if contacts is None else "footer_local", language),
         source=_say("labels", "source", language, id=case.id),
     )
@@ -209,7 +219,7 @@ def _pair(tension: Tension, language: str) -> str:
 
 
 def _tension_question(case: Case, language: str) -> str | None:
-    """The tensions as a step for the group: 'Welke waarden staan hier tegenover elkaar? In dit beraad: …'."""
+    """The tensions as a step for the group: 'Welke waarden staan hier tegenover elkaar? In de oorspronkelijke casus: …'."""
     if not case.tensions:
         return None
     pairs = "; ".join(_pair(tension, language) for tension in case.tensions)
@@ -224,11 +234,13 @@ def _prevailed(tension: Tension, language: str) -> str:
     return _say("labels", "prevailed", language, pair=_pair(tension, language), value=value)
 
 
-def _meta(case: Case, language: str) -> str:
+def _meta(case: Case, method: str | None, language: str) -> str:
+    """Organisation · period · the method of this handout (the leader's choice, not necessarily the
+    original group's: the steps below follow it) · duration."""
     parts = [
         label("organisations", case.organisation, language) if case.organisation else None,
-        case.date,
-        label("methods", case.method, language) if case.method else None,
+        period(case.date, language),
+        label("methods", method, language) if method else None,
         _say("labels", "minutes", language, minutes=case.duration_minutes) if case.duration_minutes else None,
     ]
     return " · ".join(part for part in parts if part)
@@ -262,7 +274,8 @@ def to_markdown(handout: Handout) -> str:
         f"{tags}\n",
     ]
     foot = [f"---\n\n*{escape_document(handout.footer)}*\n", f"{escape_document(handout.source)}\n"]
-    return "\n".join(head + [_markdown_section(s) for s in handout.sections] + foot)
+    body = [_markdown_section(s) for s in handout.sections + handout.outcome]
+    return "\n".join(head + body + foot)
 
 
 # -- printable HTML ------------------------------------------------------------------------------
@@ -279,10 +292,11 @@ h2 { font-size: 13pt; margin: 1.4em 0 .4em; color: #12355b; border-bottom: 1px s
 .tags { color: #323f4b; font-size: 10pt; }
 p { margin: .4em 0; }
 ol li, ul li { margin: .25em 0; }
-.notes { border: 1px solid #d5dde5; border-radius: 6px; height: 9em; margin-top: .5em; }
+.notes { border: 1px solid #d5dde5; border-radius: 6px; height: 16em; margin-top: .5em; }
 footer { margin-top: 2em; font-size: 9.5pt; color: #52606d; border-top: 1px solid #d5dde5; padding-top: .6em; }
 .print-tip { font-size: 9pt; color: #7b8794; }
-h2, li { break-after: avoid; } ol, ul, p { break-inside: avoid; }
+h2 { break-after: avoid; } li, p { break-inside: avoid; }
+.notes-block { break-inside: avoid; } .outcome { break-before: page; }
 @media print { .print-tip { display: none; } body { margin: 0; } }
 """
 
@@ -310,6 +324,9 @@ def to_html(handout: Handout) -> str:
     say = handout.language
     tags = "<br>".join(f"<strong>{html.escape(name)}:</strong> {html.escape(terms)}" for name, terms in handout.tags)
     body = "".join(_html_section(section) for section in handout.sections)
+    notes = f'<div class="notes-block"><h2>{html.escape(_say("headings", "notes", say))}</h2><div class="notes"></div></div>'
+    outcome = "".join(_html_section(section) for section in handout.outcome)
+    debrief = f'<div class="outcome">{outcome}</div>' if outcome else ""
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(say)}"><head><meta charset="utf-8">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
@@ -318,8 +335,7 @@ def to_html(handout: Handout) -> str:
         f'<p class="print-tip">{html.escape(_say("labels", "print", say))}</p>'
         f"<h1>{html.escape(handout.title)}</h1>"
         f'<p class="subtitle">{html.escape(handout.subtitle)} · {html.escape(handout.meta)}</p>'
-        f'<p class="tags">{tags}</p>{body}'
-        f'<h2>{html.escape(_say("headings", "notes", say))}</h2><div class="notes"></div>'
+        f'<p class="tags">{tags}</p>{body}{notes}{debrief}'
         f"<footer><p>{html.escape(handout.footer)}</p><p>{html.escape(handout.source)}</p></footer>"
         "</body></html>\n"
     )

@@ -180,7 +180,7 @@ body { font-size: 10.5pt; line-height: 1.45; }
 h1 { font-size: 18pt; margin-bottom: .1em; }
 h2 { font-size: 12pt; margin: 1.1em 0 .3em; padding-bottom: .1em; }
 .subtitle { margin-bottom: .6em; }
-p, ul { margin: .3em 0; } ul { padding-left: 1.3em; } ul li { margin: .15em 0; break-after: auto; }
+p, ul { margin: .3em 0; } ul { padding-left: 1.3em; } ul li { margin: .15em 0; }
 footer { margin-top: 1.6em; font-size: 9pt; padding-top: .5em; }
 """
 _CSS = PRINT_CSS + _COMPACT

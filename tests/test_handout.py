@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moresprudentie import handout
+from moresprudentie import dates, handout
 from moresprudentie.cases.model import Case, vocabulary
 
 SCRIPT = "<script>alert(1)</script>"
@@ -80,6 +80,30 @@ def test_method_steps_follow_the_chosen_method() -> None:
     assert "Methode: Dilemmamethode" in other and "Het kritieke moment" not in other
     general = plain(handout.to_markdown(handout.build(make_case(method=None))))
     assert "algemene gespreksopbouw" in general
+
+
+def test_the_heading_names_the_method_of_the_handout_and_the_month_in_words() -> None:
+    """A leader who picks another method gets one method on the page, not the original one above it."""
+    case = make_case(date="2025-08")
+    other = handout.build(case, method="dilemmamethode")
+    assert other.meta.split(" · ")[1:3] == ["augustus 2025", "Dilemmamethode"]
+    assert "Socratisch gesprek" not in handout.to_html(other)
+    assert handout.build(case, language="en").meta.split(" · ")[1:3] == ["August 2025", "Socratic dialogue"]
+
+
+@pytest.mark.parametrize(
+    ("date", "nl", "en"),
+    [("2024", "2024", "2024"), ("2024-03", "maart 2024", "March 2024"), ("2024-03-04", "4 maart 2024", "4 March 2024")],
+)
+def test_a_period_reads_as_people_write_it(date: str, nl: str, en: str) -> None:
+    assert (dates.period(date, "nl"), dates.period(date, "en")) == (nl, en)
+
+
+def test_the_outcome_comes_after_the_notes_in_a_part_of_its_own() -> None:
+    document = handout.to_html(handout.build(make_case(), include_outcome=True))
+    notes, outcome = document.index("Aantekeningen"), document.index('<div class="outcome">')
+    assert notes < outcome < document.index("GEHEIM-OORDEEL")
+    assert '<div class="outcome">' not in handout.to_html(handout.build(make_case()))
 
 
 def test_every_vocabulary_method_has_steps_in_both_languages() -> None:
@@ -180,7 +204,10 @@ def test_norms_by_source_tensions_and_role_in_markdown_and_html() -> None:
         assert "Normen die meewogen, per bron" in text
         interleaved = [piece for pair in zip(SOURCES_IN_ORDER, NORMS_IN_ORDER, strict=True) for piece in pair]
         assert _in_order(text, interleaved), "each source heading is followed by its own norms"
-        assert "Welke waarden staan hier tegenover elkaar? In dit beraad: Onpartijdigheid ↔ Menselijkheid; " in text
+        assert (
+            "Welke waarden staan hier tegenover elkaar? In de oorspronkelijke casus: Onpartijdigheid ↔ Menselijkheid; "
+            in text
+        )
         assert "Loyaliteit ↔ Transparantie" in text
         assert "Wiens dilemma:" in text and "Leidinggevende" in text
         assert _in_order(text, ["Waarden in spanning", "Methode: Socratisch gesprek"])  # a step before the method
@@ -214,7 +241,7 @@ def test_force_field_text_is_escaped_in_both_outputs(markdown_renderer) -> None:
 def test_english_force_field_and_a_case_without_one() -> None:
     text = plain(handout.to_markdown(handout.build(make_case(**FORCE_FIELD), language="en", include_outcome=True)))
     assert "Whose dilemma:** Manager" in text and "**Societal**" in text and "**Source not recorded**" in text
-    assert "In this deliberation: Impartiality ↔ Humanity" in text and "Impartiality prevailed" in text
+    assert "In the original case: Impartiality ↔ Humanity" in text and "Impartiality prevailed" in text
     bare = handout.build(make_case(), include_outcome=True)
     for rendered in (plain(handout.to_markdown(bare)), handout.to_html(bare)):
         assert "per bron" not in rendered and "Waarden in spanning" not in rendered and "Wiens dilemma" not in rendered

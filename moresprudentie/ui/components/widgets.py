@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from moresprudentie import dates
 from moresprudentie.cases.model import Case, label
 from moresprudentie.contacts import Contact, Contacts
 from moresprudentie.handout import escape_markdown
@@ -26,7 +27,7 @@ from moresprudentie.search.engine import Hit
 from moresprudentie.search.lexical import tokens
 from moresprudentie.search.text import WORD, sentences
 from moresprudentie.ui.components import help_routes, nav
-from moresprudentie.ui.components.i18n import language, t, text
+from moresprudentie.ui.components.i18n import language, t
 
 HIGHLIGHT = "orange-background"
 EXCERPT_WORDS = 55
@@ -128,12 +129,8 @@ def first_sentences(text: str, count: int = 2, limit: int = 260) -> str:
 
 
 def period(date: str) -> str:
-    """'2024-03' → 'maart 2024' (or 'March 2024'); a bare year stays a year."""
-    parts = date.split("-")
-    if len(parts) == 1:
-        return parts[0]
-    month = t("dates.months").split(",")[int(parts[1]) - 1]
-    return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+    """'2024-03' → 'maart 2024' (or 'March 2024') in the session's language; a bare year stays a year."""
+    return dates.period(date, language())
 
 
 @cache
@@ -161,7 +158,7 @@ def moment(timestamp: str, lang: str | None = None) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     local = when.astimezone(_office_zone())
-    month = text("dates.months", lang or language()).split(",")[local.month - 1]
+    month = dates.month_name(local.month, lang or language())
     return f"{local.day} {month} {local.year}, {local:%H:%M}"
 
 
