@@ -42,6 +42,11 @@ class ConflictError(MoresprudentieError):
     """The case changed on disk since it was opened, or the id is already taken."""
 
 
+class IdTakenError(ConflictError):
+    """A new case's id is in use: by a case or its revision, or by a withdrawn case. A withdrawn id stays
+    taken because other cases' links and the audit log still mean the withdrawn case by it."""
+
+
 class WorkflowError(MoresprudentieError):
     """A draft is not ready for this step (not submitted, no second-officer approval, open findings)."""
 

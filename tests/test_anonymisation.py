@@ -73,6 +73,12 @@ def found(text: str, kind: str) -> list[str]:
         ("licence-plate", "Kenteken 12-ZXK-3.", "12-ZXK-3"),
         ("licence-plate", "De auto GB-12-DF.", "GB-12-DF"),
         ("licence-plate", "Auto 1-KBB-23.", "1-KBB-23"),
+        ("handle", "Zijn account @pietjebakker plaatste het.", "@pietjebakker"),
+        ("reference-number", "Met zaaknummer Z/23/123456 en personeelsnummer 4711.", "Z/23/123456"),
+        ("reference-number", "Ons kenmerk: 2024-0012345.", "2024-0012345"),
+        ("reference-number", "Her employee no. 4711 was on it.", "4711"),
+        ("email", "Mail j.devries(at)zwolle.nl of k.bos [at] voorbeeld.nl.", "j.devries(at)zwolle.nl"),
+        ("email", "Mail k.bos [at] voorbeeld.nl.", "k.bos [at] voorbeeld.nl"),
         ("date", "Op 12-03-2024 kwam het.", "12-03-2024"),
         ("date", "Op 3 juni 2023 meldde ze het.", "3 juni 2023"),
         ("age", "Een vrouw van 52 jaar werkt er.", "52 jaar"),
@@ -104,6 +110,8 @@ def test_detector_finds_identifier(kind: str, text: str, expected: str) -> None:
         ("address", "Zie artikel 12 van de Gedragscode."),
         ("licence-plate", "Volgnummer 12-34-56."),
         ("licence-plate", "Code AB-12-CD."),  # vowels and C are not used on plates
+        ("handle", "Mail naar info@voorbeeld.nl of jan.bos@example.com."),  # the @ of an address
+        ("reference-number", "Het dossiernummer is onbekend; zie artikel 12 en versie 2.0."),
         ("url", "Dat is o.a. bijv. 3.5 procent, art. 4.2 van de code."),
         ("email", "Stuur het @team en naar info@."),
         ("age", "Zij is 20 jaar in dienst."),

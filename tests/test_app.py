@@ -79,6 +79,35 @@ def test_every_string_has_dutch_and_english() -> None:
         assert set(re.findall(r"{(\w+)}", leaf["nl"])) == set(re.findall(r"{(\w+)}", leaf["en"])), key
 
 
+def test_a_count_of_one_reads_in_the_singular() -> None:
+    """'1 eerdere beraden die … lijken' was the app's Dutch for one hit; every counted text with a
+    singular form (a sibling key ending in _one) uses it for 1 and only for 1."""
+    assert i18n.text("search.results", "nl", count=1) == "1 eerder beraad dat op jouw dilemma lijkt"
+    assert i18n.text("search.results", "en", count=1) == "1 earlier deliberation that resembles your dilemma"
+    assert i18n.text("search.results", "nl", count=2) == "2 eerdere beraden die op jouw dilemma lijken"
+    assert i18n.text("session.count", "nl", count=1, total=93) == "1 van 93 casussen past"
+    keys = {key for key, _ in _leaves(i18n.strings())}
+    singulars = [key for key in keys if key.endswith("_one") and key.removesuffix("_one") in keys]
+    assert len(singulars) >= 15
+    for key in singulars:
+        plural = key.removesuffix("_one")
+        for language in i18n.LANGUAGES:
+            one = i18n.text(key, language, count=1, total=9, listed="x")
+            assert i18n.text(plural, language, count=1, total=9, listed="x") == one
+            assert one != i18n.text(plural, language, count=2, total=9, listed="x"), key
+
+
+def test_no_dropdown_offers_streamlits_english_select_all() -> None:
+    """Streamlit adds "Select all" to a multiselect's list, in English whatever the page's language."""
+    ui = Path(i18n.__file__).parent.parent
+    for source in ui.rglob("*.py"):
+        calls = source.read_text(encoding="utf-8").split("st.multiselect(")[1:]
+        for call in calls:
+            assert "select_all=False" in call.split("\n    )")[0], (
+                f"{source.name}: st.multiselect without select_all=False"
+            )
+
+
 def test_every_key_used_in_the_ui_exists() -> None:
     ui = Path(i18n.__file__).parent
     sources = [*ui.glob("*.py"), Path(APP)]
@@ -174,8 +203,13 @@ def test_english_switch_and_lang_parameter(app) -> None:
     assert not at.exception
     assert at.text_area[0].label == "Describe your dilemma"
     assert "A precedent informs, it does not bind" in texts(at)
+    assert at.query_params["lang"] == "en"  # a reload or a shared link stays in English
     at.switch_page(nav.SESSION.path).run()  # the choice holds across pages
     assert "Prepare a moral deliberation" in texts(at)
+    assert at.query_params["lang"] == "en"
+    switch = next(group for group in at.get("button_group") if group.key == i18n.STATE_KEY)
+    switch.set_value("nl").run()
+    assert "lang" not in at.query_params and "Moreel beraad voorbereiden" in texts(at)
 
 
 # -- case page -------------------------------------------------------------------------------------

@@ -132,6 +132,17 @@ def test_trial_mode_is_refused_for_requests_relayed_from_elsewhere(app, monkeypa
     assert text("auth.trial_banner", "nl")[:40] not in shown(at)
 
 
+def test_trial_mode_without_the_token_says_to_open_the_printed_link(app, monkeypatch) -> None:
+    """A reload (or the bare address the log prints last) has no token: the page says so, not that the
+    server is on the wrong address, which it is not."""
+    trial_proved(monkeypatch)
+    monkeypatch.setattr(auth, "server_is_local", lambda: True)
+    monkeypatch.setattr(auth, "_session_token", lambda: None)
+    at = app(nav.ADD_CASE, secrets=False)
+    assert "deze browser heeft het token niet" in shown(at) and "geweigerd" not in shown(at)
+    assert write_controls(at) == [] and text("auth.trial_banner", "nl")[:40] not in shown(at)
+
+
 def test_trial_officers_take_turns_for_the_four_eyes_rule(app, cases: Path, monkeypatch) -> None:
     trial_proved(monkeypatch)
     monkeypatch.setattr(auth, "server_is_local", lambda: True)
@@ -224,7 +235,7 @@ def test_save_as_draft_is_invisible_in_search_and_a_second_save_of_an_old_versio
 def test_new_case_with_an_existing_id_is_refused(app, cases: Path) -> None:
     at = fill(app(nav.ADD_CASE, ANNA), **(CLEAN | {"id": "dienstauto-zaterdag"}))
     run(button(at, "add.save").click())
-    assert "Iemand anders was je voor" in shown(at)
+    assert "Dit id is al in gebruik" in shown(at) and "Iemand anders was je voor" not in shown(at)
     assert load_cases(cases).cases["dienstauto-zaterdag"].title == "De dienstauto op zaterdag"
 
 
@@ -348,8 +359,10 @@ def test_send_back_needs_a_comment_and_reaches_the_author(app, cases: Path) -> N
     case = load_cases(cases).cases["fles-wijn-concept"]
     CaseStore(cases).submit(case.id, anna)
     at = app(nav.REVIEW, BRAM)
+    before = audit_log(cases)
     run(button(at, "review.send_back").click())
-    assert "needs a comment" in shown(at)
+    assert "Schrijf eerst hierboven wat er moet veranderen" in shown(at)  # in Dutch, under the box
+    assert "needs a comment" not in shown(at) and audit_log(cases) == before
     at.text_area(key="review_comment").input("Haal de functietitel weg.")
     run(button(at, "review.send_back").click())
     assert "teruggestuurd" in shown(at)

@@ -27,7 +27,7 @@ from moresprudentie.cases.model import REQUIRED_FIELDS
 from moresprudentie.errors import PersonalDataError
 from moresprudentie.review.authoring import field_order
 from moresprudentie.review.store import CaseStore, blocking_findings
-from moresprudentie.ui.components import case_form, i18n, messages, nav
+from moresprudentie.ui.components import case_form, form_lines, i18n, messages, nav
 from moresprudentie.ui.components.i18n import strings, text
 
 ANNA = {"is_logged_in": True, "email": "anna@example.nl"}
@@ -280,6 +280,23 @@ def test_a_relation_may_be_written_in_dutch(page, search_cases: Path) -> None:
         ("dienstauto-zaterdag", "follows"),
         ("kerstpakket-leverancier", "departs"),
     ]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_examples_of_tensions_and_norms_are_written_as_the_form_takes_them(page, lang: str) -> None:
+    """The placeholders once showed the YAML of `moresprudentie new` ('{between: [...], prevailed: ...}'),
+    which the form refuses when typed in; typed as shown, they now make a valid tension and norm."""
+    at = page(lang)
+    shown = {key: at.text_area(key=f"form.{key}").proto.placeholder for key in ("tensions", "norms")}
+    assert all("{" not in example for example in shown.values()), shown
+    prefix = text("add.example", lang, example="")
+    typed = {key: example.removeprefix(prefix) for key, example in shown.items()}
+    tension, norm = form_lines.tension_item(typed["tensions"]), form_lines.norm_item(typed["norms"])
+    assert tension["between"] == ["loyaliteit", "transparantie"] and tension["prevailed"] in (
+        "transparantie",
+        "balanced",
+    )
+    assert isinstance(norm, dict) and norm["source"] == "organisatorisch"
 
 
 def walk(at: AppTest) -> str:

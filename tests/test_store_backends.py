@@ -16,7 +16,7 @@ import pytest
 from conftest import make_case
 
 from moresprudentie.cases.loading import dump_case
-from moresprudentie.errors import ConflictError, PersonalDataError, StoreUnavailableError, WorkflowError
+from moresprudentie.errors import ConflictError, IdTakenError, PersonalDataError, StoreUnavailableError, WorkflowError
 from moresprudentie.review import store as workflow
 from moresprudentie.review.roles import actor_for
 from moresprudentie.review.steps import StaleVersionError
@@ -73,9 +73,22 @@ def test_the_whole_review_round(store: CaseStore) -> None:
 
 def test_a_new_case_with_a_taken_id_is_refused(store: CaseStore) -> None:
     store.save_draft(make_case(CASE), ANNA)
-    with pytest.raises(ConflictError, match="already exists"):
+    with pytest.raises(IdTakenError, match="already exists"):
         store.save_draft(make_case(CASE, title="Een andere"), BRAM)
     assert actions(store) == ["drafted"]
+
+
+def test_a_withdrawn_case_keeps_its_id(store: CaseStore) -> None:
+    """Other cases' links and the audit log mean the withdrawn case by its id: a new case under that id
+    would silently take over the links (and lose their "withdrawn" mark)."""
+    published = published_case(store)
+    store.propose_withdrawal(CASE, ANNA, "Herkenbaar", published)
+    store.withdraw(CASE, BRAM, seen_hash=published)
+    with pytest.raises(IdTakenError, match="id of a withdrawn case"):
+        store.save_draft(make_case(CASE, title="Iets heel anders"), ANNA)
+    with pytest.raises(IdTakenError, match="id of a withdrawn case"):
+        store.create_scaffold(CASE, ANNA)
+    assert actions(store)[-1] == "withdrawn" and store.storage.published_or_none(CASE) is None
 
 
 def test_an_edit_of_a_changed_text_is_kept_and_refused(store: CaseStore) -> None:

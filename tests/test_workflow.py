@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import subprocess
@@ -537,6 +538,12 @@ def test_cli_approve_and_publish_need_the_hash_of_the_version_read(
     assert result.exit_code == 1 and isinstance(result.exception, ConflictError)
     assert "changed since you opened it" in str(result.exception)
     assert audit_lines(cases) == before and not load_cases(cases).cases["taart-van-aanvrager"].is_published
+
+    store.approve("taart-van-aanvrager", BRAM, seen_hash=seen(store))
+    published = cli("review", "publish", "taart-van-aanvrager", "--hash", seen(store)[:12], "--no-index", *common)
+    assert published.exit_code == 0, published.stdout
+    now = hashlib.sha256((cases / "taart-van-aanvrager.yaml").read_bytes()).hexdigest()
+    assert f"the published version's hash is {now[:12]}" in published.stdout  # what a withdrawal names
 
 
 def test_cli_audit_log_option_moves_the_log(cases: Path, tmp_path: Path) -> None:

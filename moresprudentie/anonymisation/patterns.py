@@ -51,6 +51,8 @@ KINDS: dict[str, Kind] = {
         Kind("address", "block", "[adres]", "[address]", allowable=False),
         Kind("birth-date", "block", "[geboortedatum]", "[date of birth]", allowable=False),
         Kind("licence-plate", "block", "[kenteken]", "[licence plate]", allowable=False),
+        Kind("handle", "block", "[account]", "[account]"),  # "@team" may just mean the team: a reviewer decides
+        Kind("reference-number", "block", "[nummer]", "[number]", allowable=False),
         Kind("hidden-character", "block", "(zonder verborgen tekens)", "(no hidden characters)", allowable=False),
         Kind("place", "warn", "[plaats]", "[place]"),
         Kind("date", "warn", "[datum]", "[date]"),
@@ -105,8 +107,10 @@ def _dates(text: str) -> Iterator[Hit]:
 # the local part may hold any RFC 5322 character ("o'brien", "jan&piet", "karin.de.boer+klacht"); a narrower
 # class found "o'brien@…" only from its third character, so the replacement left "o'" standing
 ATEXT = r"\w!#$%&'*+/=?^`{|}~.-"
+# the @ also as people write it to dodge a filter: "j.devries(at)…", "[at]", "{apenstaartje}"
+AT = r"(?:@|\s?[(\[{]\s?(?:at|apenstaartje)\s?[)\]}]\s?)"
 EMAIL_RE = re.compile(
-    rf"(?<![{ATEXT}])['`]*(?P<address>[{ATEXT}]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{{2,24}})\b", re.IGNORECASE
+    rf"(?<![{ATEXT}])['`]*(?P<address>[{ATEXT}]+{AT}[\w-]+(?:\.[\w-]+)*\.[a-z]{{2,24}})\b", re.IGNORECASE
 )
 TLDS = "nl|com|org|net|eu|be|de|info|nu|io|gov|edu|uk|fr|biz|app"
 URL_RE = re.compile(
@@ -116,9 +120,18 @@ URL_RE = re.compile(
 )
 
 
-def _emails(text: str) -> Iterator[Hit]:
-    for match in EMAIL_RE.finditer(text):
-        yield Hit("email", match.start("address"), match.end("address"))
+def _every(kind: str, pattern: re.Pattern[str], group: str | int = 0) -> Callable[[str], Iterator[Hit]]:
+    """A detector that reports every match of `pattern` (or of one group of it) as `kind`: for the
+    kinds whose pattern says all there is to say, with no checksum or context to weigh."""
+
+    def detect(text: str) -> Iterator[Hit]:
+        for match in pattern.finditer(text):
+            yield Hit(kind, match.start(group), match.end(group))
+
+    return detect
+
+
+_emails = _every("email", EMAIL_RE, "address")
 
 
 def _urls(text: str) -> Iterator[Hit]:
@@ -128,6 +141,26 @@ def _urls(text: str) -> Iterator[Hit]:
             end -= 1
         if "@" not in text[max(0, match.start() - 1) : end]:
             yield Hit("url", match.start(), end)
+
+
+# An account on social media or a chat service: "@pietjebakker" (not the @ of an e-mail address).
+HANDLE_RE = re.compile(r"(?<![\w.@+-])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{1,28}[A-Za-z0-9_])(?![\w@])")
+
+_handles = _every("handle", HANDLE_RE)
+
+
+# A number that points at one person's file: the word says what it numbers, the code has a digit.
+# Only the code is the finding, so "zaaknummer Z/23/123456" becomes "zaaknummer [nummer]".
+REFERENCE_WORD = (
+    r"(?:personeels|zaak|dossier|klant|cliënt|client|relatie|registratie|polis|factuur|aanvraag|vergunning"
+    r"|vergunnings|werknemers|medewerkers|burgerservice|employee|staff|case|file|customer|account|ticket"
+    r"|reference|referentie)[ -]?(?:nummer|nr\.?|number|no\.?|id)|kenmerk|ons kenmerk|uw kenmerk"
+)
+REFERENCE_RE = re.compile(
+    rf"\b(?:{REFERENCE_WORD})\s*[:#]?\s*(?P<code>[A-Z0-9](?:[A-Z0-9/._-]*\d)[A-Z0-9/_-]*)", re.IGNORECASE
+)
+
+_references = _every("reference-number", REFERENCE_RE, "code")
 
 
 PHONE_RE = re.compile(r"(?<![\w+])(?:\+31|0031|\(0|0)[\d \t()-]{8,17}\d(?!\d)")
@@ -235,13 +268,9 @@ def _sidecode_pattern(sidecode: str) -> str:
     return "".join(PLATE_LETTER if c == "L" else r"\d" if c == "9" else "-" for c in sidecode)
 
 
+# Dutch licence plates in one of the 14 sidecodes, written with dashes (as on the plate).
 PLATE_RE = re.compile(rf"(?<![\w-])(?:{'|'.join(_sidecode_pattern(s) for s in SIDECODES)})(?![\w-])")
-
-
-def _plates(text: str) -> Iterator[Hit]:
-    """Dutch licence plates in one of the 14 sidecodes, written with dashes (as on the plate)."""
-    for match in PLATE_RE.finditer(text):
-        yield Hit("licence-plate", match.start(), match.end())
+_plates = _every("licence-plate", PLATE_RE)
 
 
 ROLE_NOUN = (
@@ -268,13 +297,9 @@ def _ages(text: str) -> Iterator[Hit]:
         yield Hit("age", match.start(group), match.end(group))
 
 
+# 'de enige vrouwelijke agent' singles a person out in a small unit.
 ONLY_ROLE_RE = re.compile(rf"\b(?:de|het|the)\s+(?:enige|only)\b(?=(?:\s+[\w-]+){{0,2}}?\s+{ROLE_NOUN}\b)", re.I)
-
-
-def _only_roles(text: str) -> Iterator[Hit]:
-    """'de enige vrouwelijke agent' singles a person out in a small unit."""
-    for match in ONLY_ROLE_RE.finditer(text):
-        yield Hit("only-role", match.start(), match.end())
+_only_roles = _every("only-role", ONLY_ROLE_RE)
 
 
 DETECTORS: tuple[Callable[[str], Iterator[Hit]], ...] = (
@@ -286,6 +311,8 @@ DETECTORS: tuple[Callable[[str], Iterator[Hit]], ...] = (
     _postcodes,
     _addresses,
     _plates,
+    _handles,
+    _references,
     _dates,
     _ages,
     _only_roles,

@@ -262,9 +262,16 @@ def review_publish(
     seen_hash: HashOption,
     officer: Officer,
 ) -> None:
-    """Publish the version you read (--hash) of an approved draft and update the search index."""
-    published = open_store(cases, audit_log).publish(case_id, officer.actor(), seen_hash=seen_hash)
-    typer.echo(f"{case_id}: published ({published.title})")
+    """Publish the version you read (--hash) of an approved draft and update the search index.
+
+    Publishing writes the text with status `published`, a new version with a new hash: it is printed,
+    since that is the hash a later withdrawal or edit names."""
+    from moresprudentie.review.steps import short
+
+    store = open_store(cases, audit_log)
+    published = store.publish(case_id, officer.actor(), seen_hash=seen_hash)
+    version = store.editable_version(case_id)
+    typer.echo(f"{case_id}: published ({published.title}); the published version's hash is {short(version.hash)}")
     update.run(cases)
 
 

@@ -66,7 +66,8 @@ class Storage(Protocol):
         ...
 
     def create(self, case_id: str, data: bytes) -> Path:
-        """Add a new case to the collection; ConflictError when the id is taken. Returns where it is."""
+        """Add a new case to the collection; IdTakenError when a case, a revision or a withdrawn case has
+        the id (withdrawn_id_message). Returns where it is."""
         ...
 
     def write_draft(self, version: Version, data: bytes) -> Path:
@@ -102,3 +103,11 @@ class Storage(Protocol):
     def put(self, place: Place, case_id: str, data: bytes) -> None:
         """Write a document as given (for `store import`; call inside recorded())."""
         ...
+
+
+def withdrawn_id_message(case_id: str) -> str:
+    """Why a withdrawn case's id cannot name a new case, in both stores' words."""
+    return (
+        f"'{case_id}' is the id of a withdrawn case, and other cases' links and the audit log still mean that "
+        "case by it; choose another id"
+    )

@@ -19,12 +19,12 @@ from filelock import Timeout as LockTimeout
 from moresprudentie import settings
 from moresprudentie.cases.collection import case_files
 from moresprudentie.cases.loading import CASE_SUFFIX
-from moresprudentie.errors import ConflictError, StorageError
+from moresprudentie.errors import ConflictError, IdTakenError, StorageError
 from moresprudentie.files import atomic_write, create_exclusive, remove_stale_temps
 from moresprudentie.review import archive
 from moresprudentie.review.audit import Event, append_event, read_events, retract_event
 from moresprudentie.review.layout import Layout, Version, read_version
-from moresprudentie.storage.base import PLACES, Place
+from moresprudentie.storage.base import PLACES, Place, withdrawn_id_message
 
 LOCK_TIMEOUT_S = 30.0
 
@@ -106,9 +106,11 @@ class FileStorage:
 
     def create(self, case_id: str, data: bytes) -> Path:
         main, revision = self.layout.case_paths(case_id)
-        taken = ConflictError(f"{main}: a case with this id already exists; choose another id or edit that case")
+        taken = IdTakenError(f"{main}: a case with this id already exists; choose another id or edit that case")
         if revision.exists():
             raise taken
+        if (self.layout.withdrawn / main.name).exists():
+            raise IdTakenError(withdrawn_id_message(case_id))
         try:
             create_exclusive(main, data)
         except ConflictError:

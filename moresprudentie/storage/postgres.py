@@ -36,13 +36,14 @@ from moresprudentie.cases.loading import CASE_SUFFIX, file_hash, parse_case
 from moresprudentie.errors import (
     CaseNotFoundError,
     ConflictError,
+    IdTakenError,
     StorageError,
     StoreUnavailableError,
     WorkflowError,
 )
 from moresprudentie.review.audit import Event
 from moresprudentie.review.layout import Version
-from moresprudentie.storage.base import Place
+from moresprudentie.storage.base import Place, withdrawn_id_message
 
 log = logging.getLogger(__name__)
 
@@ -272,13 +273,17 @@ class PostgresStorage:
 
     def create(self, case_id: str, data: bytes) -> Path:
         taken = self._step().execute(
-            "SELECT 1 FROM case_documents WHERE case_id = %s AND place IN ('collection', 'revision')", (case_id,)
+            "SELECT place FROM case_documents WHERE case_id = %s AND place IN ('collection', 'revision', 'withdrawn')",
+            (case_id,),
         )
-        if taken.fetchone():
-            raise ConflictError(
+        places = {place for (place,) in taken.fetchall()}
+        if places - {"withdrawn"}:
+            raise IdTakenError(
                 f"{self._where('collection', case_id)}: a case with this id already exists; choose another id or "
                 "edit that case"
             )
+        if places:
+            raise IdTakenError(withdrawn_id_message(case_id))
         self.put("collection", case_id, data)
         return self._where("collection", case_id)
 

@@ -18,7 +18,15 @@ import sys
 import streamlit as st
 
 from moresprudentie.ui.components import auth, nav, resources
-from moresprudentie.ui.components.i18n import LANGUAGES, STATE_KEY, language, t
+from moresprudentie.ui.components.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    PARAM,
+    STATE_KEY,
+    language,
+    relabel_choices,
+    t,
+)
 
 
 def _page(spec: nav.PageSpec) -> st.Page:
@@ -33,8 +41,9 @@ def _page(spec: nav.PageSpec) -> st.Page:
 
 
 def _style() -> str:
-    """Static styling only (no case or user text ever goes into HTML): case titles read as titles, and
-    the file uploader's button speaks the UI language. Streamlit's frontend writes "Upload" and
+    """Static styling only (no case or user text ever goes into HTML): case titles read as titles, a
+    checkbox's label (a decisive fact) wraps instead of being cut, a phone's header leaves the page's
+    first line free, and the file uploader's button speaks the UI language. Streamlit's frontend writes "Upload" and
     "1MB per file • TXT" in English with no way to translate them, so the button's text is replaced
     by our own label and the English size line is hidden: each uploader's help text gives the limit."""
     button = "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
@@ -46,6 +55,12 @@ def _style() -> str:
         "[data-testid='stPageLink-NavLink']:not(:hover) {background-color: transparent;}"
         "[data-testid='stPageLink-NavLink'] :is(span, div, p) {white-space: normal; overflow: visible;}"
         "[data-testid='stMainBlockContainer'] {max-width: 1200px; padding-top: 2.5rem;}"
+        # Streamlit cuts a checkbox label to one line ("…" and no tooltip); a decisive fact is a sentence
+        "[data-testid='stCheckbox'] [data-testid='stWidgetLabel'] :is(div, p) "
+        "{white-space: normal; overflow: visible; text-overflow: clip;}"
+        # On a phone Streamlit's header (3.75rem, with the menu and toolbar) covers the page's first
+        # line, such as "Terug naar zoeken": start the page below it.
+        "@media (max-width: 640px) {[data-testid='stMainBlockContainer'] {padding-top: 4.5rem;}}"
         f"{button} {{font-size: 0;}}"
         f'{button}::after {{content: "{upload}"; font-size: 0.875rem;}}'
         "[data-testid='stFileUploaderDropzoneInstructions'] {display: none;}"
@@ -71,12 +86,30 @@ def main() -> None:
 
     with st.sidebar:
         st.segmented_control(
-            t("app.language"), LANGUAGES, key=STATE_KEY, format_func=str.upper, required=True, width="stretch"
+            t("app.language"),
+            LANGUAGES,
+            key=STATE_KEY,
+            format_func=str.upper,
+            required=True,
+            width="stretch",
+            on_change=relabel_choices,
         )
+    _language_in_address()
 
     if current is pages[nav.SEARCH] and st.query_params.get("case"):
         st.switch_page(pages[nav.CASE], query_params={"case": st.query_params["case"]})
     current.run()
+
+
+def _language_in_address() -> None:
+    """Keep `?lang=en` in the address while the session reads English, so a reload or a shared link
+    stays in English: the sidebar's choice lives in the session, which a reload starts afresh, and
+    Streamlit drops query parameters on every page change. Dutch, the default, needs none."""
+    chosen = language()
+    if chosen == DEFAULT_LANGUAGE:
+        st.query_params.pop(PARAM, None)
+    elif st.query_params.get(PARAM) != chosen:
+        st.query_params[PARAM] = chosen
 
 
 def no_external_ip_lookup() -> None:

@@ -106,6 +106,58 @@ def test_session_leader_prepares_a_deliberation(page, server: Server) -> None:
     assert "<script" not in document.lower()
 
 
+def test_choices_follow_a_language_switch_and_english_survives_a_reload(page, server: Server) -> None:
+    """A theme chosen in Dutch once stayed a Dutch chip on the English page (Streamlit resends a
+    choice's label only when the value changes), a reload fell back to Dutch, and every dropdown
+    offered Streamlit's untranslated "Select all"."""
+    open_page(page, server, "/beraad")
+    themes = page.locator("[data-testid=stMultiSelect]").first
+    themes.click()
+    page.get_by_role("option", name="Aanbesteding en inkoop").wait_for()
+    assert page.get_by_role("option", name="Select all").count() == 0
+    page.get_by_role("option", name="Aanbesteding en inkoop").click()
+    page.keyboard.press("Escape")
+    settle(page)
+    assert "Aanbesteding en inkoop" in themes.inner_text()
+    page.locator("[data-testid=stSidebar]").get_by_text("EN", exact=True).click()
+    page.get_by_role("heading", name="Prepare a moral deliberation").wait_for()
+    settle(page)
+    assert "Procurement" in themes.inner_text() and "Aanbesteding" not in themes.inner_text()
+    assert "lang=en" in page.url
+    page.reload()
+    page.get_by_role("heading", name="Prepare a moral deliberation").wait_for()
+
+
+def test_on_a_phone_nothing_is_covered_or_cut_off(browser, server: Server) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    phone.set_default_timeout(_browser.WAIT_MS)
+    try:
+        phone.goto(f"{server.url}/casus?case={EXPECTED}")
+        back = phone.get_by_text("Terug naar zoeken").first
+        back.wait_for()
+        settle(phone)
+        box = back.bounding_box()
+        assert box is not None
+        topmost = phone.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y).closest('[data-testid=stPageLink]') !== null",
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+        )
+        assert topmost, "something covers the link (Streamlit's header)"
+        cut = phone.locator("[data-testid=stCheckbox] [data-testid=stMarkdownContainer]").evaluate_all(
+            """boxes => boxes.filter(box => {
+            const text = document.createRange();
+            text.selectNodeContents(box);
+            const column = box.closest('[data-testid=stColumn]') || box.closest('[data-testid=stMain]');
+            return text.getBoundingClientRect().right > column.getBoundingClientRect().right - 1;
+        }).map(box => box.innerText)"""
+        )
+        assert cut == [], f"decisive facts cut off (Streamlit's one-line checkbox labels): {cut}"
+        shot(phone, "02b-casus-telefoon.png")
+    finally:
+        context.close()
+
+
 def test_case_markup_is_shown_as_text(page, server: Server) -> None:
     open_page(page, server, f"/casus?case={HOSTILE}")
     assert page.get_by_text(SCRIPT, exact=False).first.is_visible()

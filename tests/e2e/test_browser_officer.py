@@ -32,7 +32,9 @@ pytestmark = pytest.mark.e2e
 require_browser()
 
 PERSONAL = {"bsn": "111222333", "phone": "06-12345678", "mail": "j.devries@example.nl"}
-READY = "Iedereen die deze app opent"  # the trial banner: the officer pages are open to this browser
+READY = (
+    "In deze browser ben je integriteitsfunctionaris"  # the trial banner: the officer pages are open to this browser
+)
 DRAFT = "taart-ter-beoordeling"
 
 

@@ -34,8 +34,8 @@ COLLECTION = ROOT / "tests" / "fixtures" / "collection"
 OUTPUT = ROOT / "test-output"
 CHROMIUM = Path("/usr/bin/chromium")
 ADD_CASE = "toevoegen"
-GRANTED = "Iedereen die deze app opent"  # the trial banner, on every page of a trial officer
-REFUSED = "geweigerd"  # the officer page's refusal
+GRANTED = "In deze browser ben je integriteitsfunctionaris"  # the trial banner, on every page of a trial officer
+REFUSED = "deze browser heeft het token niet"  # the officer page's refusal of a browser without the token
 
 
 @dataclass

@@ -97,6 +97,9 @@ def token_matches(given: object, expected: str | None) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
+NO_TOKEN = "no valid start-up token"  # noqa: S105 - a reason, not a secret; the one refusal the person at the keyboard can fix: open the printed link
+
+
 @dataclass(frozen=True)
 class TrialDecision:
     granted: bool
@@ -130,7 +133,7 @@ def trial_decision(
     if origin is None or origin["authority"] != hosts[0]:
         return TrialDecision(False, "Origin is not this app on this machine")
     if not token_matches(token, expected_token):
-        return TrialDecision(False, "no valid start-up token")
+        return TrialDecision(False, NO_TOKEN)
     return TrialDecision(True, "local browser with the start-up token")
 
 
@@ -155,13 +158,21 @@ def _session_token() -> object:
 
 def trial_active() -> bool:
     """Trial mode counts only on a server nobody else can reach, for a request proved to be local."""
-    if not trial_requested() or not server_is_local():
-        return False
+    decision = _trial()
+    return decision is not None and decision.granted
+
+
+def _trial() -> TrialDecision | None:
+    """This request's trial decision, None when trial mode was not asked for."""
+    if not trial_requested():
+        return None
+    if not server_is_local():
+        return TrialDecision(False, "the server is not on 127.0.0.1 only")
     token = _session_token()
     decision = trial_decision(_request_headers(), token, os.environ.get(TRIAL_TOKEN_ENV), server_port())
     if not decision.granted:
         st.session_state.pop(PROOF_KEY, None)
-    return decision.granted
+    return decision
 
 
 def current_actor() -> Actor | None:
@@ -199,7 +210,10 @@ def officer_or_stop() -> Actor:
         st.stop()
     if actor is not None and actor.is_officer:
         return actor
-    if trial_requested() and not trial_active():
+    trial = _trial()
+    if trial is not None and trial.reason == NO_TOKEN:  # a reload, or the address without the link's token
+        st.warning(t("auth.trial_no_token"), icon=":material/key:")
+    elif trial is not None and not trial.granted:
         address = str(st.get_option("server.address") or t("auth.all_addresses"))
         st.warning(t("auth.trial_refused", address=address), icon=":material/gpp_bad:")
     if actor is not None:

@@ -13,7 +13,6 @@ English and cannot be translated, so a new term is typed into a small field of i
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import streamlit as st
@@ -23,9 +22,7 @@ from moresprudentie.anonymisation.check import Finding
 from moresprudentie.anonymisation.normalise import without_hidden
 from moresprudentie.cases.loading import Problem
 from moresprudentie.cases.model import (
-    BALANCED,
     LIST_TEXT_FIELDS,
-    NORM_SOURCES,
     REQUIRED_FIELDS,
     ROLES,
     TEXT_FIELDS,
@@ -38,6 +35,16 @@ from moresprudentie.cases.model import (
 )
 from moresprudentie.review.authoring import field_help, field_order
 from moresprudentie.ui.components import messages, officer
+from moresprudentie.ui.components.form_lines import (
+    LINE_FIELDS,
+    SHAPED_LINE_FIELDS,
+    example,
+    lines,
+    norm_item,
+    related_item,
+    tension_item,
+    widget_value,
+)
 from moresprudentie.ui.components.i18n import language, t
 from moresprudentie.ui.components.widgets import md_inline
 
@@ -61,8 +68,6 @@ GROUPS = {  # rows of fields per group; short fields share a row
     "session": (("discussion_questions",), ("variations",), ("related",), ("allowed_terms",)),
 }
 LONG_FIELDS = (*TEXT_FIELDS, "dissent")
-LINE_FIELDS = (*LIST_TEXT_FIELDS, "allowed_terms")  # lists edited as one item per line
-SHAPED_LINE_FIELDS = ("tensions", "norms", "related")  # one item per line, with a little syntax each
 # every string a reader or reviewer sees: the free texts, and the id, terms and allowed terms too
 CHECKED_FIELDS = (
     "title",
@@ -76,47 +81,18 @@ CHECKED_FIELDS = (
     "allowed_terms",
 )
 MAX_TEXT = 20_000
-RELATED_SEPARATOR = ":"  # a related line is "id" or "id: relation"; a norm line "source: text"
-PAIR_SEPARATOR = re.compile(r"\s*(?:/|↔|<->|\bversus\b|\bvs\.?|\btegen\b)\s*")  # "A / B: prevailed"
 FORCE_FIELD = ("role", "tensions", "norms", "decisive_facts")  # needed to submit (model.force_field_gaps)
 REQUIRED_MARK, SUBMIT_MARK = " *", " **"  # after the label: needed to save, needed to submit
-BALANCED_WORDS = {BALANCED, "in evenwicht", "evenwicht", "beide", "both"}
 
 
 def _key(field: str) -> str:
     return PREFIX + field
 
 
-def _lines(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def _widget_value(name: str, value: Any) -> Any:
-    """A case field as its widget holds it: lines of text, a list of terms, a number or None, text."""
-    if name in LINE_FIELDS:
-        return "\n".join(value or [])
-    if name == "related":
-        return "\n".join(
-            link["id"] + ("" if link["relation"] == "see-also" else f"{RELATED_SEPARATOR} {link['relation']}")
-            for link in value or []
-        )
-    if name == "tensions":
-        return "\n".join(f"{' / '.join(item['between'])}: {item['prevailed']}" for item in value or [])
-    if name == "norms":
-        return "\n".join(
-            f"{item['source']}: {item['text']}" if item.get("source") else item["text"] for item in value or []
-        )
-    if name in ("themes", "values"):
-        return list(value or [])
-    if name in ("organisation", "method", "duration_minutes", "role"):
-        return value
-    return value or ""
-
-
 def _widget_values(case: Case | None) -> dict[str, Any]:
     """The widget value of every field, for a case or for an empty form (in the UI language)."""
     data = case.model_dump(mode="json") if case is not None else {"language": language()}
-    return {name: _widget_value(name, data.get(name)) for name in field_order() if name != "status"}
+    return {name: widget_value(name, data.get(name)) for name in field_order() if name != "status"}
 
 
 def load(case: Case | None, expected_hash: str | None = None, published: bool = False) -> None:
@@ -139,42 +115,13 @@ def values() -> dict[str, Any]:
     """The form as case fields (status always draft), ready for authoring.case_from_fields."""
     raw = {name: st.session_state.get(_key(name)) for name in field_order() if name != "status"}
     for name in LINE_FIELDS:
-        raw[name] = _lines(raw[name])
-    raw["related"] = [_related_item(line) for line in _lines(raw["related"])]
-    raw["tensions"] = [_tension_item(line) for line in _lines(raw["tensions"])]
-    raw["norms"] = [_norm_item(line) for line in _lines(raw["norms"])]
+        raw[name] = lines(raw[name])
+    raw["related"] = [related_item(line) for line in lines(raw["related"])]
+    raw["tensions"] = [tension_item(line) for line in lines(raw["tensions"])]
+    raw["norms"] = [norm_item(line) for line in lines(raw["norms"])]
     for name in ("id", "title", "date"):
         raw[name] = (raw[name] or "").strip()
     return raw | {"status": "draft"}
-
-
-def _related_item(line: str) -> str | dict[str, str]:
-    """'id: nuanceert' → a link; the relation as its code or its label in either language."""
-    case_id, _, relation = line.partition(RELATED_SEPARATOR)
-    labels = {entry[lang].lower(): code for code, entry in vocabulary()["relations"].items() for lang in ("nl", "en")}
-    relation = labels.get(relation.strip().lower(), relation.strip())
-    return {"id": case_id.strip(), "relation": relation} if relation else case_id.strip()
-
-
-def _tension_item(line: str) -> dict[str, Any]:
-    """'loyaliteit / transparantie: transparantie' → a tension; the model says what is wrong with it."""
-    pair, _, prevailed = line.partition(RELATED_SEPARATOR)
-    outcome = prevailed.strip().lower()
-    return {
-        "between": [part for part in PAIR_SEPARATOR.split(pair.strip()) if part],
-        "prevailed": BALANCED if outcome in BALANCED_WORDS else outcome,
-    }
-
-
-def _norm_item(line: str) -> str | dict[str, str]:
-    """'organisatorisch: Gedragscode, artikel 4' → a sourced norm; a line without a source stays text
-    (the check tab then asks for its source)."""
-    source, _, text = line.partition(RELATED_SEPARATOR)
-    source = source.strip().lower()
-    sources = {code: code for code in NORM_SOURCES} | {
-        label("norm_sources", code, lang).lower(): code for code in NORM_SOURCES for lang in ("nl", "en")
-    }
-    return {"text": text.strip(), "source": sources[source]} if source in sources and text.strip() else line
 
 
 def _field_text(field: str) -> str:
@@ -238,7 +185,7 @@ def field_label(field: str) -> str:
 
 
 def _allow(term: str) -> None:
-    terms = _lines(st.session_state.get(_key("allowed_terms")))
+    terms = lines(st.session_state.get(_key("allowed_terms")))
     if term not in terms:
         st.session_state[_key("allowed_terms")] = "\n".join([*terms, term])
 
@@ -289,8 +236,8 @@ def _vocabulary_widget(field: str) -> None:
 def _widget(field: str, editing: bool) -> None:
     """The input for one field, with its Dutch/English hint and an example as placeholder."""
     name, help_text = field_label(field), _help(field)
-    example = field_help(field, language()).example
-    placeholder = t("add.example", example=example) if example else None
+    shown = example(field, language())
+    placeholder = t("add.example", example=shown) if shown else None
     key, persist = _key(field), "session"
     if field in VOCABULARY_FIELDS:
         _vocabulary_widget(field)

@@ -49,6 +49,7 @@ def facet(cases: list[Case], name: str, key: str, label_key: str | None = None) 
         key=key,
         format_func=lambda term: label(kind, term, lang),
         placeholder=t("filters.any"),
+        select_all=False,  # Streamlit's "Select all" is English only, and a filter of all is no filter
     )
 
 
@@ -99,6 +100,7 @@ def languages(key: str) -> list[str]:
         key=key,
         format_func=lambda code: t(f"languages.{code}"),
         placeholder=t("filters.any"),
+        select_all=False,  # Streamlit's "Select all" is English only, and a filter of all is no filter
     )
 
 

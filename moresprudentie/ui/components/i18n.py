@@ -7,16 +7,19 @@ missing translation is caught by a test rather than by a user. The chosen langua
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import streamlit as st
 import yaml
+from streamlit.errors import StreamlitAPIException
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 STATE_KEY = "lang"
+PARAM = "lang"  # ?lang=en in the address (ui/app.py keeps it there while the session reads English)
 
 
 @cache
@@ -29,11 +32,16 @@ def strings() -> dict[str, Any]:
 def text(key: str, language: str, **values: Any) -> str:
     """The text for a dotted key ('search.title') in a language, formatted with values.
 
-    An unknown key raises KeyError (a programming error, caught by the strings test).
+    With `count=1` a sibling key ending in `_one` wins where there is one ('search.results_one':
+    "1 eerder beraad dat … lijkt"), since Dutch and English both put a single thing in the
+    singular, verb and all. An unknown key raises KeyError (a programming error, caught by the
+    strings test).
     """
     node: Any = strings()
-    for part in key.split("."):
+    *path, last = key.split(".")
+    for part in path:
         node = node[part]
+    node = node[f"{last}_one"] if values.get("count") == 1 and f"{last}_one" in node else node[last]
     if not isinstance(node, dict) or DEFAULT_LANGUAGE not in node:
         raise KeyError(f"strings.yaml: '{key}' is a section, not a text with nl/en")
     template = node.get(language) or node[DEFAULT_LANGUAGE]
@@ -43,7 +51,7 @@ def text(key: str, language: str, **values: Any) -> str:
 def language() -> str:
     """The language of this browser session: chosen in the sidebar, else ?lang=, else Dutch."""
     if STATE_KEY not in st.session_state:
-        asked = st.query_params.get("lang", DEFAULT_LANGUAGE)
+        asked = st.query_params.get(PARAM, DEFAULT_LANGUAGE)
         st.session_state[STATE_KEY] = asked if asked in LANGUAGES else DEFAULT_LANGUAGE
     return st.session_state[STATE_KEY]
 
@@ -51,3 +59,19 @@ def language() -> str:
 def t(key: str, **values: Any) -> str:
     """The text for a key in the session's language."""
     return text(key, language(), **values)
+
+
+def relabel_choices() -> None:
+    """After a language switch, hand every choice widget its own value again, so choices already
+    made show in the new language.
+
+    A multiselect or selectbox sends its choices to the browser as their labels, and Streamlit
+    sends them again only when the value changes: a theme chosen in Dutch stayed a Dutch chip on an
+    English page, beside English options. Setting a value, even to itself, counts as a change.
+    Only text values are set again (a term, a list of terms, typed text): buttons, toggles and
+    uploads hold other values, and Streamlit refuses a value for some of them."""
+    for key, value in list(st.session_state.items()):
+        is_text = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        if key != STATE_KEY and is_text:
+            with suppress(StreamlitAPIException):
+                st.session_state[key] = value

@@ -72,6 +72,7 @@ def _form(case: Case, method: str | None) -> tuple[SessionOutcome | None, list[s
         key=key("values", case.id),
         format_func=lambda term: label("values", term, lang),
         max_selections=MAX_CLASHED,
+        select_all=False,  # Streamlit's "Select all" is English only
         placeholder=t("session_outcome.values_placeholder"),
         help=t("session_outcome.values_help", most=MAX_CLASHED),
     )

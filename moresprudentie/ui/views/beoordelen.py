@@ -37,6 +37,7 @@ from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline, moment
 
 PICK, COMMENT, PUBLISHED, STALE = "review_pick", "review_comment", "review_published", "review_stale"
+NO_COMMENT = "review_no_comment"  # set when "send back" was clicked with an empty comment box
 LABELS = "review_labels"  # the picker's labels as last drawn (_pick)
 WITHDRAW_PICK, WITHDRAW_REASON, WITHDRAW_MISSING = "withdraw_pick", "withdraw_reason", "withdraw_missing"
 STATE_COLOURS = {"draft": "gray", "submitted": "blue", "approved": "green", "sent_back": "orange"}
@@ -55,6 +56,9 @@ def _act(action: str, case_id: str, actor: Actor, seen_hash: str = "") -> None:
     """
     store = resources.case_store()
     comment = st.session_state.get(COMMENT, "")
+    if action == "send_back" and not comment.strip():  # the library refuses it too, in English, at the top
+        st.session_state[NO_COMMENT] = True
+        return
     try:
         if action == "publish":
             store.publish(case_id, actor, seen_hash=seen_hash)
@@ -221,6 +225,8 @@ def _actions(item: QueueItem, actor: Actor, found: list[anonymisation.Finding]) 
         return
     if allowed & {"approve", "send_back"}:  # a second officer: the remark goes with the decision
         st.text_area(t("review.comment"), key=COMMENT, help=t("review.comment_help"), height=90)
+        if st.session_state.pop(NO_COMMENT, False):  # said here, under the box, not at the top of the page
+            st.error(t("review.needs_comment"), icon=":material/edit_note:")
     for action, icon in DECISIONS.items():
         why = None if action in allowed else _why(action, actor, item, found)
         step = (_act, (action, case_id, actor, item.version.hash))

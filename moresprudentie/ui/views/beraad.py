@@ -159,6 +159,7 @@ def _roles(cases: list[Case]) -> list[str]:
         key="session_roles",
         format_func=lambda role: label("roles", role, lang),
         placeholder=t("filters.any"),
+        select_all=False,  # Streamlit's "Select all" is English only, and a filter of all is no filter
     )
 
 

@@ -76,7 +76,7 @@ def _personal_data(findings: list[Finding], step: str) -> str:
     listed = "; ".join(
         f"{messages.field_label(finding.field) or finding.field}: {officer.kind_label(finding)}" for finding in findings
     )
-    return t(f"add.refused.{step}", count=len(findings), listed=md_inline(listed))
+    return t(f"add.refused.{step}", listed=md_inline(listed))
 
 
 def _refused(exc: MoresprudentieError, step: str) -> tuple[str, MoresprudentieError | None]:
