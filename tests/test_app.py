@@ -150,6 +150,14 @@ def test_an_off_topic_question_gets_an_honest_no_good_match(app) -> None:
     assert "Sterke overeenkomst" not in texts(at) and "Redelijke overeenkomst" not in texts(at)
 
 
+def test_a_query_without_a_word_asks_for_words(app) -> None:
+    at = app()
+    at.text_area[0].input("?!?!")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Hier staat nog geen woord om op te zoeken" in texts(at) and "met deze filters" not in texts(at)
+
+
 def test_the_results_heading_says_what_the_bands_mean(app) -> None:
     """A band is a calibrated chance, not a rank in the list: the heading's help says so, with the
     thresholds the ranking uses, on a good list and on a weak one alike."""
@@ -222,6 +230,10 @@ def test_case_page_shows_everything_related_and_more_like_this(app) -> None:
         assert heading in shown
     assert "Nuanceert" in shown  # the relation label from the vocabulary
     assert "Meer zoals deze" in shown
+    session = next(
+        link for link in at.get("page_link") if link.proto.label == "Bespreek deze casus in een moreel beraad"
+    )
+    assert session.proto.page.endswith("beraad") and f"case={HOSTILE_ID}" in session.proto.query_string
 
 
 def test_case_deep_link_from_the_root(app) -> None:
@@ -234,6 +246,8 @@ def test_unknown_or_draft_case_is_not_found_calmly(app) -> None:
         at = app(nav.CASE, case=case_id)
         assert at.warning, case_id
         assert "Een fles wijn" not in texts(at)
+    at = app(nav.CASE)  # the page opened without a case: no "there is no published case ''"
+    assert "Kies een casus" in texts(at) and not at.warning and not at.exception
 
 
 def test_hostile_case_text_is_inert(app) -> None:
@@ -265,7 +279,7 @@ def test_session_page_choose_hidden_judgement_and_handout(app) -> None:
 
 def test_session_filters_by_length_and_values_in_tension(app) -> None:
     at = app(nav.SESSION)
-    at.multiselect(key="session_values").select("onpartijdigheid").select("transparantie").run()
+    at.multiselect(key="session_filter_values").select("onpartijdigheid").select("transparantie").run()
     assert not at.exception
     assert at.selectbox(key="session_case").options == [HOSTILE_TITLE]
 

@@ -369,6 +369,11 @@ def test_send_back_needs_a_comment_and_reaches_the_author(app, cases: Path) -> N
     at = app(nav.REVIEW, ANNA)
     assert "Haal de functietitel weg." in shown(at)
     assert button(at, "review.submit")
+    at = app(nav.ADD_CASE, ANNA)  # "Bewerken" opens the form on the draft: the remark is there too
+    at.query_params["edit"] = "fles-wijn-concept"
+    at.run()
+    assert not at.exception and at.text_input(key="form.id").value == "fles-wijn-concept"
+    assert "Haal de functietitel weg." in shown(at) and "Pas de casus hieronder aan" in shown(at)
 
 
 def submitted_before_the_check_knew(cases: Path, case_id: str) -> None:

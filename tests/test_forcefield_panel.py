@@ -194,24 +194,29 @@ def _listed(at) -> set[str]:
 def test_session_tension_filter_is_order_insensitive(session) -> None:
     at = session
     assert _listed(at) == set(SESSION_CASES)
-    assert at.selectbox(key="session_tension_a").options == ["Loyaliteit", "Rechtmatigheid", "Transparantie", "Zorg"]
-    at.selectbox(key="session_tension_a").set_value("loyaliteit").run()
+    assert at.selectbox(key="session_filter_tension_a").options == [
+        "Loyaliteit",
+        "Rechtmatigheid",
+        "Transparantie",
+        "Zorg",
+    ]
+    at.selectbox(key="session_filter_tension_a").set_value("loyaliteit").run()
     assert _listed(at) == {"a-medewerker", "b-leiding", "d-team"}  # loyalty against anything
-    assert at.selectbox(key="session_tension_b").options == ["Transparantie", "Zorg"]  # only its counterparts
-    at.selectbox(key="session_tension_b").set_value("transparantie").run()
+    assert at.selectbox(key="session_filter_tension_b").options == ["Transparantie", "Zorg"]  # only its counterparts
+    at.selectbox(key="session_filter_tension_b").set_value("transparantie").run()
     assert _listed(at) == {"a-medewerker", "b-leiding"}
-    at.selectbox(key="session_tension_a").set_value("transparantie").run()
-    at.selectbox(key="session_tension_b").set_value("loyaliteit").run()
+    at.selectbox(key="session_filter_tension_a").set_value("transparantie").run()
+    at.selectbox(key="session_filter_tension_b").set_value("loyaliteit").run()
     assert not at.exception
     assert _listed(at) == {"a-medewerker", "b-leiding"}  # B versus A: the same cases
 
 
 def test_session_role_filter_and_both_together(session) -> None:
     at = session
-    at.multiselect(key="session_roles").select("leidinggevende").run()
+    at.multiselect(key="session_filter_roles").select("leidinggevende").run()
     assert _listed(at) == {"b-leiding", "c-leiding"}
-    at.selectbox(key="session_tension_a").set_value("transparantie").run()
-    at.selectbox(key="session_tension_b").set_value("loyaliteit").run()
+    at.selectbox(key="session_filter_tension_a").set_value("transparantie").run()
+    at.selectbox(key="session_filter_tension_b").set_value("loyaliteit").run()
     assert _listed(at) == {"b-leiding"}
 
 

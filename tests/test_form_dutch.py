@@ -25,7 +25,7 @@ from test_app_officer import fill, run
 from moresprudentie.cases.loading import Problem, load_case_file, parse_case
 from moresprudentie.cases.model import REQUIRED_FIELDS
 from moresprudentie.errors import PersonalDataError
-from moresprudentie.review.authoring import field_order
+from moresprudentie.review.authoring import field_help, field_order
 from moresprudentie.review.store import CaseStore, blocking_findings
 from moresprudentie.ui.components import case_form, form_lines, i18n, messages, nav
 from moresprudentie.ui.components.i18n import strings, text
@@ -297,6 +297,21 @@ def test_the_examples_of_tensions_and_norms_are_written_as_the_form_takes_them(p
         "balanced",
     )
     assert isinstance(norm, dict) and norm["source"] == "organisatorisch"
+
+
+def test_a_duration_out_of_range_is_said_in_dutch(page) -> None:
+    """Streamlit's own limit said "Number is outside the allowed range … Press Enter to apply" in
+    English; the field has no widget limit now, and the model's limit is worded like any other."""
+    at = page()
+    run(at.number_input(key="form.duration_minutes").set_value(600))
+    assert not at.exception and "mag hoogstens 480 zijn" in everything(at)
+
+
+def test_a_list_field_says_one_per_line_once() -> None:
+    """The form once added "Eén per regel." to hints that already said "één per regel"."""
+    for field in form_lines.LINE_FIELDS:
+        for lang, words in (("nl", "per regel"), ("en", "per line")):
+            assert field_help(field, lang).hint.lower().count(words) == 1, (field, lang)
 
 
 def walk(at: AppTest) -> str:

@@ -78,7 +78,7 @@ def test_cases_without_variations_are_counted_marked_and_can_be_filtered_out(ses
         "Een dienstauto zonder varianten": 0,
         "Een dossier zonder varianten": 0,
     }
-    toggle = at.toggle(key="session_with_variations")
+    toggle = at.toggle(key="session_filter_with_variations")
     assert toggle.label == "Alleen casussen met varianten"
     assert "2 van de 3 casussen hebben er (nog) geen" in toggle.help
     toggle.set_value(True).run()
@@ -89,6 +89,20 @@ def test_cases_without_variations_are_counted_marked_and_can_be_filtered_out(ses
     assert "Deze casus heeft geen varianten" in texts(at)  # the chosen case is marked too
     at.selectbox(key="session_case").set_value("met-varianten").run()
     assert "Deze casus heeft geen varianten" not in texts(at)
+
+
+def test_a_case_pages_link_arrives_with_that_case_chosen_and_the_filters_cleared(session) -> None:
+    """ "Bespreek deze casus in een moreel beraad" on a case page: the leader lands on the session page
+    with that case, even when a filter of an earlier visit would have left it out."""
+    at = session()
+    at.toggle(key="session_filter_with_variations").set_value(True).run()
+    assert options(at) == {"Een taart met varianten"}
+    at.query_params["case"] = "zonder-varianten"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="session_case").value == "zonder-varianten" and len(options(at)) == 3
+    assert "case" not in at.query_params and at.toggle(key="session_filter_with_variations").value is False
+    assert "Hand-out" in texts(at)
 
 
 def test_surprise_says_when_every_fitting_case_was_discussed_and_offers_a_way_on(session) -> None:
@@ -197,6 +211,14 @@ def test_the_case_page_explains_each_relation_beside_its_label(related_app) -> N
     assert f"Verwijst naar deze casus (nuanceert): {nuances}" in captions
     captions = [caption.value for caption in related_app("volger", "en").caption]
     assert f"**Follows**: {i18n.text('case.relation_help.follows', 'en')}" in captions
+
+
+def test_more_like_this_leaves_out_the_cases_linked_above(related_app) -> None:
+    """A case linked under "Verwante casussen" was listed again under "Meer zoals deze"."""
+    at = related_app("volger")
+    links = [link.proto.label for link in at.get("page_link")]
+    assert links.count("De basiscasus over een kerstpakket") == 1 and links.count("Een afwijkende casus") == 1
+    assert "Meer zoals deze" in texts(at) and "Een nuancerende casus" in links  # the rest still comes
 
 
 QUERY = "Een leverancier geeft mij een kerstpakket tijdens de aanbesteding"

@@ -12,6 +12,7 @@ import pytest
 from moresprudentie.cases.collection import load_cases
 from moresprudentie.cases.loading import MAX_FILE_BYTES, dump_case, parse_case
 from moresprudentie.errors import CaseFileError
+from moresprudentie.review.authoring import scaffold
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -235,3 +236,14 @@ def test_libyaml_and_pyyaml_read_the_shipped_cases_alike() -> None:
         assert yaml.__with_libyaml__
         fast, reference = _compose(text), yaml.compose(text, Loader=yaml.BaseLoader)
         assert yaml.serialize(fast) == yaml.serialize(reference)
+
+
+def test_the_scaffold_of_new_reads_as_fields_to_write_not_as_pydantic() -> None:
+    """`moresprudentie new` leaves fields empty; uploading or validating it said "Input should be a valid
+    string" and "Value should have at least 1 item after validation, not 0"."""
+    _, problems = parse_case(scaffold("proef-casus", "nl").encode(), "proef.yaml")
+    by_field = {problem.field: problem for problem in problems}
+    assert (by_field["title"].code, by_field["title"].message) == ("empty_text", "is empty; write it")
+    assert (by_field["situation"].code, by_field["situation"].message) == ("empty_text", "is empty; write it")
+    assert by_field["themes"].message == "needs at least 1 item(s)" and by_field["themes"].params == {"min": 1}
+    assert not any("Input should" in p.message or "after validation" in p.message for p in problems)

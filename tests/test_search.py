@@ -125,6 +125,8 @@ def test_k_and_empty_queries(engine: SearchEngine) -> None:
     assert len(engine.search("zaak", k=100)) == len(PUBLISHED)
     assert engine.search("zaak", k=0) == []
     assert engine.search("   ", k=5) == []
+    assert engine.search("?!?! ...", k=5) == []  # not one word: nothing a case could answer
+    assert engine.search("€ 5", k=5) != []  # a number is a word
 
 
 def test_similar_never_returns_the_case_itself(engine: SearchEngine) -> None:

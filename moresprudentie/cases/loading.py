@@ -14,7 +14,6 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Literal
 
 import yaml
@@ -23,7 +22,8 @@ from yaml.composer import Composer
 from yaml.resolver import BaseResolver
 
 from moresprudentie.cases import model
-from moresprudentie.cases.model import FIELD_NAMES, Case, force_field_gaps, suggest, visible, vocabulary_warnings
+from moresprudentie.cases.explain import NO_PARAMS, explained
+from moresprudentie.cases.model import FIELD_NAMES, Case, force_field_gaps, vocabulary_warnings
 from moresprudentie.errors import CaseFileError
 
 MAX_FILE_BYTES = 256 * 1024
@@ -31,7 +31,6 @@ MAX_DEPTH = 6
 MAX_NODES = 2_000  # a rich case has a few hundred; more is an attack or a mistake, refused before any work
 NULL_SCALARS = {"", "~", "null", "Null", "NULL"}
 CASE_SUFFIX = ".yaml"
-NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,65 +239,9 @@ def _validation_problems(path: str, error: ValidationError, lines: dict[tuple, i
         loc = tuple(item["loc"])
         field_name = ".".join(str(part) for part in loc) or None
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
-        message, code, params = _explained(item, loc)
+        message, code, params = explained(item, loc)
         problems.append(Problem(path, line, field_name, message, "error", code, params))
     return problems
-
-
-def _explained(item: Any, loc: tuple) -> tuple[str, str, Mapping[str, Any]]:
-    """One validation error in plain words, with its code and params (see Problem)."""
-    kind = item["type"]
-    if kind == "extra_forbidden":
-        hint = suggest(str(loc[-1]), FIELD_NAMES)
-        fix = f"did you mean '{hint}'?" if hint else "see docs/case-format.md for the fields"
-        return f"unknown field; {fix}", "unknown_field", {"name": visible(str(loc[-1])), "hint": hint or ""}
-    if kind == "missing":
-        return "required field is missing", "missing_field", NO_PARAMS
-    if kind == "string_pattern_mismatch":
-        shown = visible(str(item["input"]))  # a direction control must not reorder the message
-        if loc[0] in ("id", "related"):
-            example = "use 3–80 lower-case letters, digits and hyphens, e.g. geschenk-van-leverancier"
-            return f"'{shown}' is not a valid id: {example}", "invalid_id", {"value": shown}
-        example = "use lower-case words joined by hyphens, e.g. discretionaire-ruimte"
-        return f"'{shown}' is not a valid term: {example}", "invalid_term", {"value": shown}
-    if kind == "literal_error":
-        return _not_allowed(item)
-    if kind == "string_type" and isinstance(item.get("input"), list | dict):
-        return "expected text, got a list or mapping; write it as one text", "expected_text", NO_PARAMS
-    message = item["msg"].removeprefix("Value error, ")
-    if kind == "enum":  # the message is pydantic's own; the code and params are those of a literal
-        return (message, *_not_allowed(item)[1:])
-    error = (item.get("ctx") or {}).get("error")
-    if isinstance(error, model.CodedValueError):
-        return message, error.code, error.params
-    return (message, *_constraint(kind, item.get("ctx") or {}, isinstance(item.get("input"), list | tuple)))
-
-
-def _constraint(kind: str, ctx: Mapping[str, Any], listed: bool) -> tuple[str, Mapping[str, Any]]:
-    """The code and params of a length or number limit pydantic reports; ("", {}) for anything else."""
-    if kind in ("too_long", "string_too_long"):
-        return ("too_many" if listed else "too_long"), {"max": ctx.get("max_length")}
-    if kind in ("too_short", "string_too_short"):
-        return ("too_few", {"min": ctx.get("min_length")}) if listed else ("empty_text", NO_PARAMS)
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "not_a_number", NO_PARAMS
-    if kind == "greater_than_equal":
-        return "at_least", {"min": ctx.get("ge")}
-    if kind == "less_than_equal":
-        return "at_most", {"max": ctx.get("le")}
-    return "", NO_PARAMS
-
-
-def _not_allowed(item: Any) -> tuple[str, str, Mapping[str, Any]]:
-    """'x' is not allowed; the allowed words, and the closest one when the input looks like a typo."""
-    allowed = [word.strip("' ") for word in item["ctx"]["expected"].replace(" or ", ", ").split(",")]
-    given = item.get("input")
-    if not isinstance(given, str):
-        return f"use one of: {', '.join(allowed)}", "choose_one", {"allowed": ", ".join(allowed)}
-    hint = suggest(given.strip().lower(), allowed)
-    fix = f"did you mean '{hint}'? " if hint else ""
-    params = {"value": visible(given), "hint": hint or "", "allowed": ", ".join(allowed)}
-    return f"'{visible(given)}' is not allowed; {fix}use one of: {', '.join(allowed)}", "not_allowed", params
 
 
 def parse_case(

@@ -42,7 +42,7 @@ def _page(spec: nav.PageSpec) -> st.Page:
 
 def _style() -> str:
     """Static styling only (no case or user text ever goes into HTML): case titles read as titles, a
-    checkbox's label (a decisive fact) wraps instead of being cut, a phone's header leaves the page's
+    checkbox's label (a decisive fact) and a text button's caption wrap instead of being cut, a phone's header leaves the page's
     first line free, and the file uploader's button speaks the UI language. Streamlit's frontend writes "Upload" and
     "1MB per file • TXT" in English with no way to translate them, so the button's text is replaced
     by our own label and the English size line is hidden: each uploader's help text gives the limit."""
@@ -55,9 +55,11 @@ def _style() -> str:
         "[data-testid='stPageLink-NavLink']:not(:hover) {background-color: transparent;}"
         "[data-testid='stPageLink-NavLink'] :is(span, div, p) {white-space: normal; overflow: visible;}"
         "[data-testid='stMainBlockContainer'] {max-width: 1200px; padding-top: 2.5rem;}"
-        # Streamlit cuts a checkbox label to one line ("…" and no tooltip); a decisive fact is a sentence
-        "[data-testid='stCheckbox'] [data-testid='stWidgetLabel'] :is(div, p) "
-        "{white-space: normal; overflow: visible; text-overflow: clip;}"
+        # Streamlit cuts a checkbox's label and a text button's caption to one line ("…"); a decisive
+        # fact is a sentence, and a tension in the overview a line of figures
+        "[data-testid='stCheckbox'] [data-testid='stWidgetLabel'] :is(div, p), "
+        "[data-testid='stBaseButton-tertiary'] :is(div, p) "
+        "{white-space: normal; overflow: visible; text-overflow: clip; text-align: left;}"
         # On a phone Streamlit's header (3.75rem, with the menu and toolbar) covers the page's first
         # line, such as "Terug naar zoeken": start the page below it.
         "@media (max-width: 640px) {[data-testid='stMainBlockContainer'] {padding-top: 4.5rem;}}"

@@ -178,6 +178,19 @@ def settle(page) -> None:
     page.wait_for_timeout(600)
 
 
+def cut_off(page, selector: str) -> list[str]:
+    """The texts in `selector` laid out past the right edge of their column: what Streamlit shows cut
+    to one line with "…" (checkbox labels, text buttons), which the app's style lets wrap."""
+    return page.locator(selector).evaluate_all(
+        """boxes => boxes.filter(box => {
+            const text = document.createRange();
+            text.selectNodeContents(box);
+            const column = box.closest('[data-testid=stColumn]') || box.closest('[data-testid=stMain]');
+            return text.getBoundingClientRect().right > column.getBoundingClientRect().right - 1;
+        }).map(box => box.innerText)"""
+    )
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.mouse.move(5, 990)  # no hover or focus tooltips in the picture

@@ -21,6 +21,7 @@ from _browser import (
     SCRIPT,
     URL_BAIT,
     Server,
+    cut_off,
     open_page,
     require_browser,
     settle,
@@ -144,14 +145,7 @@ def test_on_a_phone_nothing_is_covered_or_cut_off(browser, server: Server) -> No
             [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
         )
         assert topmost, "something covers the link (Streamlit's header)"
-        cut = phone.locator("[data-testid=stCheckbox] [data-testid=stMarkdownContainer]").evaluate_all(
-            """boxes => boxes.filter(box => {
-            const text = document.createRange();
-            text.selectNodeContents(box);
-            const column = box.closest('[data-testid=stColumn]') || box.closest('[data-testid=stMain]');
-            return text.getBoundingClientRect().right > column.getBoundingClientRect().right - 1;
-        }).map(box => box.innerText)"""
-        )
+        cut = cut_off(phone, "[data-testid=stCheckbox] [data-testid=stMarkdownContainer]")
         assert cut == [], f"decisive facts cut off (Streamlit's one-line checkbox labels): {cut}"
         shot(phone, "02b-casus-telefoon.png")
     finally:
@@ -225,6 +219,8 @@ def test_search_by_values_in_tension(page, server: Server) -> None:
 
 def test_overview_shows_the_tension_map_and_lists_its_cases(page, server: Server) -> None:
     open_page(page, server, "/overzicht")
+    tensions = cut_off(page, "[data-testid=stBaseButton-tertiary] [data-testid=stMarkdownContainer]")
+    assert tensions == [], f"'Vaakst afgewogen' lines cut off: {tensions}"
     heat_map = page.locator("[data-testid=stVegaLiteChart]").first
     heat_map.locator("g.mark-rect path").first.click()
     page.get_by_role("heading", name=re.compile(r"^Spanning tussen .+ en .+ \(\d+\)")).wait_for()

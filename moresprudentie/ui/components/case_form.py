@@ -193,9 +193,7 @@ def _allow(term: str) -> None:
 def _help(field: str) -> str:
     lang = language()
     help_ = field_help(field, lang)
-    extra = f" {t('add.one_per_line')}" if field in LINE_FIELDS else ""
-    if field in SHAPED_LINE_FIELDS:
-        extra = f" {t(f'add.{field}_format')}"
+    extra = f" {t(f'add.{field}_format')}" if field in SHAPED_LINE_FIELDS else ""  # list hints say "one per line"
     return help_.hint + extra
 
 
@@ -263,7 +261,8 @@ def _widget(field: str, editing: bool) -> None:
             persist_state=persist,
         )
     elif field == "duration_minutes":
-        st.number_input(name, min_value=5, max_value=480, step=5, key=key, help=help_text, persist_state=persist)
+        # no min or max here: Streamlit would refuse in English; the model's limits are said in Dutch
+        st.number_input(name, step=5, key=key, help=help_text, persist_state=persist)
     elif field in LONG_FIELDS or field in LINE_FIELDS or field in SHAPED_LINE_FIELDS:
         height = 160 if field in ("situation", "reasoning") else 100
         st.text_area(

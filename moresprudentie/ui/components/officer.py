@@ -16,8 +16,11 @@ from streamlit.delta_generator import DeltaGenerator
 from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.anonymisation.check import Finding
 from moresprudentie.errors import MoresprudentieError
+from moresprudentie.review import steps
+from moresprudentie.review.audit import Event
+from moresprudentie.review.roles import normalise_name
 from moresprudentie.ui.components.i18n import strings, t
-from moresprudentie.ui.components.widgets import md_inline
+from moresprudentie.ui.components.widgets import md_inline, moment
 
 CONTEXT_CHARS = 45
 FLASH = "officer_flash"  # a message from a button callback, shown once on the next run
@@ -139,3 +142,28 @@ def show_flash() -> None:
         show_error(message)
     elif message:
         st.success(message, icon=":material/check_circle:")
+
+
+def when(timestamp: str) -> str:
+    """An audit time as Markdown: Dutch clock time, or the text as written (escaped) if it is no time."""
+    shown = moment(timestamp)
+    return shown if shown != timestamp else md_inline(timestamp)
+
+
+def reviewer_remark(review: steps.Review) -> Event | None:
+    """The last remark by someone other than this version's authors: what the reviewer asked for."""
+    others = (e for e in reversed(review.history) if e.comment and normalise_name(e.actor) not in review.authors)
+    return next(others, None)
+
+
+def show_remark(review: steps.Review, *, next_step: str) -> None:
+    """The reviewer's last remark for the author, on the review page and on the form they edit in;
+    `next_step` (a strings key) says what to do once the draft is back with its author."""
+    remark = reviewer_remark(review)
+    if remark is None:
+        return
+    title = t("review.remark_title", name=md_inline(remark.actor), when=when(remark.time))
+    text = f"**{title}**\n\n{md_inline(remark.comment)}"
+    if review.state in ("sent_back", "draft"):
+        text += f"\n\n{t(next_step)}"
+    st.warning(text, icon=":material/rate_review:")

@@ -254,7 +254,8 @@ def hit_list(hits: list[Hit], query: str, *, heading_key: str, no_good_match_key
     Good matches come first under `heading_key`; weak ones stay out of sight but within reach (a weak
     match may still help). When only weak ones are found, `no_good_match_key` says plainly that
     nothing here resembles the question (and where to go instead) before they are shown, marked;
-    when nothing is found at all, `nothing_key`. Each page brings its own words.
+    when nothing is found at all, `nothing_key` (or, for a query without a word, a request for
+    words). Each page brings its own words.
     """
     st.session_state[MATCHED] = {}  # only this list's matches: an older search explains nothing
     good = [hit for hit in hits if hit.match != "weak"]
@@ -269,6 +270,8 @@ def hit_list(hits: list[Hit], query: str, *, heading_key: str, no_good_match_key
         st.warning(with_local_help(t(no_good_match_key)), icon=":material/search_off:")
         st.subheader(t("search.weak_results", count=len(weak)), anchor=False, help=_bands_help())
         _hit_cards(weak, query)
+    elif not WORD.search(query):  # "?!?!": the engine answers nothing, and no filter is to blame
+        st.info(t("search.no_words"), icon=":material/edit_note:")
     else:
         st.info(t(nothing_key), icon=":material/filter_alt_off:")
 

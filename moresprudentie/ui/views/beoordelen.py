@@ -28,13 +28,12 @@ from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.cases.model import force_field_gaps
 from moresprudentie.errors import MoresprudentieError
 from moresprudentie.review import steps, withdrawal
-from moresprudentie.review.audit import Event
 from moresprudentie.review.roles import Actor, normalise_name
 from moresprudentie.review.store import CaseStore, QueueItem
 from moresprudentie.review.withdrawal import PendingWithdrawal
 from moresprudentie.ui.components import auth, nav, officer, render, resources
 from moresprudentie.ui.components.i18n import t
-from moresprudentie.ui.components.widgets import md_inline, moment
+from moresprudentie.ui.components.widgets import md_inline
 
 PICK, COMMENT, PUBLISHED, STALE = "review_pick", "review_comment", "review_published", "review_stale"
 NO_COMMENT = "review_no_comment"  # set when "send back" was clicked with an empty comment box
@@ -114,29 +113,10 @@ def _pick(queue: list[QueueItem]) -> QueueItem:
     return items.get(chosen or "") or next(iter(items.values()))
 
 
-def _when(timestamp: str) -> str:
-    """An audit time as Markdown: Dutch clock time, or the text as written (escaped) if it is no time."""
-    when = moment(timestamp)
-    return when if when != timestamp else md_inline(timestamp)
-
-
-def _remark(review: steps.Review) -> Event | None:
-    """The last remark by someone other than this version's authors: what the reviewer asked for."""
-    others = (e for e in reversed(review.history) if e.comment and normalise_name(e.actor) not in review.authors)
-    return next(others, None)
-
-
 def _remark_for_author(item: QueueItem, actor: Actor) -> None:
     """The author reads the reviewer's last remark first, above the case, not in a box meant for a reply."""
-    review = item.review
-    remark = _remark(review) if steps.wrote(actor, review) else None
-    if remark is None:
-        return
-    title = t("review.remark_title", name=md_inline(remark.actor), when=_when(remark.time))
-    text = f"**{title}**\n\n{md_inline(remark.comment)}"
-    if review.state in ("sent_back", "draft"):
-        text += f"\n\n{t('review.remark_next')}"
-    st.warning(text, icon=":material/rate_review:")
+    if steps.wrote(actor, item.review):
+        officer.show_remark(item.review, next_step="review.remark_next")
 
 
 def _status(item: QueueItem, actor: Actor) -> None:
@@ -240,7 +220,7 @@ def _history(item: QueueItem) -> None:
         for event in reversed(item.review.history):
             note = f" — {md_inline(event.comment)}" if event.comment else ""
             action = t(f"review.actions.{event.action}")
-            st.caption(f"{_when(event.time)} · {md_inline(event.actor)} · {action}{note}")
+            st.caption(f"{officer.when(event.time)} · {md_inline(event.actor)} · {action}{note}")
 
 
 # -- withdrawing a published case: proposed with a reason, approved by a second officer --------------------
@@ -286,7 +266,9 @@ def _pending(item: PendingWithdrawal, actor: Actor) -> None:
     with st.container(border=True):
         title = version.case.title if version.case else version.case_id
         st.markdown(f"**{md_inline(title)}** · `{md_inline(version.case_id)}`")
-        st.caption(t("review.withdraw.proposed_by", name=md_inline(proposal.proposer), when=_when(proposal.time)))
+        st.caption(
+            t("review.withdraw.proposed_by", name=md_inline(proposal.proposer), when=officer.when(proposal.time))
+        )
         st.info(md_inline(proposal.reason), icon=":material/comment:")
         allowed = withdrawal.allowed_withdrawal_steps(actor, version, proposal)
         why = None

@@ -23,7 +23,8 @@ from moresprudentie.ui.components.i18n import language, t
 
 CHOSEN, DISCUSSED, UPLOAD = "session_case", "session_discussed", "session_upload"
 ALL_DISCUSSED = "session_all_discussed"  # set when "Verras me" found every fitting case discussed
-WITH_VARIATIONS = "session_with_variations"
+WITH_VARIATIONS = "session_filter_with_variations"
+FILTER_PREFIX = "session_filter_"  # the keys of the filter widgets (cleared on arrival from a case page)
 LENGTHS = (45, 60, 90, 120, 0)  # 0: no limit
 MAX_IMPORTED = 500
 
@@ -97,6 +98,17 @@ def _import(known: set[str]) -> None:
             _mark(case_id)
 
 
+def _arrive(cases: dict[str, Case]) -> None:
+    """From a case page's "use in a session" link (?case=…): that case chosen, and the filters of an
+    earlier visit cleared, so it is among the fitting cases instead of silently dropped by them."""
+    wanted = st.query_params.pop("case", None)
+    if wanted not in cases:
+        return
+    for key in [key for key in st.session_state if key.startswith(FILTER_PREFIX)]:
+        del st.session_state[key]
+    st.session_state[CHOSEN] = wanted
+
+
 def _export(cases: dict[str, Case]) -> str:
     lines = [f"# {t('session.export_header')}"]
     lines += [f"{cid}  # {cases[cid].title}" if cid in cases else cid for cid in _discussed()]
@@ -104,29 +116,31 @@ def _export(cases: dict[str, Case]) -> str:
 
 
 def _filtered(cases: list[Case]) -> list[Case]:
-    """The filter rows: themes, values that must all occur, method; a tension and whose dilemma;
-    language, session length and whether the case has variations."""
+    """The filter rows: themes, values that must all occur, kind of organisation, method; a tension
+    and whose dilemma; language, session length and whether the case has variations."""
     with st.container(border=True):
-        top = st.columns(3)
+        top = st.columns(4)
         with top[0]:
-            themes = facet(cases, "themes", "session_themes")
+            themes = facet(cases, "themes", FILTER_PREFIX + "themes")
         with top[1]:
-            values = facet(cases, "values", "session_values", "session.values_all")
+            values = facet(cases, "values", FILTER_PREFIX + "values", "session.values_all")
         with top[2]:
-            methods = facet(cases, "methods", "session_methods")
+            organisations = facet(cases, "organisations", FILTER_PREFIX + "organisations")
+        with top[3]:
+            methods = facet(cases, "methods", FILTER_PREFIX + "methods")
         middle = st.columns(3)
-        tension = tension_picker(cases, "session_tension", middle[0], middle[1])
+        tension = tension_picker(cases, FILTER_PREFIX + "tension", middle[0], middle[1])
         with middle[2]:
             roles = _roles(cases)
         bottom = st.columns(3, vertical_alignment="bottom")
         with bottom[0]:
-            langs = languages("session_languages")
+            langs = languages(FILTER_PREFIX + "languages")
         with bottom[1]:
             minutes = st.select_slider(
                 t("session.length"),
                 LENGTHS,
                 value=0,
-                key="session_length",
+                key=FILTER_PREFIX + "length",
                 format_func=lambda m: t("case.minutes", minutes=m) if m else t("session.any_length"),
             )
         without = sum(1 for case in cases if not case.variations)
@@ -141,6 +155,7 @@ def _filtered(cases: list[Case]) -> list[Case]:
         for case in cases
         if (not themes or set(themes) & set(case.themes))
         and set(values) <= set(case.values)
+        and (not organisations or case.organisation in organisations)
         and (not methods or case.method in methods)
         and (not langs or case.language in langs)
         and (not minutes or (case.duration_minutes or 0) <= minutes)
@@ -156,7 +171,7 @@ def _roles(cases: list[Case]) -> list[str]:
     return st.multiselect(
         t("session.role"),
         [role for role in ROLES if role in present],
-        key="session_roles",
+        key=FILTER_PREFIX + "roles",
         format_func=lambda role: label("roles", role, lang),
         placeholder=t("filters.any"),
         select_all=False,  # Streamlit's "Select all" is English only, and a filter of all is no filter
@@ -168,6 +183,7 @@ def _table(candidates: list[Case]) -> None:
     rows = [
         {
             t("fields.title"): case.title,
+            t("fields.organisation"): label("organisations", case.organisation, lang) if case.organisation else "",
             t("fields.method"): label("methods", case.method, lang) if case.method else "",
             t("session.role"): label("roles", case.role, lang) if case.role else "",
             t("fields.duration_minutes"): case.duration_minutes,
@@ -282,6 +298,7 @@ def _history(cases: dict[str, Case]) -> None:
 engine = resources.engine()
 cases = resources.published(engine)
 by_id = {case.id: case for case in cases}
+_arrive(by_id)
 st.title(t("session.title"), anchor=False)
 st.caption(t("session.intro"))
 candidates = _filtered(cases)

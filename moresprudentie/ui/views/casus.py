@@ -45,8 +45,9 @@ def withdrawn_line(title: str) -> str:
     return f":material/block: {widgets.md_inline(title)} *({t('case.withdrawn')})*"
 
 
-def related(engine: SearchEngine, case: Case) -> None:
-    """Links this case makes (it follows / nuances / departs from …) and links made to it.
+def related(engine: SearchEngine, case: Case) -> set[str]:
+    """Links this case makes (it follows / nuances / departs from …) and links made to it; returns
+    the ids shown, so "more like this" does not list them again.
 
     A link to a case that was withdrawn since stays, as its title marked "ingetrokken" (read from the
     archive, only when such a link exists); a link to an unknown id is left out.
@@ -62,8 +63,9 @@ def related(engine: SearchEngine, case: Case) -> None:
         for link in other.related
         if link.id == case.id and other.id not in linked  # a mutual link is shown once, as this case's own
     ]
-    if not any(other for _, other in outgoing) and not incoming and not withdrawn:
-        return
+    shown = {other.id for _, other in [*outgoing, *incoming] if other}
+    if not shown and not withdrawn:
+        return shown
     st.subheader(t("case.related"), anchor=False)
     for relation, other in outgoing:
         if other:
@@ -75,10 +77,13 @@ def related(engine: SearchEngine, case: Case) -> None:
     for relation, other in incoming:
         st.caption(relation_line(relation, incoming=True))
         widgets.case_link(other, icon=":material/south_west:")
+    return shown
 
 
-def more_like_this(engine: SearchEngine, case: Case) -> None:
-    hits = engine.similar(case.id, k=SIMILAR)
+def more_like_this(engine: SearchEngine, case: Case, linked: set[str]) -> None:
+    """The closest cases by their moral core, leaving out those already linked above."""
+    hits = [hit for hit in engine.similar(case.id, k=SIMILAR + len(linked)) if hit.case.id not in linked]
+    hits = hits[:SIMILAR]
     if hits:
         st.subheader(t("case.similar"), anchor=False)
         for hit in hits:
@@ -89,6 +94,9 @@ engine = resources.engine()
 case_id = st.query_params.get("case", "")
 case = resources.find_published(engine, case_id)
 st.page_link(nav.SEARCH.path, label=t("case.back"), icon=":material/arrow_back:")
+if not case_id:
+    st.info(t("case.none_chosen"), icon=":material/search:")
+    st.stop()
 if case is None:
     st.warning(t("case.not_found", id=widgets.md_inline(case_id)), icon=":material/search_off:")
     st.stop()
@@ -100,5 +108,7 @@ main, side = st.columns([3, 2], gap="large")
 with main:
     render.case_body(case)
 with side:
-    related(engine, case)
-    more_like_this(engine, case)
+    st.page_link(
+        nav.SESSION.path, label=t("case.use_in_session"), icon=":material/groups:", query_params={"case": case.id}
+    )
+    more_like_this(engine, case, related(engine, case))

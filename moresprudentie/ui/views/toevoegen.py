@@ -187,11 +187,18 @@ def _choose_source() -> None:
 
 
 def _status_note() -> None:
+    """Which case is being edited and, when a reviewer sent it back, what they asked for: the author
+    edits here, and should not have to keep the review page open beside the form."""
     editing = st.session_state.get(case_form.EDITING)
     if editing:
         st.info(t("add.editing", id=md_inline(editing)), icon=":material/edit:")
         if st.session_state.get(case_form.PUBLISHED):
             st.caption(t("add.editing_published"))
+        try:
+            _, review = resources.case_store().current_review(editing)
+        except MoresprudentieError:  # removed or published meanwhile: the save says so
+            return
+        officer.show_remark(review, next_step="add.remark_next")
 
 
 def _labels(fields: list[str]) -> str:
