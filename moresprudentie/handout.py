@@ -274,7 +274,10 @@ def to_markdown(handout: Handout) -> str:
         f"{tags}\n",
     ]
     foot = [f"---\n\n*{escape_document(handout.footer)}*\n", f"{escape_document(handout.source)}\n"]
-    body = [_markdown_section(s) for s in handout.sections + handout.outcome]
+    body = [_markdown_section(s) for s in handout.sections]
+    if handout.outcome:
+        body += [f"---\n\n*{escape_document(_say('labels', 'debrief', handout.language))}*\n"]
+        body += [_markdown_section(s) for s in handout.outcome]
     return "\n".join(head + body + foot)
 
 
@@ -326,7 +329,8 @@ def to_html(handout: Handout) -> str:
     body = "".join(_html_section(section) for section in handout.sections)
     notes = f'<div class="notes-block"><h2>{html.escape(_say("headings", "notes", say))}</h2><div class="notes"></div></div>'
     outcome = "".join(_html_section(section) for section in handout.outcome)
-    debrief = f'<div class="outcome">{outcome}</div>' if outcome else ""
+    lead = f'<p class="subtitle">{html.escape(handout.title)} · {html.escape(_say("labels", "debrief", say))}</p>'
+    debrief = f'<div class="outcome">{lead}{outcome}</div>' if outcome else ""  # its own page: say which case
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(say)}"><head><meta charset="utf-8">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"

@@ -74,6 +74,14 @@ def found(text: str, kind: str) -> list[str]:
         ("licence-plate", "De auto GB-12-DF.", "GB-12-DF"),
         ("licence-plate", "Auto 1-KBB-23.", "1-KBB-23"),
         ("handle", "Zijn account @pietjebakker plaatste het.", "@pietjebakker"),
+        ("phone", "Bel de balie (06-87654321) of mail.", "06-87654321"),
+        ("reference-number", "Het zaaknummer is 2024-118734.", "2024-118734"),
+        ("reference-number", "Zijn personeelsnummer, 48213, staat erin.", "48213"),
+        ("reference-number", "Dossier Z/24/004512 ligt er.", "Z/24/004512"),
+        ("email", "Mail k.mulder at hotmail dot com graag.", "k.mulder at hotmail dot com"),
+        ("email", "Mail k.mulder [at] hotmail [dot] com graag.", "k.mulder [at] hotmail [dot] com"),
+        ("email", "Mail k.mulder @ hotmail.com graag.", "k.mulder @ hotmail.com"),
+        ("phone", "Bel (010) 412 34 56 vandaag.", "(010) 412 34 56"),
         ("reference-number", "Met zaaknummer Z/23/123456 en personeelsnummer 4711.", "Z/23/123456"),
         ("reference-number", "Ons kenmerk: 2024-0012345.", "2024-0012345"),
         ("reference-number", "Her employee no. 4711 was on it.", "4711"),
@@ -112,6 +120,8 @@ def test_detector_finds_identifier(kind: str, text: str, expected: str) -> None:
         ("licence-plate", "Code AB-12-CD."),  # vowels and C are not used on plates
         ("handle", "Mail naar info@voorbeeld.nl of jan.bos@example.com."),  # the @ of an address
         ("reference-number", "Het dossiernummer is onbekend; zie artikel 12 en versie 2.0."),
+        ("reference-number", "De zaak 2024-2025 liep lang; in dossier 12 staat het."),  # a year range, a count
+        ("email", "We kwamen om 10.30 aan en keken at home; a journalist at www.regionalnews.co.uk wrote."),
         ("url", "Dat is o.a. bijv. 3.5 procent, art. 4.2 van de code."),
         ("email", "Stuur het @team en naar info@."),
         ("age", "Zij is 20 jaar in dienst."),

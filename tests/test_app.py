@@ -338,10 +338,14 @@ def test_overview_counts_heatmap_newest(app) -> None:
     assert "kapot.yaml" not in texts(at)  # invalid files are for officers
 
 
-def test_overview_lists_invalid_files_for_officers(app, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_overview_lists_invalid_files_for_officers(app, collection: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "current_actor", lambda: Actor("functionaris@example.nl", frozenset({OFFICER})))
+    (collection / "leeg.yaml").write_text("id: leeg\ntitle:\nsituation:\ndilemma:\n", encoding="utf-8")
     at = app(nav.OVERVIEW)
     assert "kapot.yaml" in texts(at)
+    expander = next(e for e in at.expander if "niet geladen" in e.label)
+    assert "2 bestanden niet geladen" in expander.label  # files, not their problems (leeg.yaml has several)
+    assert "leeg.yaml:2: Titel: mag niet leeg zijn" in texts(at)  # in the page's language, not pydantic's
 
 
 def test_overview_click_through_lists_the_cases(app) -> None:

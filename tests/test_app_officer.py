@@ -140,6 +140,7 @@ def test_trial_mode_without_the_token_says_to_open_the_printed_link(app, monkeyp
     monkeypatch.setattr(auth, "_session_token", lambda: None)
     at = app(nav.ADD_CASE, secrets=False)
     assert "deze browser heeft het token niet" in shown(at) and "geweigerd" not in shown(at)
+    assert "MORESPRUDENTIE_TRIAL_OFFICER=1" not in shown(at)  # it is on: no advice to switch it on
     assert write_controls(at) == [] and text("auth.trial_banner", "nl")[:40] not in shown(at)
 
 
@@ -230,6 +231,24 @@ def test_save_as_draft_is_invisible_in_search_and_a_second_save_of_an_old_versio
     assert "Iemand anders was je voor" in shown(at)
     assert load_cases(cases).cases[saved.id].title == "Aangepast door Bram"
     assert list((cases / ".conflicts").glob("taart-met-telefoonnummer.conflict-*.yaml"))
+
+
+def test_edit_from_the_review_page_loads_the_version_on_disk(app, cases: Path) -> None:
+    """The form held the case already; someone saved a newer version; "Bewerken" showed the old text,
+    whose save could only end in a conflict."""
+    at = app(nav.ADD_CASE, ANNA)
+    at.query_params["edit"] = "fles-wijn-concept"
+    at.run()
+    opened = CaseStore(cases).editable_version("fles-wijn-concept")
+    bram = actor_for("bram@example.nl", frozenset({"bram@example.nl"}))
+    CaseStore(cases).save_draft(opened.case.model_copy(update={"title": "Nieuwer, door Bram"}), bram, opened.hash)
+    at.query_params["edit"] = "fles-wijn-concept"
+    at.run()
+    assert at.text_input(key="form.title").value == "Nieuwer, door Bram" and "edit" not in at.query_params
+    at.text_input(key="form.title").input("Half getypt")
+    at.query_params["edit"] = "fles-wijn-concept"  # the same version on disk: what was typed stays
+    at.run()
+    assert at.text_input(key="form.title").value == "Half getypt"
 
 
 def test_new_case_with_an_existing_id_is_refused(app, cases: Path) -> None:

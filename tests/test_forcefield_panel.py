@@ -150,7 +150,7 @@ def test_case_page_draws_the_force_field_and_the_checklist(open_app, shipped_cas
     assert len(facts) == 3 and not any(box.value for box in facts)
     facts[0].check().run()
     assert not at.exception
-    assert "1 van de 3 feiten gelden ook in jouw situatie." in [e.value for e in at.caption]
+    assert "1 van de 3 feiten geldt ook in jouw situatie." in [e.value for e in at.caption]
 
 
 def test_case_without_a_force_field_renders_calmly(open_app, tmp_path: Path) -> None:

@@ -307,6 +307,17 @@ def test_a_duration_out_of_range_is_said_in_dutch(page) -> None:
     assert not at.exception and "mag hoogstens 480 zijn" in everything(at)
 
 
+def test_a_tension_may_name_values_by_their_labels_and_says_when_the_outcome_is_missing(page) -> None:
+    """'Gelijke behandeling' is what the pick list shows for the term `gelijkheid`, and a line without
+    ': …' once said "'' is geen geldige term"."""
+    at = fill(page(), **(CLEAN | FORCE_FIELD | {"tensions": "Onpartijdigheid / Menselijkheid: Menselijkheid"}))
+    shown = everything(at)
+    assert "Waarden in spanning 1" not in shown, shown
+    at = fill(at, tensions="onpartijdigheid tegen menselijkheid")
+    shown = everything(at)
+    assert "'' is geen geldige term" not in shown and "Waarden in spanning 1\\: verplicht veld ontbreekt" in shown
+
+
 def test_a_list_field_says_one_per_line_once() -> None:
     """The form once added "Eén per regel." to hints that already said "één per regel"."""
     for field in form_lines.LINE_FIELDS:

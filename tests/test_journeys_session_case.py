@@ -5,6 +5,7 @@ explained, why a case matched on its page, and the overview's tabs, years and ne
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -135,13 +136,24 @@ def test_surprise_never_picks_a_discussed_case_while_a_fresh_one_fits(session) -
         assert not at.warning
 
 
+def test_surprise_never_repeats_the_case_on_screen_while_another_fits(session) -> None:
+    at = session()
+    seen = []
+    for _ in range(6):
+        button(at, "Verras me").click().run()
+        seen.append(at.session_state["session_case"])
+    assert all(a != b for a, b in itertools.pairwise(seen)), seen  # three fit: each click shows another
+
+
 def test_handout_from_the_page_has_the_lessons_with_the_outcome_and_clean_markdown(session, downloads) -> None:
     at = session()
     at.selectbox(key="session_case").set_value("met-varianten").run()
     markdown = downloads["handout-met-varianten.md"]
     assert "LES-UIT-DE-CASUS" not in markdown and "LES-UIT-DE-CASUS" not in downloads["handout-met-varianten.html"]
     at.checkbox(key="session_outcome_met-varianten").check().run()
-    markdown, page = downloads["handout-met-varianten.md"], downloads["handout-met-varianten.html"]
+    # the leader's copy has a name of its own, so it never overwrites the group's
+    markdown = downloads["handout-met-varianten-met-oordeel.md"]
+    page = downloads["handout-met-varianten-met-oordeel.html"]
     assert "## Lessen\n\n- LES-UIT-DE-CASUS: weiger vriendelijk (en leg uit waarom)." in markdown
     assert "<h2>Lessen</h2><ul><li>LES-UIT-DE-CASUS: weiger vriendelijk (en leg uit waarom).</li></ul>" in page
     assert "## Methode: Socratisch gesprek" in markdown

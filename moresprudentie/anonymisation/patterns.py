@@ -107,10 +107,16 @@ def _dates(text: str) -> Iterator[Hit]:
 # the local part may hold any RFC 5322 character ("o'brien", "jan&piet", "karin.de.boer+klacht"); a narrower
 # class found "o'brien@…" only from its third character, so the replacement left "o'" standing
 ATEXT = r"\w!#$%&'*+/=?^`{|}~.-"
-# the @ also as people write it to dodge a filter: "j.devries(at)…", "[at]", "{apenstaartje}"
-AT = r"(?:@|\s?[(\[{]\s?(?:at|apenstaartje)\s?[)\]}]\s?)"
+# the @ and the dots also as people write them to dodge a filter: "j.devries(at)…", "k.bos @ …",
+# "[at]…[dot]", "{apenstaartje}", and a bare "at" only with a spelled-out dot ("k.mulder at hotmail dot
+# com"): "a journalist at www.example.co.uk" is an address of no one
+AT = r"(?:\s?@\s?|\s?[(\[{]\s?(?:at|apenstaartje)\s?[)\]}]\s?)"
+DOT = r"(?:\.|\s?[(\[{]\s?(?:dot|punt)\s?[)\]}]\s?|\s(?:dot|punt)\s)"
+DOMAIN = rf"[\w-]+(?:{DOT}[\w-]+)*"
 EMAIL_RE = re.compile(
-    rf"(?<![{ATEXT}])['`]*(?P<address>[{ATEXT}]+{AT}[\w-]+(?:\.[\w-]+)*\.[a-z]{{2,24}})\b", re.IGNORECASE
+    rf"(?<![{ATEXT}])['`]*(?P<address>[{ATEXT}]+"
+    rf"(?:{AT}{DOMAIN}{DOT}[a-z]{{2,24}}|\s(?:at|apenstaartje)\s{DOMAIN}\s(?:dot|punt)\s[a-z]{{2,24}}))\b",
+    re.IGNORECASE,
 )
 TLDS = "nl|com|org|net|eu|be|de|info|nu|io|gov|edu|uk|fr|biz|app"
 URL_RE = re.compile(
@@ -156,8 +162,13 @@ REFERENCE_WORD = (
     r"|vergunnings|werknemers|medewerkers|burgerservice|employee|staff|case|file|customer|account|ticket"
     r"|reference|referentie)[ -]?(?:nummer|nr\.?|number|no\.?|id)|kenmerk|ons kenmerk|uw kenmerk"
 )
+# after the word: "zaaknummer Z/23/1", "zaaknummer: 1", "klantnummer is 88231", "personeelsnummer, 48213";
+# a bare "dossier" or "zaak" only before a code with a letter or a slash ("Dossier Z/24/004512")
 REFERENCE_RE = re.compile(
-    rf"\b(?:{REFERENCE_WORD})\s*[:#]?\s*(?P<code>[A-Z0-9](?:[A-Z0-9/._-]*\d)[A-Z0-9/_-]*)", re.IGNORECASE
+    rf"\b(?:(?:{REFERENCE_WORD})(?:\s+(?:is|was|luidt|wordt))?\s*[:#,]?\s*"
+    r"|(?:dossier|zaak)\s+(?=[A-Z0-9/-]*\d)(?=[0-9-]*[A-Z/]))"  # a digit, and a letter or "/": not "2024-2025"
+    r"(?P<code>[A-Z0-9](?:[A-Z0-9/._-]*\d)[A-Z0-9/_-]*)",
+    re.IGNORECASE,
 )
 
 _references = _every("reference-number", REFERENCE_RE, "code")
@@ -187,7 +198,9 @@ def _phones(text: str) -> Iterator[Hit]:
                 continue
             number = _national_digits(candidate[:end])
             if len(number) == 10 and number[0] == "0" and number[1] != "0":
-                yield Hit("phone", match.start(), match.start() + end)
+                # "(06-87654321)" is a number in brackets, not "(0" of "(010) 412 34 56": leave the "("
+                opened = candidate.startswith("(") and ")" not in candidate[:end]
+                yield Hit("phone", match.start() + opened, match.start() + end)
                 break
 
 

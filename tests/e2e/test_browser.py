@@ -120,10 +120,17 @@ def test_choices_follow_a_language_switch_and_english_survives_a_reload(page, se
     page.keyboard.press("Escape")
     settle(page)
     assert "Aanbesteding en inkoop" in themes.inner_text()
+    length = page.locator("[data-testid=stSlider] input").first
+    length.focus()
+    length.press("Home")  # 45 minutes: a number, which a language switch once reset on screen only
+    settle(page)
+    shown_length = page.locator("[data-testid=stSliderThumbValue]").first
+    assert shown_length.inner_text() == "45 minuten"
     page.locator("[data-testid=stSidebar]").get_by_text("EN", exact=True).click()
     page.get_by_role("heading", name="Prepare a moral deliberation").wait_for()
     settle(page)
     assert "Procurement" in themes.inner_text() and "Aanbesteding" not in themes.inner_text()
+    assert shown_length.inner_text() == "45 minutes"
     assert "lang=en" in page.url
     page.reload()
     page.get_by_role("heading", name="Prepare a moral deliberation").wait_for()

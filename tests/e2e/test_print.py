@@ -80,7 +80,8 @@ def test_the_outcome_starts_on_its_own_page_after_the_notes(chromium_page, case_
     pages = printed(chromium_page, handout.to_html(handout.build(case, include_outcome=True)))
     heading = "Oordeel van de oorspronkelijke groep"
     first = next(number for number, text in enumerate(pages) if heading in text)
-    assert pages[first].startswith(heading), pages[first][:200]
+    lead = f"{' '.join(case.title.split())} · Voor de nabespreking {heading}"  # which case, on a page of its own
+    assert pages[first].startswith(lead), pages[first][:200]
     assert "Aantekeningen" in pages[first - 1]
     before = " ".join(pages[:first])
     assert " ".join(case.judgement.split())[:60] not in before

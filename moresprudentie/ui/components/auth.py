@@ -218,6 +218,8 @@ def officer_or_stop() -> Actor:
         st.warning(t("auth.trial_refused", address=address), icon=":material/gpp_bad:")
     if actor is not None:
         st.info(t("auth.not_officer", name=actor.name), icon=":material/lock:")
+    elif trial is not None:  # said above; "start the app in trial mode" would only confuse
+        pass
     elif login_configured():
         st.info(t("auth.please_login"), icon=":material/lock:")
         st.button(t("auth.login"), on_click=st.login, icon=":material/login:", key="login_on_page", type="primary")

@@ -258,7 +258,7 @@ def checklist(case: Case) -> None:
         for number, fact in enumerate(case.decisive_facts)
     )
     if held:
-        st.caption(t("forcefield.facts_count", held=held, total=len(case.decisive_facts)))
+        st.caption(t("forcefield.facts_count", count=held, total=len(case.decisive_facts)))
 
 
 def revealed(case: Case) -> None:

@@ -59,13 +59,23 @@ def related_item(line: str) -> str | dict[str, str]:
 
 
 def tension_item(line: str) -> dict[str, Any]:
-    """'loyaliteit / transparantie: transparantie' → a tension; the model says what is wrong with it."""
-    pair, _, prevailed = line.partition(RELATED_SEPARATOR)
+    """'loyaliteit / transparantie: transparantie' → a tension; the model says what is wrong with it.
+
+    A value may be written as its label in either language, as the pick list shows it ("Gelijke
+    behandeling" is the term `gelijkheid`); a line without ": …" lacks what prevailed, which the
+    model then reports as missing rather than as an empty term."""
+    pair, separated, prevailed = line.partition(RELATED_SEPARATOR)
     outcome = prevailed.strip().lower()
-    return {
-        "between": [part for part in PAIR_SEPARATOR.split(pair.strip()) if part],
-        "prevailed": BALANCED if outcome in BALANCED_WORDS else outcome,
-    }
+    item: dict[str, Any] = {"between": [_value_term(part) for part in PAIR_SEPARATOR.split(pair.strip()) if part]}
+    if separated and outcome:
+        item["prevailed"] = BALANCED if outcome in BALANCED_WORDS else _value_term(outcome)
+    return item
+
+
+def _value_term(text: str) -> str:
+    """A value's term from its term or its label in either language, else the text as typed."""
+    labels = {label("values", term, lang).lower(): term for term in vocabulary()["values"] for lang in ("nl", "en")}
+    return labels.get(text.strip().lower(), text.strip())
 
 
 def norm_item(line: str) -> str | dict[str, str]:

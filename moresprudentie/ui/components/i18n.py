@@ -68,10 +68,12 @@ def relabel_choices() -> None:
     A multiselect or selectbox sends its choices to the browser as their labels, and Streamlit
     sends them again only when the value changes: a theme chosen in Dutch stayed a Dutch chip on an
     English page, beside English options. Setting a value, even to itself, counts as a change.
-    Only text values are set again (a term, a list of terms, typed text): buttons, toggles and
-    uploads hold other values, and Streamlit refuses a value for some of them."""
+    Only text and number values are set again (a term, a list of terms, typed text, a slider's
+    step such as "60 minuten"): buttons, toggles and uploads hold other values, and Streamlit
+    refuses a value for some of them."""
     for key, value in list(st.session_state.items()):
         is_text = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
-        if key != STATE_KEY and is_text:
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)  # a slider's step
+        if key != STATE_KEY and (is_text or is_number):
             with suppress(StreamlitAPIException):
                 st.session_state[key] = value

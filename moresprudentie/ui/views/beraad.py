@@ -46,9 +46,10 @@ def _mark(case_id: str) -> None:
 
 
 def _pick(candidates: list[Case], anyway: bool = False) -> None:
-    """The "Verras me" button: a fresh case, or the note that none is left (see _all_discussed)."""
-    others = [case for case in candidates if case.id != st.session_state.get(CHOSEN)] if anyway else candidates
-    chosen = surprise(others or candidates, _discussed(), anyway=anyway)
+    """The "Verras me" button: a fresh case, or the note that none is left (see _all_discussed). Never
+    the case already on screen while another one fits: the button would seem to do nothing."""
+    others = [case for case in candidates if case.id != st.session_state.get(CHOSEN)]
+    chosen = surprise(others, _discussed(), anyway=anyway) or surprise(candidates, _discussed(), anyway=anyway)
     st.session_state[ALL_DISCUSSED] = chosen is None
     if chosen:
         st.session_state[CHOSEN] = chosen.id
@@ -247,7 +248,7 @@ def _handout(case: Case) -> None:
         widgets.download_pair(
             handout.to_html(sheet),
             handout.to_markdown(sheet),
-            f"handout-{case.id}",
+            f"handout-{case.id}" + (f"-{t('session.file_outcome')}" if outcome else ""),  # two copies, two names
             t("session.download_html"),
             t("session.download_md"),
             columns=False,

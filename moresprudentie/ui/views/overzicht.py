@@ -32,7 +32,7 @@ from moresprudentie.cases.model import BALANCED, NORM_SOURCES, ROLES, Case, labe
 from moresprudentie.errors import MoresprudentieError
 from moresprudentie.review.audit import read_events
 from moresprudentie.search.engine import SearchEngine
-from moresprudentie.ui.components import auth, charts, resources, widgets
+from moresprudentie.ui.components import auth, charts, messages, resources, widgets
 from moresprudentie.ui.components.facets import FACETS
 from moresprudentie.ui.components.i18n import language, t
 
@@ -330,11 +330,12 @@ def _problems(problems: list[Problem]) -> None:
     errors = [p for p in problems if p.severity == "error"]
     if not errors or not _is_officer():
         return
-    with st.expander(t("overview.problems", count=len(errors)), icon=":material/report:"):
+    files = len({problem.path for problem in errors})  # one scaffold has seven problems, but is one file
+    with st.expander(t("overview.problems", count=files), icon=":material/report:"):
         st.caption(t("overview.problems_help"))
         for problem in errors:
             where = f"{Path(problem.path).name}:{problem.line}" if problem.line else Path(problem.path).name
-            st.text(f"{where}: {problem.field + ': ' if problem.field else ''}{problem.message}")
+            st.text(f"{where}: {messages.with_field(problem)}")
 
 
 engine = resources.engine()

@@ -52,6 +52,18 @@ def _open(case_id: str | None) -> None:
     case_form.load(version.case, version.hash, published)
 
 
+def _form_holds(case_id: str) -> bool:
+    """Whether the form already holds the version of this case that is on disk now (then "Bewerken"
+    keeps what the officer typed since). A version changed meanwhile is loaded afresh: editing the
+    old one could only end in a conflict."""
+    if case_id != st.session_state.get(case_form.EDITING):
+        return False
+    try:
+        return resources.case_store().editable_version(case_id).hash == st.session_state.get(case_form.EXPECTED_HASH)
+    except MoresprudentieError:
+        return False
+
+
 def _upload() -> None:
     """An uploaded YAML file goes through the file reader's checks, then fills the form as a new case."""
     file = uploaded_file(UPLOAD)
@@ -278,10 +290,9 @@ def _buttons(actor: Actor, saving: list[str], submitting: list[str], case_id: st
 
 actor = auth.officer_or_stop()
 case_form.init()
-deep_link = st.query_params.get("edit")
-if deep_link and deep_link != st.session_state.get(case_form.EDITING):  # "Bewerken" from the review page
+deep_link = st.query_params.pop("edit", None)  # "Bewerken" from the review page
+if deep_link and not _form_holds(deep_link):
     _open(deep_link)
-    st.query_params.pop("edit", None)
 
 st.title(t("nav.add_case"), anchor=False)
 st.markdown(t("add.intro"))
