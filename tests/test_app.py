@@ -155,7 +155,7 @@ def test_a_query_without_a_word_asks_for_words(app) -> None:
     at.text_area[0].input("?!?!")
     at.button[0].click().run()
     assert not at.exception
-    assert "Hier staat nog geen woord om op te zoeken" in texts(at) and "met deze filters" not in texts(at)
+    assert "Hier staat nog niets om op te zoeken" in texts(at) and "met deze filters" not in texts(at)
 
 
 def test_the_results_heading_says_what_the_bands_mean(app) -> None:

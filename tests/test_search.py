@@ -126,6 +126,7 @@ def test_k_and_empty_queries(engine: SearchEngine) -> None:
     assert engine.search("zaak", k=0) == []
     assert engine.search("   ", k=5) == []
     assert engine.search("?!?! ...", k=5) == []  # not one word: nothing a case could answer
+    assert engine.search("de het een", k=5) == engine.search("wat nu?", k=5) == []  # stopwords only
     assert engine.search("€ 5", k=5) != []  # a number is a word
 
 

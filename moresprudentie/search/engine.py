@@ -31,7 +31,7 @@ from moresprudentie.search.filters import Filters
 from moresprudentie.search.lexical import LexicalIndex, TokenCache
 from moresprudentie.search.passages import case_passages, embedding_text, passage_at
 from moresprudentie.search.sync import IndexReport, VectorIndex, sync_index
-from moresprudentie.search.text import LANGUAGES, WORD, detect_language, language_model, query_spans
+from moresprudentie.search.text import LANGUAGES, content_words, detect_language, language_model, query_spans
 
 # Fusion weights, measured on the tuning queries with and without distractors: recall@5 moves by at
 # most 0.01 for 0.4–0.8 (short) and 0.05–0.15 (long); with distractors MRR@10 peaks at 0.1 (long).
@@ -184,11 +184,11 @@ class SearchEngine:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """The k cases that best fit a free-text query (Dutch or English), best first; none for a
-        query without a single word ("?!?!"), which means nothing a case could answer."""
+        query without a content word ("?!?!", "wat nu"), which asks nothing a case could answer."""
         query = query.strip()
         snap = self._snapshot
         allowed = _allowed(snap, filters or Filters())
-        if not WORD.search(query) or k <= 0 or not allowed.any():
+        if not content_words(query) or k <= 0 or not allowed.any():
             return []
         language = detect_language(query)
         short = len(query.split()) < SHORT_QUERY_WORDS

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 LANGUAGES = ("nl", "en")
 STOPWORDS = {"nl": frozenset(STOPWORDS_DUTCH), "en": frozenset(STOPWORDS_EN_PLUS)}
+_ANY_STOPWORD = STOPWORDS["nl"] | STOPWORDS["en"]
 # Words in both lists ("in", "is", "over", "die", "was") say nothing about the language.
 _MARKERS = {lang: STOPWORDS[lang] - STOPWORDS[other] for lang, other in (("nl", "en"), ("en", "nl"))}
 # Below this the language model is not sure ("BSN", "social media"), and the query counts as both languages.
@@ -43,6 +44,12 @@ _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+(?=(?:maar|terwijl|omdat|want|but|
 def words(text: str) -> list[str]:
     """Lower-case words; single letters dropped (except digits: 'artikel 4' keeps its 4)."""
     return [w for w in WORD.findall(text.lower()) if len(w) > 1 or w.isdigit()]
+
+
+def content_words(text: str) -> list[str]:
+    """The words that say what a text is about: those that are a stopword in neither language. A
+    query without any ("?!?!", "de het een", "wat nu") asks nothing a case could answer."""
+    return [w for w in words(text) if w not in _ANY_STOPWORD]
 
 
 def sentences(text: str) -> list[str]:

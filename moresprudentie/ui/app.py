@@ -41,11 +41,12 @@ def _page(spec: nav.PageSpec) -> st.Page:
 
 
 def _style() -> str:
-    """Static styling only (no case or user text ever goes into HTML): case titles read as titles, a
-    checkbox's label (a decisive fact) and a text button's caption wrap instead of being cut, a phone's header leaves the page's
-    first line free, and the file uploader's button speaks the UI language. Streamlit's frontend writes "Upload" and
-    "1MB per file • TXT" in English with no way to translate them, so the button's text is replaced
-    by our own label and the English size line is hidden: each uploader's help text gives the limit."""
+    """Static styling only (no case or user text ever goes into HTML): case titles read as titles; a
+    checkbox's label (a decisive fact) and a text button's caption wrap instead of being cut; a wide
+    chart scrolls within its column; a phone's header leaves the page's first line free; and the file
+    uploader's button speaks the UI language. Streamlit's frontend writes "Upload" and "1MB per file •
+    TXT" in English with no way to translate them, so the button's text is replaced by our own label
+    and the English size line is hidden: each uploader's help text gives the limit."""
     button = "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
     upload = t("app.upload_button").replace("\\", "").replace('"', "")
     return (
@@ -60,6 +61,9 @@ def _style() -> str:
         "[data-testid='stCheckbox'] [data-testid='stWidgetLabel'] :is(div, p), "
         "[data-testid='stBaseButton-tertiary'] :is(div, p) "
         "{white-space: normal; overflow: visible; text-overflow: clip; text-align: left;}"
+        # A chart wider than its column (the tension heat map, 30 values across) scrolls on its own
+        # instead of making the whole page scroll sideways on a phone
+        "[data-testid='stFullScreenFrame']:has([data-testid='stVegaLiteChart']) {overflow-x: auto;}"
         # On a phone Streamlit's header (3.75rem, with the menu and toolbar) covers the page's first
         # line, such as "Terug naar zoeken": start the page below it.
         "@media (max-width: 640px) {[data-testid='stMainBlockContainer'] {padding-top: 4.5rem;}}"

@@ -155,6 +155,13 @@ def test_on_a_phone_nothing_is_covered_or_cut_off(browser, server: Server) -> No
         cut = cut_off(phone, "[data-testid=stCheckbox] [data-testid=stMarkdownContainer]")
         assert cut == [], f"decisive facts cut off (Streamlit's one-line checkbox labels): {cut}"
         shot(phone, "02b-casus-telefoon.png")
+        phone.goto(f"{server.url}/overzicht")  # the heat map (30 values across) scrolls, not the page
+        phone.locator("[data-testid=stVegaLiteChart]").first.wait_for()
+        settle(phone)
+        sideways = phone.evaluate(
+            "() => { const m = document.querySelector('[data-testid=stMain]'); return m.scrollWidth - m.clientWidth; }"
+        )
+        assert sideways <= 1, f"the overview scrolls {sideways}px sideways on a phone"
     finally:
         context.close()
 

@@ -25,7 +25,7 @@ from moresprudentie.handout import escape_markdown
 from moresprudentie.search import ranking
 from moresprudentie.search.engine import Hit
 from moresprudentie.search.lexical import tokens
-from moresprudentie.search.text import WORD, sentences
+from moresprudentie.search.text import WORD, content_words, sentences
 from moresprudentie.ui.components import help_routes, nav
 from moresprudentie.ui.components.i18n import language, t
 
@@ -270,7 +270,7 @@ def hit_list(hits: list[Hit], query: str, *, heading_key: str, no_good_match_key
         st.warning(with_local_help(t(no_good_match_key)), icon=":material/search_off:")
         st.subheader(t("search.weak_results", count=len(weak)), anchor=False, help=_bands_help())
         _hit_cards(weak, query)
-    elif not WORD.search(query):  # "?!?!": the engine answers nothing, and no filter is to blame
+    elif not content_words(query):  # "?!?!", "wat nu": the engine answers nothing, and no filter is to blame
         st.info(t("search.no_words"), icon=":material/edit_note:")
     else:
         st.info(t(nothing_key), icon=":material/filter_alt_off:")
