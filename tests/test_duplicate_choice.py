@@ -148,6 +148,19 @@ def test_saying_it_is_a_new_case_submits_it_and_records_that(add_page, cases: Pa
     assert load_cases(cases).cases[COPY.id].related == []
 
 
+def test_the_reviewer_reads_the_near_copy_note_in_the_pages_language(add_page, cases: Path, officer_page) -> None:
+    """The log keeps the note in its own English ("near-duplicate of X (1.00): new case"), which the
+    reviewer read as it was; the review page words it."""
+    at = upload_and_submit(add_page(), COPY)
+    run(at.radio(key=duplicate_choice.CHOICE).set_value(duplicate_choice.NEW))
+    run(button(at, "add_duplicates.confirm").click())
+    bram = {"is_logged_in": True, "email": "bram@example.nl"}
+    review = officer_page(cases, nav.REVIEW, bram)
+    assert f"Lijkt sterk op de gepubliceerde casus {ORIGINAL.id} (" in shown(review)
+    assert "volgens de auteur toch een nieuwe casus" in shown(review) and "near-duplicate" not in shown(review)
+    assert duplicates.parse_note("Haal de naam weg.") is None  # any other comment is shown as written
+
+
 def test_not_submitting_yet_drops_the_question_and_keeps_the_draft(add_page, cases: Path) -> None:
     at = upload_and_submit(add_page(), COPY)
     at = run(button(at, "add_duplicates.cancel").click())

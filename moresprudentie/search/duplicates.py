@@ -15,6 +15,8 @@ docs/evaluation.md, "Near-duplicates").
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,6 +37,12 @@ CORE_FIELDS = ("dilemma", "judgement", "reasoning")  # one passage each per case
 # midway between the lowest core similarity of a reworded-situation near-copy to its original (0.835)
 # and the highest of a distinct pair (0.621, two shipped cases).
 DUPLICATE_THRESHOLD = 0.73
+# The audit-log note of a near-copy submitted anyway, in the log's words; the app words it anew for
+# the reviewer (parse_note): "near-duplicate of X (0.91): new case" or "…: linked nuances Y".
+NOTE = "near-duplicate of {named}: {outcome}"
+_NOTE_RE = re.compile(
+    r"near-duplicate of (?P<id>\S+) \((?P<score>[\d.]+)\): (?:new case|linked (?P<relation>\S+) (?P<other>\S+))"
+)
 
 
 def core_similarities(engine: SearchEngine, case: Case) -> list[tuple[Case, float]]:
@@ -60,6 +68,24 @@ def near_duplicates(
     return closest if closest and closest[0][1] >= limit else []
 
 
+@dataclass(frozen=True)
+class Note:
+    """A near-copy note read back: the case it resembles, how closely, and what its author said."""
+
+    case_id: str
+    score: float
+    relation: str | None  # None: a new case, in its author's judgement
+    other: str | None
+
+
+def parse_note(comment: str) -> Note | None:
+    """The near-copy note in an audit comment (submit_note wrote it), or None for any other comment."""
+    found = _NOTE_RE.fullmatch(comment.strip())
+    if found is None:
+        return None
+    return Note(found["id"], float(found["score"]), found["relation"], found["other"])
+
+
 def describe(match: tuple[Case, float]) -> str:
     """A closest case for the audit log: its id and score ("X (0.91)")."""
     return f"{match[0].id} ({match[1]:.2f})"
@@ -83,9 +109,9 @@ def submit_note(
         kept = [link for link in draft.case.related if link.id != other]
         linked = draft.case.model_copy(update={"related": [*kept, RelatedCase(id=other, relation=Relation(relation))]})
         store.save_draft(linked, actor, draft.hash)
-        return f"near-duplicate of {named}: linked {relation} {other}"
+        return NOTE.format(named=named, outcome=f"linked {relation} {other}")
     if new_case:
-        return f"near-duplicate of {named}: new case"
+        return NOTE.format(named=named, outcome="new case")
     listed = ", ".join(describe(match) for match in close)
     raise UsageError(
         f"{case_id} is a near-copy of a published case ({listed}); submit with --new-case if it is a "

@@ -149,3 +149,22 @@ def render(case_id: str | None, on_submit: Callable[[Choice], None], disabled: b
         right.button(t("add_duplicates.cancel"), on_click=_cancel, icon=":material/close:", width="stretch")
         if not picked:
             st.caption(t("add_duplicates.choose_first"))
+
+
+def worded(comment: str) -> str:
+    """An audit comment for the review page, as inert Markdown: the near-copy note (written in the
+    log's English by duplicates.submit_note) in the page's language, any other comment as written."""
+    note = duplicates.parse_note(comment)
+    if note is None:
+        return md_inline(comment)
+    percent = round(note.score * 100)
+    if note.relation is None:
+        return t("add_duplicates.note_new", id=md_inline(note.case_id), percent=percent)
+    relation = label("relations", note.relation, language())
+    return t(
+        "add_duplicates.note_linked",
+        id=md_inline(note.case_id),
+        percent=percent,
+        relation=relation,
+        other=md_inline(note.other or ""),
+    )

@@ -31,7 +31,7 @@ from moresprudentie.review import steps, withdrawal
 from moresprudentie.review.roles import Actor, normalise_name
 from moresprudentie.review.store import CaseStore, QueueItem
 from moresprudentie.review.withdrawal import PendingWithdrawal
-from moresprudentie.ui.components import auth, nav, officer, render, resources
+from moresprudentie.ui.components import auth, duplicate_choice, nav, officer, render, resources
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline
 
@@ -131,7 +131,7 @@ def _status(item: QueueItem, actor: Actor) -> None:
     if review.approvers:
         st.caption(t("review.approvers", names=md_inline(", ".join(review.approvers))))
     if review.last_comment and not steps.wrote(actor, review):  # the author has it above (_remark_for_author)
-        st.info(md_inline(review.last_comment), icon=":material/comment:")
+        st.info(duplicate_choice.worded(review.last_comment), icon=":material/comment:")
 
 
 def _findings(item: QueueItem) -> list[anonymisation.Finding]:
@@ -218,7 +218,7 @@ def _history(item: QueueItem) -> None:
         return
     with st.expander(t("review.history")):
         for event in reversed(item.review.history):
-            note = f" — {md_inline(event.comment)}" if event.comment else ""
+            note = f" — {duplicate_choice.worded(event.comment)}" if event.comment else ""
             action = t(f"review.actions.{event.action}")
             st.caption(f"{officer.when(event.time)} · {md_inline(event.actor)} · {action}{note}")
 
