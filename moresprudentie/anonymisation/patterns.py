@@ -18,6 +18,8 @@ from stdnum import iban as stdnum_iban
 from stdnum.nl import bsn as stdnum_bsn
 from stdnum.nl import postcode as stdnum_postcode
 
+from moresprudentie.dates import MONTHS
+
 Severity = Literal["block", "warn"]
 
 
@@ -72,8 +74,8 @@ class Hit:
     replacement: str | None = None
 
 
-MONTHS_NL = "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
-MONTHS_EN = "January|February|March|April|May|June|July|August|September|October|November|December"
+MONTHS_NL = "|".join(MONTHS["nl"])
+MONTHS_EN = "|".join(MONTHS["en"])
 MONTHS_SHORT = "jan|feb|febr|mrt|apr|jun|jul|aug|sep|sept|okt|oct|nov|dec"
 MONTH = rf"(?:{MONTHS_NL}|{MONTHS_EN}|(?:{MONTHS_SHORT})\.?)"
 DAY = r"(?:[12]\d|3[01]|0?[1-9])"

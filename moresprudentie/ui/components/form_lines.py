@@ -15,6 +15,7 @@ import yaml
 
 from moresprudentie.cases.model import BALANCED, LIST_TEXT_FIELDS, NORM_SOURCES, label, vocabulary
 from moresprudentie.review.authoring import field_help
+from moresprudentie.search.text import LANGUAGES
 
 LINE_FIELDS = (*LIST_TEXT_FIELDS, "allowed_terms")  # lists edited as one item per line
 SHAPED_LINE_FIELDS = ("tensions", "norms", "related")  # one item per line, with a little syntax each
@@ -53,8 +54,7 @@ def widget_value(name: str, value: Any) -> Any:
 def related_item(line: str) -> str | dict[str, str]:
     """'id: nuanceert' → a link; the relation as its code or its label in either language."""
     case_id, _, relation = line.partition(RELATED_SEPARATOR)
-    labels = {entry[lang].lower(): code for code, entry in vocabulary()["relations"].items() for lang in ("nl", "en")}
-    relation = labels.get(relation.strip().lower(), relation.strip())
+    relation = _by_label("relations").get(relation.strip().lower(), relation.strip())
     return {"id": case_id.strip(), "relation": relation} if relation else case_id.strip()
 
 
@@ -73,9 +73,14 @@ def tension_item(line: str) -> dict[str, Any]:
 
 
 def _value_term(text: str) -> str:
-    """A value's term from its term or its label in either language, else the text as typed."""
-    labels = {label("values", term, lang).lower(): term for term in vocabulary()["values"] for lang in ("nl", "en")}
-    return labels.get(text.strip().lower(), text.strip())
+    """A value's term from its label in either language, else the text as typed (a term stays one)."""
+    return _by_label("values").get(text.strip().lower(), text.strip())
+
+
+def _by_label(kind: str) -> dict[str, str]:
+    """The terms of a vocabulary by their lower-cased labels in both languages: a line may name a term
+    as the pick lists show it ("Gelijke behandeling", "nuanceert", "Organisatorisch")."""
+    return {label(kind, term, lang).lower(): term for term in vocabulary()[kind] for lang in LANGUAGES}
 
 
 def norm_item(line: str) -> str | dict[str, str]:
@@ -83,9 +88,7 @@ def norm_item(line: str) -> str | dict[str, str]:
     (the check tab then asks for its source)."""
     source, _, text = line.partition(RELATED_SEPARATOR)
     source = source.strip().lower()
-    sources = {code: code for code in NORM_SOURCES} | {
-        label("norm_sources", code, lang).lower(): code for code in NORM_SOURCES for lang in ("nl", "en")
-    }
+    sources = {code: code for code in NORM_SOURCES} | _by_label("norm_sources")
     return {"text": text.strip(), "source": sources[source]} if source in sources and text.strip() else line
 
 
