@@ -61,6 +61,13 @@ def test_an_off_topic_question_says_there_is_no_good_match(run) -> None:
     assert {hit["match"] for hit in json.loads(out)} == {"weak"}
 
 
+def test_a_query_of_stopwords_only_asks_for_a_description_not_fewer_filters(run) -> None:
+    code, out, _ = run("search", "wat nu", "-k", "3")
+    assert code == 0 and out.startswith("Hier staat nog niets om op te zoeken") and "filters" not in out
+    code, out, _ = run("search", "wat nu", "--json", "-k", "3")
+    assert code == 0 and json.loads(out) == []  # one JSON document per query, as ever
+
+
 def test_a_real_question_shows_its_match_band(run) -> None:
     code, out, _ = run("search", "kerstpakket van een leverancier tijdens de aanbesteding", "-k", "1")
     assert code == 0 and "Geen goede overeenkomst" not in out

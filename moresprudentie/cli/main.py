@@ -215,6 +215,13 @@ NO_GOOD_MATCH = (
 )
 
 
+# A query of stopwords only finds nothing (SearchEngine.search); said as the app says it, then in English.
+NOTHING_TO_SEARCH = (
+    "Hier staat nog niets om op te zoeken: beschrijf het dilemma in een paar zinnen, of geef een paar "
+    "trefwoorden.\nNothing to search for yet: describe the dilemma in a few sentences, or give a few keywords."
+)
+
+
 def _hit_json(hit: Hit, banded: bool) -> dict:
     case = hit.case
     return {
@@ -310,10 +317,15 @@ def search(
     lines = _query_lines(queries) if queries is not None else [query or ""]
     engine = options.engine()
     filters.check_against(engine.cases.values())
+    from moresprudentie.search.text import content_words
+
     for line in lines:
         if queries is not None and not options.as_json:
             typer.echo(f"\n== {line}")
-        options.print_hits(engine.search(line, k=options.k, filters=filters) if line else [])
+        if not content_words(line) and not options.as_json:  # "wat nu": no filter is to blame, as the app says
+            typer.echo(NOTHING_TO_SEARCH)
+            continue
+        options.print_hits(engine.search(line, k=options.k, filters=filters))
 
 
 @app.command()
