@@ -103,11 +103,20 @@ def method_steps(method: str | None, language: str = "nl") -> list[str]:
     return list(entry.get(language) or entry["nl"])
 
 
+# The sections whose content is the case's own text, in the case's language; the rest (the method's
+# steps, the tensions as a question, what prevailed, where to find help) is written in the handout's.
+CASE_TEXT = frozenset(
+    {"situation", "dilemma", "options", "stakeholders", "norms", "questions", "variations"}
+    | {"judgement", "reasoning", "dissent", "decisive_facts", "lessons"}
+)
+
+
 @dataclass(frozen=True)
 class Section:
     heading: str
     kind: Kind  # text: paragraphs; list: bullets; steps: numbered; groups: bullets under subheadings
     content: str | list[str] | Groups
+    language: str  # what the content is written in: the case's language for case text (CASE_TEXT)
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,7 @@ class Handout:
 
     language: str
     title: str
+    title_language: str  # the case's: an English handout of a Dutch case keeps a Dutch title
     subtitle: str
     meta: str
     tags: list[tuple[str, str]]  # (label, comma-separated terms)
@@ -162,7 +172,12 @@ def build(
 
     def sections(chosen: list[Part]) -> list[Section]:
         return [
-            Section(_say("headings", key, language, method=method_name), kind, content)
+            Section(
+                _say("headings", key, language, method=method_name),
+                kind,
+                content,
+                case.language if key in CASE_TEXT else language,
+            )
             for key, kind, content in chosen
             if content
         ]
@@ -170,6 +185,7 @@ def build(
     return Handout(
         language=language,
         title=case.title,
+        title_language=case.language,
         subtitle=_say("labels", "subtitle", language),
         meta=_meta(case, method, language),
         tags=_tags(case, language),
@@ -304,40 +320,49 @@ h2 { break-after: avoid; } li, p { break-inside: avoid; }
 """
 
 
-def _html_section(section: Section) -> str:
+def _html_section(section: Section, document_language: str) -> str:
+    """A section as HTML; content in another language than the document's says so (`lang`), so a
+    screen reader reads a Dutch case in an English handout with Dutch pronunciation."""
     heading = f"<h2>{html.escape(section.heading)}</h2>"
+    lang = _lang(section.language, document_language)
     if section.kind == "text":
         # Case files wrap lines inside paragraphs; only a blank line starts a new paragraph.
         paragraphs = [" ".join(p.split()) for p in str(section.content).split("\n\n") if p.strip()]
-        return heading + "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+        return heading + "".join(f"<p{lang}>{html.escape(p)}</p>" for p in paragraphs)
     if section.kind == "groups":
         return heading + "".join(
-            f"<p><strong>{html.escape(name)}</strong></p><ul>"
+            f"<p><strong>{html.escape(name)}</strong></p><ul{lang}>"
             + "".join(f"<li>{html.escape(' '.join(item.split()))}</li>" for item in items)
             + "</ul>"
             for name, items in section.content
         )
     tag = "ol" if section.kind == "steps" else "ul"
     items = "".join(f"<li>{html.escape(' '.join(str(item).split()))}</li>" for item in section.content)
-    return f"{heading}<{tag}>{items}</{tag}>"
+    return f"{heading}<{tag}{lang}>{items}</{tag}>"
+
+
+def _lang(language: str, document_language: str) -> str:
+    """A `lang` attribute where a text's language differs from the document's, else nothing."""
+    return "" if language == document_language else f' lang="{html.escape(language)}"'
 
 
 def to_html(handout: Handout) -> str:
     """The handout as one printable HTML page (A4, print-friendly, no links, no scripts)."""
     say = handout.language
     tags = "<br>".join(f"<strong>{html.escape(name)}:</strong> {html.escape(terms)}" for name, terms in handout.tags)
-    body = "".join(_html_section(section) for section in handout.sections)
+    body = "".join(_html_section(section, say) for section in handout.sections)
     notes = f'<div class="notes-block"><h2>{html.escape(_say("headings", "notes", say))}</h2><div class="notes"></div></div>'
-    outcome = "".join(_html_section(section) for section in handout.outcome)
-    lead = f'<p class="subtitle">{html.escape(handout.title)} · {html.escape(_say("labels", "debrief", say))}</p>'
+    outcome = "".join(_html_section(section, say) for section in handout.outcome)
+    title_lang = _lang(handout.title_language, say)
+    lead = f'<p class="subtitle"><span{title_lang}>{html.escape(handout.title)}</span> · {html.escape(_say("labels", "debrief", say))}</p>'
     debrief = f'<div class="outcome">{lead}{outcome}</div>' if outcome else ""  # its own page: say which case
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(say)}"><head><meta charset="utf-8">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(handout.title)}</title><style>{PRINT_CSS}</style></head><body>"
+        f"<title{title_lang}>{html.escape(handout.title)}</title><style>{PRINT_CSS}</style></head><body>"
         f'<p class="print-tip">{html.escape(_say("labels", "print", say))}</p>'
-        f"<h1>{html.escape(handout.title)}</h1>"
+        f"<h1{title_lang}>{html.escape(handout.title)}</h1>"
         f'<p class="subtitle">{html.escape(handout.subtitle)} · {html.escape(handout.meta)}</p>'
         f'<p class="tags">{tags}</p>{body}{notes}{debrief}'
         f"<footer><p>{html.escape(handout.footer)}</p><p>{html.escape(handout.source)}</p></footer>"

@@ -237,23 +237,25 @@ def test_the_overview_markdown_speaks_the_chosen_language(open_app, shipped_case
     assert "### Situation" in markdown and "### Situatie" not in markdown
 
 
-def test_the_search_results_download_as_csv_in_rank_order(
-    open_app, shipped_cases: Path, downloads: dict[str, str]
+def test_the_search_results_download_as_excel_and_csv_in_rank_order(
+    open_app, shipped_cases: Path, deferred: dict[str, Callable[[], bytes]]
 ) -> None:
+    """Excel first: Dutch Excel opens a comma-separated file as one column (it splits on semicolons)."""
     at = open_app(shipped_cases, nav.SEARCH)
     at.text_area[0].input("een leverancier biedt mij een cadeau aan zxqvy")
     at.button[0].click().run()
     assert not at.exception
-    assert [b.proto.label for b in at.get("download_button")] == ["Resultaten als CSV"]
-    data = downloads["moresprudentie-zoekresultaten.csv"]
-    assert "zxqvy" not in data  # the question stays in the browser
-    frame = read_csv(data.encode("utf-8"))
-    assert list(frame.columns) == ["rank", "score", "match", *export.COLUMNS]
-    assert list(frame["rank"]) == [str(n) for n in range(1, len(frame) + 1)] and len(frame) == 10
-    scores = [float(score) for score in frame["score"]]
-    assert scores == sorted(scores, reverse=True)
-    assert set(frame["match"]) <= {"strong", "fair", "weak"}
-    assert frame.iloc[0]["title"] in "\n".join(str(e.proto) for e in at.get("page_link"))
+    assert [b.proto.label for b in at.get("download_button")] == ["Resultaten als Excel", "Resultaten als CSV"]
+    stem = "moresprudentie-zoekresultaten"
+    files = {suffix: deferred[f"{stem}.{suffix}"]() for suffix in ("xlsx", "csv")}
+    assert all(b"zxqvy" not in data for data in files.values())  # the question stays in the browser
+    for frame in (read_xlsx(files["xlsx"]), read_csv(files["csv"])):
+        assert list(frame.columns) == ["rank", "score", "match", *export.COLUMNS]
+        assert list(frame["rank"]) == [str(n) for n in range(1, len(frame) + 1)] and len(frame) == 10
+        scores = [float(score) for score in frame["score"]]
+        assert scores == sorted(scores, reverse=True)
+        assert set(frame["match"]) <= {"strong", "fair", "weak"}
+        assert frame.iloc[0]["title"] in "\n".join(str(e.proto) for e in at.get("page_link"))
 
 
 def test_no_search_no_results_download(open_app, shipped_cases: Path) -> None:

@@ -121,12 +121,27 @@ def test_english_handout() -> None:
     assert "Impartiality" in text
 
 
+def test_an_english_handout_of_a_dutch_case_marks_the_case_text_as_dutch() -> None:
+    """A screen reader (and a browser's translate or hyphenation) reads each text in its language:
+    the case's own words in Dutch, the handout's headings and the method's steps in English."""
+    case = make_case(tensions=[{"between": ["onpartijdigheid", "menselijkheid"], "prevailed": "onpartijdigheid"}])
+    english = tags_of(handout.to_html(handout.build(case, language="en", include_outcome=True)))
+    assert english[0] == ("html", {"lang": "en"})
+    assert ("h1", {"lang": "nl"}) in english and ("span", {"lang": "nl"}) in english  # the debrief's lead too
+    marked = [tag for tag, attrs in english if attrs.get("lang") == "nl"]
+    assert marked.count("p") >= 6  # situation (two paragraphs), dilemma, judgement, reasoning, dissent
+    assert {"ul"} <= set(marked) and "ol" not in marked  # options and questions; not the method's steps
+    dutch = tags_of(handout.to_html(handout.build(case, language="nl", include_outcome=True)))
+    assert [attrs["lang"] for _, attrs in dutch if "lang" in attrs] == ["nl"]  # the document's own, once
+
+
 def test_html_is_escaped_printable_and_without_links_or_scripts() -> None:
     document = handout.to_html(handout.build(make_case(), include_outcome=True))
     names = {tag for tag, _ in tags_of(document)}
     assert names <= {"html", "head", "meta", "title", "style", "body", "p", "h1", "h2", "ul", "ol", "li", "br"} | {
         "strong",
         "div",
+        "span",
         "footer",
     }
     assert html.escape(SCRIPT) in document

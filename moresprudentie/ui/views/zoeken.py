@@ -3,10 +3,12 @@
 The query lives only in this browser session's memory: it is never logged, stored or written into
 the URL (a shared ?q= link is the sender's own choice and is only read). So does why each result
 matched (widgets.MATCHED), which the case page shows to a reader who opens a result. The results
-can be downloaded as CSV (export.py), without the query.
+can be downloaded as Excel or CSV (export.py), without the query: Excel first, since Dutch Excel
+splits a CSV only on semicolons and opens a comma-separated file as one column.
 """
 
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
@@ -17,7 +19,8 @@ from moresprudentie.ui.components.i18n import t
 
 RESULTS = 10
 TEXT, SUBMITTED = "search_text", "search_submitted"
-RESULTS_FILE = "moresprudentie-zoekresultaten.csv"
+RESULTS_STEM = "moresprudentie-zoekresultaten"  # + .xlsx, .csv
+RESULT_FORMATS = ("xlsx", "csv")
 
 
 def _submit(text: str) -> None:
@@ -67,17 +70,21 @@ if query:
         no_good_match_key="search.no_good_match",
         nothing_key="search.nothing",
     )
-    if hits:  # the hits shown above, weak ones too, in rank order
-        st.download_button(
-            t("search.download"),
-            export.to_csv(export.results_frame(hits)),
-            RESULTS_FILE,
-            export.FORMATS["csv"].media_type,
-            key="search_download",
-            help=t("search.download_help"),
-            icon=":material/download:",
-            on_click="ignore",
-        )
+    if hits:  # the hits shown above, weak ones too, in rank order; each file written when clicked
+        frame = export.results_frame(hits)
+        writers = {"xlsx": export.to_xlsx, "csv": export.to_csv}
+        for column, name in zip(st.columns(len(RESULT_FORMATS)), RESULT_FORMATS, strict=True):
+            column.download_button(
+                t(f"search.download.{name}"),
+                partial(writers[name], frame),
+                f"{RESULTS_STEM}.{name}",
+                export.FORMATS[name].media_type,
+                key=f"search_download_{name}",
+                help=t("search.download_help"),
+                icon=":material/download:",
+                on_click="ignore",
+                width="stretch",
+            )
 elif not filters.is_default:
     chosen = [case for case in cases if filters.accepts(case)]
     st.subheader(t("search.browse", count=len(chosen)), anchor=False)
