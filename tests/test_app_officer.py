@@ -19,6 +19,7 @@ from moresprudentie import settings
 from moresprudentie.cases.collection import load_cases
 from moresprudentie.cases.loading import MAX_FILE_BYTES
 from moresprudentie.review import audit
+from moresprudentie.review.authoring import scaffold
 from moresprudentie.review.roles import actor_for
 from moresprudentie.review.store import CaseStore
 from moresprudentie.ui.components import auth, nav
@@ -271,6 +272,23 @@ def test_upload_goes_through_the_same_checks(app, cases: Path) -> None:
     assert "Bestand geladen in het formulier" in shown(at)
     assert at.text_input(key="form.id").value == "nieuw-pakket"
     assert not button(at, "add.save").disabled
+
+
+def test_an_upload_that_is_not_yet_a_case_starts_the_form_with_what_is_valid(app) -> None:
+    """The scaffold of `moresprudentie new` is invalid by design: its id, language and date fill the
+    form, and the page lists, in Dutch, what is still to be written."""
+    at = app(nav.ADD_CASE, ANNA)
+    run(at.segmented_control(key="add_mode").set_value("upload"))
+    data = scaffold("nieuwe-casus").encode("utf-8")
+    run(at.get("file_uploader")[0].upload("nieuwe-casus.yaml", data, "application/x-yaml"))
+    assert at.text_input(key="form.id").value == "nieuwe-casus" and at.text_input(key="form.title").value == ""
+    assert "nog geen volledige casus" in shown(at) and "geen geldige casus" not in shown(at)
+    assert "Input should be" not in shown(at) and "Titel" in shown(at)  # the problems, worded for people
+    hostile = b"id: [een, lijst]\ntitle: Een taart aan de balie\nstatus: published\n"
+    run(at.get("file_uploader")[0].set_value(("taart.yaml", hostile, "application/x-yaml")))
+    assert (
+        at.text_input(key="form.id").value == "" and at.text_input(key="form.title").value == "Een taart aan de balie"
+    )
 
 
 def forget_uploads(monkeypatch: pytest.MonkeyPatch) -> None:

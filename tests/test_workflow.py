@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import hashlib
 import json
@@ -30,7 +31,7 @@ from moresprudentie.errors import (
 )
 from moresprudentie.review import store as workflow
 from moresprudentie.review.audit import Event, append_event, read_events
-from moresprudentie.review.authoring import case_from_fields, field_help, field_order, scaffold
+from moresprudentie.review.authoring import case_from_fields, field_help, field_order, scaffold, usable_fields
 from moresprudentie.review.roles import Actor, actor_for, load_officers, officers_from_config
 from moresprudentie.review.store import CaseStore
 
@@ -453,6 +454,38 @@ def test_scaffold_names_every_field_and_points_at_what_is_missing() -> None:
         filled = filled.replace(f"{name}: |\n  \n", f"{name}: |\n  Tekst.\n")
     case, problems = parse_case(filled, "nieuwe-casus.yaml", expected_id="nieuwe-casus")
     assert case is not None and case.status == "draft", problems
+
+
+def test_the_valid_fields_of_an_invalid_file_can_start_the_form() -> None:
+    """The scaffold of `new` (invalid by design) and a draft with gaps give what they have; what the
+    model refuses is left out, never coerced: a list for a title, a tension on a value the case does
+    not name, a link to the case itself, a field the model does not know, and the status."""
+    fields = usable_fields(scaffold("nieuwe-casus", today=dt.date(2026, 12, 5)).encode("utf-8"))
+    assert {name: fields[name] for name in ("id", "language", "date")} == {
+        "id": "nieuwe-casus",
+        "language": "nl",
+        "date": "2026-12",
+    }
+    assert not {"title", "situation", "themes", "status"} & set(fields)
+    text = """
+id: taart-aan-de-balie
+title: [niet, een, titel]
+themes: geschenken
+values: [onpartijdigheid, menselijkheid]
+tensions:
+  - {between: [onpartijdigheid, doelmatigheid], prevailed: onpartijdigheid}
+related: [taart-aan-de-balie]
+situation: "Een burger brengt een taart."
+onbekend: veld
+status: published
+"""
+    assert usable_fields(text) == {
+        "id": "taart-aan-de-balie",
+        "themes": ["geschenken"],
+        "values": ["onpartijdigheid", "menselijkheid"],
+        "situation": "Een burger brengt een taart.",  # as the model normalises it
+    }
+    assert usable_fields("- een lijst\n- geen casus\n") == {} and usable_fields("title: [\n") == {}
 
 
 def cli(*args: str, env: dict[str, str] | None = None):

@@ -5,7 +5,8 @@ add-case form shows them as help texts, so an officer reads the same guidance in
 The scaffold is deliberately not yet a valid case: its required texts are empty, so `validate`
 points at what is still to be written instead of letting a placeholder slip into the collection.
 Form values are checked by the very reader that checks case files, so the app and `validate`
-can never disagree about what a valid case is.
+can never disagree about what a valid case is. An invalid file (that scaffold, or a draft written
+elsewhere) can still start the form with the fields that are valid (`usable_fields`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from importlib import resources
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
-from moresprudentie.cases.loading import Problem, parse_case
+from moresprudentie.cases.loading import Problem, decode, parse_case, parse_yaml
 from moresprudentie.cases.model import (
     LIST_TEXT_FIELDS,
     REQUIRED_FIELDS,
@@ -29,6 +31,7 @@ from moresprudentie.cases.model import (
     Case,
     vocabulary,
 )
+from moresprudentie.errors import CaseFileError
 
 COMMENT_WIDTH = 100
 LIST_FIELDS = (*LIST_TEXT_FIELDS, "themes", "values", "tensions", "norms", "related", "allowed_terms")
@@ -131,3 +134,46 @@ def _as_text(value: Any) -> Any:
     if isinstance(value, list):
         return [_as_text(item) for item in value]
     return str(value)
+
+
+# Stand-ins for required fields a file lacks, only so the fields it has can be validated together;
+# they never reach the form. Their values are valid on their own and weigh no tension.
+_STAND_INS: dict[str, Any] = {
+    "id": "stand-in",
+    "title": "-",
+    "language": "nl",
+    "date": "2000",
+    "themes": ["stand-in"],
+    "values": ["stand-in"],
+    **{name: "-" for name in TEXT_FIELDS},
+}
+
+
+def usable_fields(data: bytes | str) -> dict[str, Any]:
+    """The fields of a case file that are valid, as `Case.model_dump(mode="json")` gives them: for a
+    file parse_case refuses, whose problems then say what is still to be done.
+
+    Why: `moresprudentie new` writes a scaffold that is invalid by design (its texts are empty), and
+    a draft written elsewhere may miss a field or two. Refusing the whole file meant copying it into
+    the form by hand. A field is kept only if the model accepts it beside the others it keeps (one
+    the model refuses is left out, never coerced, so a hostile value does not reach the form)."""
+    try:
+        raw, _ = parse_yaml(decode(data) if isinstance(data, bytes) else data)
+    except CaseFileError:
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    kept = {name: value for name, value in raw.items() if name in Case.model_fields and name != "status"}
+    while kept:  # each round drops at least one field, so this ends
+        stand_ins = {name: value for name, value in _STAND_INS.items() if name not in kept}
+        try:
+            valid = Case.model_validate(stand_ins | kept)
+        except ValidationError as exc:
+            refused = {error["loc"][0] for error in exc.errors() if error["loc"] and error["loc"][0] in kept}
+            if not refused:  # a rule across fields: a case related to itself (or one unknown: keep nothing)
+                refused = {"related"} if "related" in kept else set(kept)
+            kept = {name: value for name, value in kept.items() if name not in refused}
+            continue
+        dumped = valid.model_dump(mode="json")
+        return {name: dumped[name] for name in kept}
+    return {}

@@ -89,19 +89,32 @@ def _key(field: str) -> str:
     return PREFIX + field
 
 
-def _widget_values(case: Case | None) -> dict[str, Any]:
-    """The widget value of every field, for a case or for an empty form (in the UI language)."""
-    data = case.model_dump(mode="json") if case is not None else {"language": language()}
+def _widget_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The widget value of every field, from a case's fields (model_dump(mode="json")); an empty form
+    for {} (in the UI language)."""
+    data = data or {"language": language()}
     return {name: widget_value(name, data.get(name)) for name in field_order() if name != "status"}
 
 
 def load(case: Case | None, expected_hash: str | None = None, published: bool = False) -> None:
     """Fill the form (from a callback or before the widgets are drawn); None empties it."""
-    for name, value in _widget_values(case).items():
-        st.session_state[_key(name)] = value
+    _fill(case.model_dump(mode="json") if case is not None else {})
     st.session_state[EXPECTED_HASH] = expected_hash
     st.session_state[EDITING] = case.id if case is not None and expected_hash is not None else None
     st.session_state[PUBLISHED] = published
+
+
+def start_from(fields: dict[str, Any]) -> None:
+    """Fill the form as a new case from the valid fields of a file that is not yet a case
+    (authoring.usable_fields); the fields it lacks stay empty."""
+    _fill(fields)
+    st.session_state[EXPECTED_HASH] = st.session_state[EDITING] = None
+    st.session_state[PUBLISHED] = False
+
+
+def _fill(data: dict[str, Any]) -> None:
+    for name, value in _widget_values(data).items():
+        st.session_state[_key(name)] = value
     st.session_state.pop(REPLACED, None)
 
 

@@ -24,7 +24,7 @@ from moresprudentie.anonymisation.check import Finding
 from moresprudentie.cases.loading import MAX_FILE_BYTES, Problem, parse_case
 from moresprudentie.cases.model import REQUIRED_FIELDS, Case, force_field_gaps
 from moresprudentie.errors import CaseFileError, MoresprudentieError, WorkflowError
-from moresprudentie.review.authoring import case_from_fields
+from moresprudentie.review.authoring import case_from_fields, usable_fields
 from moresprudentie.review.roles import Actor
 from moresprudentie.ui.components import auth, case_form, duplicate_choice, messages, nav, officer, render, resources
 from moresprudentie.ui.components.i18n import t
@@ -32,6 +32,7 @@ from moresprudentie.ui.components.widgets import md_inline, uploaded_file
 
 MODES = ("new", "edit", "upload")
 MODE, PICK, UPLOAD, UPLOAD_PROBLEMS = "add_mode", "add_pick", "add_upload", "add_upload_problems"
+UPLOAD_PARTLY = "add_upload_partly"  # the file was not a case, but its valid fields filled the form
 OUTCOME = "add_outcome"  # what the last save did: (kind, markdown, error), shown once beside the buttons
 PLACEHOLDER = re.compile(r"\[[^\[\]\n]{2,40}\]")  # what a replacement leaves: [naam], [telefoonnummer]
 
@@ -67,7 +68,7 @@ def _form_holds(case_id: str) -> bool:
 def _upload() -> None:
     """An uploaded YAML file goes through the file reader's checks, then fills the form as a new case."""
     file = uploaded_file(UPLOAD)
-    st.session_state[UPLOAD_PROBLEMS] = []
+    st.session_state[UPLOAD_PROBLEMS], st.session_state[UPLOAD_PARTLY] = [], False
     if file is None:
         return
     data = file.getvalue()
@@ -76,11 +77,15 @@ def _upload() -> None:
         st.session_state[UPLOAD_PROBLEMS] = [t("add.upload_too_big", kib=len(data) // 1024, limit=limit)]
         return
     case, problems = parse_case(data, file.name)
-    if case is None:
-        st.session_state[UPLOAD_PROBLEMS] = [messages.located(problem) for problem in problems]
+    if case is not None:
+        case_form.load(case)
+        officer.flash(t("add.upload_loaded"))
         return
-    case_form.load(case)
-    officer.flash(t("add.upload_loaded"))
+    st.session_state[UPLOAD_PROBLEMS] = [messages.located(problem) for problem in problems]
+    fields = usable_fields(data)
+    if any(value not in (None, "", []) for value in fields.values()):  # a scaffold, or a draft with gaps
+        case_form.start_from(fields)
+        st.session_state[UPLOAD_PARTLY] = True
 
 
 def _personal_data(findings: list[Finding], step: str) -> str:
@@ -192,8 +197,11 @@ def _choose_source() -> None:
             help=t("add.upload_help", kib=kib),
         )
         problems = st.session_state.get(UPLOAD_PROBLEMS) or []
-        if problems:
-            st.error(t("add.upload_invalid") + "\n\n" + "\n".join(f"- {md_inline(p)}" for p in problems))
+        listed = "\n".join(f"- {md_inline(p)}" for p in problems)
+        if problems and st.session_state.get(UPLOAD_PARTLY):
+            st.warning(t("add.upload_partly") + "\n\n" + listed, icon=":material/edit_note:")
+        elif problems:
+            st.error(t("add.upload_invalid") + "\n\n" + listed)
     else:
         st.button(t("add.clear"), on_click=case_form.load, args=(None,), icon=":material/note_add:")
 
