@@ -200,7 +200,7 @@ def test_the_shipped_collection_has_no_hidden_characters() -> None:
 
 
 def test_the_check_command_spells_hidden_characters_out() -> None:
-    from moresprudentie.cli.officer import spelled_out
+    from moresprudentie.cli.check import spelled_out
 
     assert spelled_out("111\u200b222\u202e333") == "111<U+200B>222<U+202E>333"
     assert spelled_out("gewone tekst") == "gewone tekst"

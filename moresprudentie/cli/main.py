@@ -15,7 +15,7 @@ import typer
 
 from moresprudentie import __version__, settings
 from moresprudentie.cases.collection import load_cases
-from moresprudentie.cli import export, officer, store
+from moresprudentie.cli import check, export, officer, store
 from moresprudentie.cli.options import (
     CasesOption,
     FilterOptions,
@@ -343,8 +343,9 @@ def similar(
     options.print_hits(engine.similar(case_id, k=options.k, filters=filters), banded=False)
 
 
-# The officers' commands (check, new, review …): draft → review → publish, same rules as the app.
+# The officers' commands (new, review …): draft → review → publish, same rules as the app.
 officer.register(app)
+check.register(app)  # `check`: the anonymisation check of case files
 export.register(app)  # `export`: the collection as CSV, JSON Lines, Excel or Markdown
 store.register(app)  # `store import|export|status`: a collection into the store (files or PostgreSQL) and out
 
@@ -358,8 +359,8 @@ def main() -> None:
     try:
         app()
     except UsageError as exc:
-        typer.echo(f"error: {officer.spelled_out(str(exc))}", err=True)
+        typer.echo(f"error: {check.spelled_out(str(exc))}", err=True)
         sys.exit(2)
     except MoresprudentieError as exc:
-        typer.echo(f"error: {officer.spelled_out(str(exc))}", err=True)
+        typer.echo(f"error: {check.spelled_out(str(exc))}", err=True)
         sys.exit(1)

@@ -17,9 +17,7 @@ Approve, send back and publish pass the hash of the version this page rendered (
 when it was drawn), not of whatever is on disk when it is clicked: a text swapped in meanwhile is
 refused by the library, and the page says so and shows the new version to read.
 
-Below the drafts, published cases can be withdrawn (review/withdrawal.py): an officer picks one and
-proposes it with a reason; a second officer approves the proposal (the proposer sees the button
-disabled, with why). Approving refreshes the shared engine, so the case leaves search at once.
+Below the drafts, published cases can be withdrawn by two officers (components/withdrawals.py).
 """
 
 import streamlit as st
@@ -27,18 +25,16 @@ import streamlit as st
 from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.cases.model import force_field_gaps
 from moresprudentie.errors import MoresprudentieError
-from moresprudentie.review import steps, withdrawal
+from moresprudentie.review import steps
 from moresprudentie.review.roles import Actor, normalise_name
-from moresprudentie.review.store import CaseStore, QueueItem
-from moresprudentie.review.withdrawal import PendingWithdrawal
-from moresprudentie.ui.components import auth, duplicate_choice, nav, officer, render, resources
+from moresprudentie.review.store import QueueItem
+from moresprudentie.ui.components import auth, duplicate_choice, nav, officer, render, resources, withdrawals
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline
 
 PICK, COMMENT, PUBLISHED, STALE = "review_pick", "review_comment", "review_published", "review_stale"
 NO_COMMENT = "review_no_comment"  # set when "send back" was clicked with an empty comment box
 LABELS = "review_labels"  # the picker's labels as last drawn (_pick)
-WITHDRAW_PICK, WITHDRAW_REASON, WITHDRAW_MISSING = "withdraw_pick", "withdraw_reason", "withdraw_missing"
 STATE_COLOURS = {"draft": "gray", "submitted": "blue", "approved": "green", "sent_back": "orange"}
 DECISIONS: dict[steps.Step, str] = {  # the steps on a draft under review, with their icons
     "approve": ":material/thumb_up:",
@@ -155,14 +151,6 @@ def _own_draft(actor: Actor, review: steps.Review) -> str:
     return t("review.why.own_draft_trial", control=t("auth.trial_name"), other=others[0])
 
 
-def _own_proposal(proposer: str) -> str:
-    """Why a proposer cannot approve the withdrawal; in trial mode also how: switch to the other trial name."""
-    others = [name for name in auth.TRIAL_NAMES if normalise_name(name) != normalise_name(proposer)]
-    if not auth.trial_active():
-        return t("review.withdraw.why_own")
-    return t("review.withdraw.why_own_trial", control=t("auth.trial_name"), other=others[0])
-
-
 def _why(step: steps.Step, actor: Actor, item: QueueItem, found: list[anonymisation.Finding]) -> str:
     """Why `step` is not possible now, in the page's language, in the order steps.RULES checks it.
 
@@ -223,102 +211,6 @@ def _history(item: QueueItem) -> None:
             st.caption(f"{officer.when(event.time)} · {md_inline(event.actor)} · {action}{note}")
 
 
-# -- withdrawing a published case: proposed with a reason, approved by a second officer --------------------
-
-
-def _propose(case_id: str, actor: Actor, seen_hash: str) -> None:
-    """Propose to withdraw the published version this page showed, with the reason typed."""
-    reason = st.session_state.get(WITHDRAW_REASON, "")
-    if not reason.strip():
-        st.session_state[WITHDRAW_MISSING] = True
-        return
-    try:
-        resources.case_store().propose_withdrawal(case_id, actor, reason, seen_hash)
-    except MoresprudentieError as exc:
-        officer.flash(exc)
-        return
-    st.session_state[WITHDRAW_REASON] = ""
-    officer.flash(t("review.withdraw.done_propose", id=case_id))
-
-
-def _withdraw(case_id: str, actor: Actor, seen_hash: str) -> None:
-    """Approve a proposed withdrawal; the shared engine is refreshed, so the case leaves search at once."""
-    try:
-        resources.case_store().withdraw(case_id, actor, seen_hash=seen_hash)
-    except MoresprudentieError as exc:
-        officer.flash(exc)
-        return
-    resources.refresh_after_write()
-    officer.flash(t("review.withdraw.done", id=case_id))
-
-
-def _button(label: str, callback: officer.Callback, icon: str, key: str, why: str | None) -> None:
-    """A full-width step button with its own key (one per proposal); disabled ones say why right under."""
-    box = st.container(gap="small")
-    officer.wide_button(box, label, callback, icon, primary=why is None, disabled=why is not None, key=key)
-    if why is not None:
-        box.caption(f":material/info: {why}")
-
-
-def _pending(item: PendingWithdrawal, actor: Actor) -> None:
-    """One proposed withdrawal: the case, who proposed it and why, and the second officer's button."""
-    version, proposal = item.version, item.proposal
-    with st.container(border=True):
-        title = version.case.title if version.case else version.case_id
-        st.markdown(f"**{md_inline(title)}** · `{md_inline(version.case_id)}`")
-        st.caption(
-            t("review.withdraw.proposed_by", name=md_inline(proposal.proposer), when=officer.when(proposal.time))
-        )
-        st.info(md_inline(proposal.reason), icon=":material/comment:")
-        allowed = withdrawal.allowed_withdrawal_steps(actor, version, proposal)
-        why = None
-        if "withdraw" not in allowed:
-            own = normalise_name(proposal.proposer) == normalise_name(actor.name)
-            why = t("review.withdraw.why_stale" if item.stale else "review.why.other")
-            if own and not item.stale:
-                why = _own_proposal(proposal.proposer)
-        step = (_withdraw, (version.case_id, actor, version.hash))
-        _button(t("review.withdraw.approve"), step, ":material/archive:", f"withdraw.{version.case_id}", why)
-
-
-def _propose_form(store: CaseStore, actor: Actor) -> None:
-    """Pick a published case and give the reason; the button names the published version shown."""
-    published = {case.id: case.title for case in resources.published(resources.engine())}
-    if not published:
-        return
-    chosen = st.selectbox(
-        t("review.withdraw.pick"),
-        list(published),
-        index=None,
-        key=WITHDRAW_PICK,
-        placeholder=t("review.withdraw.pick_placeholder"),
-        format_func=lambda case_id: published.get(case_id, case_id),
-    )
-    if not chosen:
-        return
-    try:
-        version, proposal = store.withdrawal_of(chosen)
-    except MoresprudentieError:  # withdrawn a moment ago: the engine has not caught up yet
-        return
-    st.text_area(t("review.withdraw.reason"), key=WITHDRAW_REASON, help=t("review.withdraw.reason_help"), height=90)
-    if st.session_state.pop(WITHDRAW_MISSING, False):
-        st.error(t("review.withdraw.reason_missing"), icon=":material/edit_note:")
-    allowed = withdrawal.allowed_withdrawal_steps(actor, version, proposal)
-    why = None if "propose_withdrawal" in allowed else t("review.withdraw.why_proposed")
-    step = (_propose, (chosen, actor, version.hash))
-    _button(t("review.withdraw.propose"), step, ":material/remove_circle:", "withdraw.propose", why)
-
-
-def _withdrawals(actor: Actor) -> None:
-    """The section for published cases: open proposals first (they wait for someone), then a new one."""
-    st.subheader(t("review.withdraw.title"), anchor=False, divider="gray")
-    st.markdown(t("review.withdraw.intro"))
-    store = resources.case_store()
-    for item in store.pending_withdrawals():
-        _pending(item, actor)
-    _propose_form(store, actor)
-
-
 def _drafts(queue: list[QueueItem], actor: Actor) -> None:
     """The chosen draft: its text beside its state, findings, next step and history."""
     item = _pick(queue)
@@ -356,4 +248,4 @@ if queue:
     _drafts(queue, actor)
 else:
     st.info(t("review.empty"), icon=":material/inbox:")
-_withdrawals(actor)
+withdrawals.section(actor)

@@ -1,0 +1,124 @@
+"""The review page's section for published cases: withdrawing one takes two officers.
+
+An officer picks a published case and proposes its withdrawal with a reason; a second officer approves
+the proposal (the proposer sees the button disabled, with why). The rules are the library's
+(review/withdrawal.py: allowed_withdrawal_steps), checked again by CaseStore when a button is clicked.
+Every button names the published version this page showed (its hash, bound when it was drawn).
+Approving refreshes the shared engine, so the case leaves search at once.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from moresprudentie.errors import MoresprudentieError
+from moresprudentie.review import withdrawal
+from moresprudentie.review.roles import Actor, normalise_name
+from moresprudentie.review.store import CaseStore
+from moresprudentie.review.withdrawal import PendingWithdrawal
+from moresprudentie.ui.components import auth, officer, resources
+from moresprudentie.ui.components.i18n import t
+from moresprudentie.ui.components.widgets import md_inline
+
+PICK, REASON, MISSING = "withdraw_pick", "withdraw_reason", "withdraw_missing"  # widget and state keys
+
+
+def _own_proposal(proposer: str) -> str:
+    """Why a proposer cannot approve the withdrawal; in trial mode also how: switch to the other trial name."""
+    others = [name for name in auth.TRIAL_NAMES if normalise_name(name) != normalise_name(proposer)]
+    if not auth.trial_active():
+        return t("review.withdraw.why_own")
+    return t("review.withdraw.why_own_trial", control=t("auth.trial_name"), other=others[0])
+
+
+def _propose(case_id: str, actor: Actor, seen_hash: str) -> None:
+    """Propose to withdraw the published version this page showed, with the reason typed."""
+    reason = st.session_state.get(REASON, "")
+    if not reason.strip():
+        st.session_state[MISSING] = True
+        return
+    try:
+        resources.case_store().propose_withdrawal(case_id, actor, reason, seen_hash)
+    except MoresprudentieError as exc:
+        officer.flash(exc)
+        return
+    st.session_state[REASON] = ""
+    officer.flash(t("review.withdraw.done_propose", id=case_id))
+
+
+def _withdraw(case_id: str, actor: Actor, seen_hash: str) -> None:
+    """Approve a proposed withdrawal; the shared engine is refreshed, so the case leaves search at once."""
+    try:
+        resources.case_store().withdraw(case_id, actor, seen_hash=seen_hash)
+    except MoresprudentieError as exc:
+        officer.flash(exc)
+        return
+    resources.refresh_after_write()
+    officer.flash(t("review.withdraw.done", id=case_id))
+
+
+def _button(label: str, callback: officer.Callback, icon: str, key: str, why: str | None) -> None:
+    """A full-width step button with its own key (one per proposal); disabled ones say why right under."""
+    box = st.container(gap="small")
+    officer.wide_button(box, label, callback, icon, primary=why is None, disabled=why is not None, key=key)
+    if why is not None:
+        box.caption(f":material/info: {why}")
+
+
+def _pending(item: PendingWithdrawal, actor: Actor) -> None:
+    """One proposed withdrawal: the case, who proposed it and why, and the second officer's button."""
+    version, proposal = item.version, item.proposal
+    with st.container(border=True):
+        title = version.case.title if version.case else version.case_id
+        st.markdown(f"**{md_inline(title)}** · `{md_inline(version.case_id)}`")
+        st.caption(
+            t("review.withdraw.proposed_by", name=md_inline(proposal.proposer), when=officer.when(proposal.time))
+        )
+        st.info(md_inline(proposal.reason), icon=":material/comment:")
+        allowed = withdrawal.allowed_withdrawal_steps(actor, version, proposal)
+        why = None
+        if "withdraw" not in allowed:
+            own = normalise_name(proposal.proposer) == normalise_name(actor.name)
+            why = t("review.withdraw.why_stale" if item.stale else "review.why.other")
+            if own and not item.stale:
+                why = _own_proposal(proposal.proposer)
+        step = (_withdraw, (version.case_id, actor, version.hash))
+        _button(t("review.withdraw.approve"), step, ":material/archive:", f"withdraw.{version.case_id}", why)
+
+
+def _propose_form(store: CaseStore, actor: Actor) -> None:
+    """Pick a published case and give the reason; the button names the published version shown."""
+    published = {case.id: case.title for case in resources.published(resources.engine())}
+    if not published:
+        return
+    chosen = st.selectbox(
+        t("review.withdraw.pick"),
+        list(published),
+        index=None,
+        key=PICK,
+        placeholder=t("review.withdraw.pick_placeholder"),
+        format_func=lambda case_id: published.get(case_id, case_id),
+    )
+    if not chosen:
+        return
+    try:
+        version, proposal = store.withdrawal_of(chosen)
+    except MoresprudentieError:  # withdrawn a moment ago: the engine has not caught up yet
+        return
+    st.text_area(t("review.withdraw.reason"), key=REASON, help=t("review.withdraw.reason_help"), height=90)
+    if st.session_state.pop(MISSING, False):
+        st.error(t("review.withdraw.reason_missing"), icon=":material/edit_note:")
+    allowed = withdrawal.allowed_withdrawal_steps(actor, version, proposal)
+    why = None if "propose_withdrawal" in allowed else t("review.withdraw.why_proposed")
+    step = (_propose, (chosen, actor, version.hash))
+    _button(t("review.withdraw.propose"), step, ":material/remove_circle:", "withdraw.propose", why)
+
+
+def section(actor: Actor) -> None:
+    """The section for published cases: open proposals first (they wait for someone), then a new one."""
+    st.subheader(t("review.withdraw.title"), anchor=False, divider="gray")
+    st.markdown(t("review.withdraw.intro"))
+    store = resources.case_store()
+    for item in store.pending_withdrawals():
+        _pending(item, actor)
+    _propose_form(store, actor)
