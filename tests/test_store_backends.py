@@ -16,7 +16,15 @@ import pytest
 from conftest import make_case
 
 from moresprudentie.cases.loading import dump_case
-from moresprudentie.errors import ConflictError, IdTakenError, PersonalDataError, StoreUnavailableError, WorkflowError
+from moresprudentie.errors import (
+    ConflictError,
+    IdTakenError,
+    PermissionDeniedError,
+    PersonalDataError,
+    StoreUnavailableError,
+    UsageError,
+    WorkflowError,
+)
 from moresprudentie.review import store as workflow
 from moresprudentie.review.roles import actor_for
 from moresprudentie.review.steps import StaleVersionError
@@ -148,6 +156,50 @@ def test_a_withdrawal_needs_a_second_officer_and_sets_a_pending_revision_aside(s
     assert actions(store)[-2:] == ["withdrawal_proposed", "withdrawn"]
 
 
+def test_a_withdrawal_proposal_can_be_cancelled_by_its_proposer_or_with_a_reason_by_another(store: CaseStore) -> None:
+    published = published_case(store)
+    store.propose_withdrawal(CASE, ANNA, "Herkenbaar", published)
+    cancelled = store.cancel_withdrawal(CASE, ANNA, seen_hash=published)  # her own: no reason needed
+    assert (cancelled.proposer, cancelled.hash) == (ANNA.name, published)
+    assert store.pending_withdrawals() == [] and store.withdrawal_of(CASE)[1] is None
+    with pytest.raises(WorkflowError, match="nobody proposed"):  # cancelled: nothing left to approve
+        store.withdraw(CASE, BRAM, seen_hash=published)
+    with pytest.raises(WorkflowError, match="no proposal to cancel"):
+        store.cancel_withdrawal(CASE, ANNA, seen_hash=published)
+
+    store.propose_withdrawal(CASE, ANNA, "Toch herkenbaar", published)
+    with pytest.raises(UsageError, match="needs a reason"):  # Bram overrules Anna: he says why
+        store.cancel_withdrawal(CASE, BRAM, "  ", seen_hash=published)
+    store.cancel_withdrawal(CASE, BRAM, "  Niet herkenbaar na de herziening ", seen_hash=published)
+    events = store.storage.events(CASE)[-4:]
+    assert [(e.action, e.actor, e.comment, e.hash) for e in events] == [
+        ("withdrawal_proposed", ANNA.name, "Herkenbaar", published),
+        ("withdrawal_cancelled", ANNA.name, "", published),
+        ("withdrawal_proposed", ANNA.name, "Toch herkenbaar", published),
+        ("withdrawal_cancelled", BRAM.name, "Niet herkenbaar na de herziening", published),
+    ]
+    assert store.storage.published_or_none(CASE) is not None and store.review_queue() == []
+
+
+def test_a_stale_proposal_can_be_cancelled_naming_the_published_version_read_now(store: CaseStore) -> None:
+    """A proposal for a text changed since can never be approved; cancelling clears it from the list."""
+    proposed = published_case(store)
+    store.propose_withdrawal(CASE, ANNA, "Herkenbaar", proposed)
+    with pytest.raises(PermissionDeniedError):
+        store.cancel_withdrawal(CASE, actor_for("piet@example.nl", OFFICERS), seen_hash=proposed)
+    with store.storage.locked():  # the published text changed outside the workflow: the proposal is stale
+        store.storage.put("collection", CASE, dump_case(make_case(CASE, title="Met de hand herzien")).encode())
+    [pending] = store.pending_withdrawals()
+    now = pending.version.hash
+    assert pending.stale and now != proposed
+    with pytest.raises(StaleVersionError):  # the cancel names the text on disk now, as every step does
+        store.cancel_withdrawal(CASE, ANNA, seen_hash=proposed)
+    store.cancel_withdrawal(CASE, ANNA, seen_hash=now)
+    assert store.pending_withdrawals() == []
+    last = store.storage.events(CASE)[-1]
+    assert (last.action, last.hash) == ("withdrawal_cancelled", proposed)  # about the proposal it ends
+
+
 # -- what only the database adds ---------------------------------------------------------------------------
 
 
@@ -192,11 +244,28 @@ def test_the_database_refuses_a_step_around_the_four_eyes_rule(
         )
 
 
+def test_the_database_refuses_a_withdrawal_whose_proposal_was_cancelled(pg_store: CaseStore, pg_url: str) -> None:
+    """The workflow refuses it first; SQL by hand cannot withdraw a case on a proposal taken back."""
+    published = published_case(pg_store)
+    pg_store.propose_withdrawal(CASE, ANNA, "Herkenbaar", published)
+    pg_store.cancel_withdrawal(CASE, ANNA, seen_hash=published)
+    with pytest.raises(psycopg.errors.CheckViolation, match="was not proposed by another officer"):
+        _sql(
+            pg_url,
+            "INSERT INTO audit_events (time, actor, action, case_id, hash) VALUES (%s, %s, %s, %s, %s)",
+            ("2026-12-05T00:00:00+00:00", BRAM.name, "withdrawn", CASE, published),
+        )
+    pg_store.propose_withdrawal(CASE, CARLA, "Toch herkenbaar", published)  # a new proposal counts again
+    pg_store.withdraw(CASE, BRAM, seen_hash=published)
+    assert actions(pg_store)[-3:] == ["withdrawal_cancelled", "withdrawal_proposed", "withdrawn"]
+
+
 def test_migrations_are_applied_once(pg_url: str) -> None:
     PostgresStorage(pg_url).connect().close()
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert migrate(conn) == []  # a second replica starting finds nothing to do
-        assert conn.execute("SELECT name FROM schema_migrations").fetchall() == [("0001_initial.sql",)]
+        applied = conn.execute("SELECT name FROM schema_migrations ORDER BY version").fetchall()
+        assert applied == [("0001_initial.sql",), ("0002_withdrawal_cancelled.sql",)]
 
 
 def test_every_change_moves_the_counter(pg_store: CaseStore) -> None:

@@ -21,6 +21,7 @@ from moresprudentie.review.store import CaseStore
 from moresprudentie.review.withdrawal import StaleProposalError
 from moresprudentie.ui.components import nav, resources
 from moresprudentie.ui.components.i18n import text
+from moresprudentie.ui.components.widgets import md_inline
 
 OFFICERS = frozenset({"anna@example.nl", "bram@example.nl"})
 ANNA = actor_for("anna@example.nl", OFFICERS)
@@ -177,6 +178,25 @@ def test_cli_withdraw_flow(cases: Path, store: CaseStore, tmp_path: Path) -> Non
     assert CASE not in cli("review", "list", "--cases", str(cases)).stdout
 
 
+def test_cli_withdraw_cancel(cases: Path, store: CaseStore, tmp_path: Path) -> None:
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[moresprudentie]\nofficers = ["anna@example.nl", "bram@example.nl"]\n')
+    common = [CASE, "--hash", seen(store)[:12], "--cases", str(cases), "--roles", str(roles)]
+    assert cli("review", "withdraw", *common, "--reason", REASON, "--as", "anna@example.nl").exit_code == 0
+    both = cli("review", "withdraw", *common, "--approve", "--cancel", "--no-index", "--as", "bram@example.nl")
+    assert isinstance(both.exception, UsageError)
+    result = cli("review", "withdraw", *common, "--cancel", "--as", "bram@example.nl")
+    assert isinstance(result.exception, UsageError) and "needs a reason" in str(result.exception)
+    result = cli("review", "withdraw", *common, "--cancel", "-m", "Niet herkenbaar", "--as", "bram@example.nl")
+    assert result.exit_code == 0, result.output
+    assert "cancelled" in result.stdout and "stays in search" in result.stdout
+    assert CASE in load_cases(cases).cases and "withdrawal_proposed" not in cli("review", "list", *common[3:5]).stdout
+    events = [(e.action, e.actor, e.comment) for e in read_events(store.storage.audit_log, CASE)]
+    assert events[-1] == ("withdrawal_cancelled", "bram@example.nl", "Niet herkenbaar")
+    result = cli("review", "withdraw", *common, "--cancel", "--as", "anna@example.nl")
+    assert isinstance(result.exception, WorkflowError)  # nothing left to cancel
+
+
 # -- the pages ---------------------------------------------------------------------------------------
 
 
@@ -241,3 +261,34 @@ def test_review_page_propose_then_a_second_officer_approves(cases: Path, officer
         ("withdrawal_proposed", "anna@example.nl", REASON),
         ("withdrawn", "bram@example.nl", REASON),
     ]
+
+
+def test_review_page_the_proposer_cancels_and_another_officer_cancels_saying_why(cases: Path, officer_page) -> None:
+    store = CaseStore(cases)
+    store.propose_withdrawal(CASE, ANNA, REASON, seen(store))
+    at = officer_page(cases, nav.REVIEW, ANNA_LOGIN)
+    assert not _has_box(at)  # the proposer takes her own proposal back without a box to fill in
+    run(button(at, "review.withdraw.cancel").click())
+    assert f"Het voorstel om '{CASE}' in te trekken is geannuleerd" in shown(at)
+    assert text("review.withdraw.approve", "nl") not in [b.label for b in at.button]
+    assert (cases / f"{CASE}.yaml").exists() and store.pending_withdrawals() == []
+
+    store.propose_withdrawal(CASE, ANNA, REASON, seen(store))
+    at = officer_page(cases, nav.REVIEW, BRAM_LOGIN)
+    run(button(at, "review.withdraw.cancel").click())  # Bram overrules Anna: not without saying why
+    assert text("review.withdraw.cancel_reason_missing", "nl", name=md_inline(ANNA.name)) in shown(at)
+    assert [e.action for e in read_events(store.storage.audit_log, CASE)][-1] == "withdrawal_proposed"
+    at.text_area(key=f"withdraw_cancel_reason.{CASE}").input("Niet herkenbaar")
+    run(button(at, "review.withdraw.cancel").click())
+    assert f"Het voorstel om '{CASE}' in te trekken is geannuleerd" in shown(at) and not _has_box(at)
+    events = read_events(store.storage.audit_log, CASE)
+    assert (events[-1].action, events[-1].actor, events[-1].comment) == (
+        "withdrawal_cancelled",
+        "bram@example.nl",
+        "Niet herkenbaar",
+    )
+    assert store.pending_withdrawals() == [] and CASE in load_cases(cases).cases
+
+
+def _has_box(at) -> bool:
+    return any(area.key == f"withdraw_cancel_reason.{CASE}" for area in at.text_area)

@@ -280,10 +280,19 @@ def review_publish(
 def review_withdraw(
     case_id: CaseIdArgument,
     reason: Annotated[
-        str, typer.Option("--reason", "-m", help="why the case should leave search (required to propose)")
+        str,
+        typer.Option(
+            "--reason",
+            "-m",
+            help="why the case should leave search (required to propose), or why you cancel another's proposal",
+        ),
     ] = "",
     approve: Annotated[
         bool, typer.Option("--approve", help="approve another officer's proposal: the case leaves search")
+    ] = False,
+    cancel: Annotated[
+        bool,
+        typer.Option("--cancel", help="cancel the open proposal (another officer's with --reason); the case stays"),
     ] = False,
     cases: CasesOption = None,
     audit_log: AuditLogOption = None,
@@ -292,13 +301,20 @@ def review_withdraw(
     seen_hash: HashOption,
     officer: Officer,
 ) -> None:
-    """Withdraw a published case: propose it with --reason, then a second officer approves it with --approve.
+    """Withdraw a published case: propose it with --reason, then a second officer approves it with --approve;
+    or --cancel the proposal instead (its proposer, or another officer saying why with --reason).
 
     --hash names the published version you read (`sha256sum cases/ID.yaml`, or `review list` once proposed).
     """
     from moresprudentie.review.steps import short
 
+    if approve and cancel:
+        raise UsageError("give --approve or --cancel, not both: approving withdraws the case, cancelling keeps it")
     store = open_store(cases, audit_log)
+    if cancel:
+        proposal = store.cancel_withdrawal(case_id, officer.actor(), reason, seen_hash=seen_hash)
+        typer.echo(f"{case_id}: the withdrawal {proposal.proposer} proposed is cancelled; the case stays in search")
+        return
     if not approve:
         proposal = store.propose_withdrawal(case_id, officer.actor(), reason, seen_hash)
         typer.echo(

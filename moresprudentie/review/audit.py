@@ -1,5 +1,5 @@
-"""The append-only audit log: who drafted, submitted, approved, sent back, published, withdrew and imported
-what, and when (`imported`: `moresprudentie store import`, storage/exchange.py).
+"""The append-only audit log: who drafted, submitted, approved, sent back, published, proposed (or cancelled)
+a withdrawal, withdrew and imported what, and when (`imported`: `moresprudentie store import`, storage/exchange.py).
 
 It lives outside the case files (settings.audit_log_path), so no officer name ever lands in a case
 that employees read. One JSON object per line. Appends hold a file lock and are fsynced, so
@@ -32,7 +32,15 @@ from moresprudentie.errors import StorageError
 log = logging.getLogger(__name__)
 
 Action = Literal[
-    "drafted", "submitted", "approved", "sent_back", "published", "withdrawal_proposed", "withdrawn", "imported"
+    "drafted",
+    "submitted",
+    "approved",
+    "sent_back",
+    "published",
+    "withdrawal_proposed",
+    "withdrawal_cancelled",
+    "withdrawn",
+    "imported",
 ]
 ACTIONS: tuple[str, ...] = get_args(Action)
 LOCK_TIMEOUT_S = 30.0

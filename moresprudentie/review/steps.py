@@ -67,7 +67,9 @@ NEEDS_CLEAN: frozenset[Step] = frozenset({"submit", "approve", "publish"})
 JUDGES_A_VERSION: frozenset[Step] = frozenset({"approve", "send_back", "publish"})  # they name the version seen
 SHOWN_DIGITS = 12  # how much of a version hash people are shown (review list, messages)
 MIN_DIGITS = 8  # the shortest prefix of a version hash accepted as its name
-WITHDRAWAL_ACTIONS: frozenset[str] = frozenset({"withdrawal_proposed", "withdrawn"})  # about a published file
+WITHDRAWAL_ACTIONS: frozenset[str] = frozenset(  # about a published file, not a draft
+    {"withdrawal_proposed", "withdrawal_cancelled", "withdrawn"}
+)
 # After these a case starts afresh: nothing approved or proposed before carries over (an import is a publication).
 ROUND_ENDS: frozenset[str] = frozenset({"published", "withdrawn", "imported"})
 

@@ -19,12 +19,14 @@ it has. Every step is a write, and every write:
 Where drafts, revisions and conflict copies live in the file store: layout.py. Editing a published case writes a
 revision beside it; the published version stays searchable, unchanged, until the revision is
 published and replaces it. A published case is withdrawn by two officers too: proposed with a reason,
-approved by another officer, then moved to an archive the loader never reads (withdrawal.py, archive.py).
+approved by another officer, then moved to an archive the loader never reads (withdrawal.py, archive.py);
+a proposal can be cancelled instead.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -38,7 +40,13 @@ from moresprudentie.review.authoring import scaffold
 from moresprudentie.review.layout import Version, checked_id
 from moresprudentie.review.roles import Actor, require_officer
 from moresprudentie.review.steps import STATE_ORDER, Review, Step, review_of
-from moresprudentie.review.withdrawal import WITHDRAWAL_DOING, PendingWithdrawal, Withdrawal, pending_withdrawal
+from moresprudentie.review.withdrawal import (
+    WITHDRAWAL_DOING,
+    PendingWithdrawal,
+    Withdrawal,
+    WithdrawalStep,
+    pending_withdrawal,
+)
 from moresprudentie.storage.base import Storage
 from moresprudentie.storage.files import FileStorage
 
@@ -318,15 +326,9 @@ class CaseStore:
 
         Nothing leaves search yet: a second officer must approve it (withdraw).
         """
-        require_officer(actor, WITHDRAWAL_DOING["propose_withdrawal"])
-        case_id = checked_id(case_id)
-        with self.storage.locked():
-            events = self.storage.events(case_id)
-            version, _ = withdrawal.checked(
-                self.storage, events, "propose_withdrawal", actor, case_id, seen_hash, reason
-            )
-            self._record("withdrawal_proposed", actor, case_id, version.hash, reason.strip())
-        return cast(Withdrawal, pending_withdrawal(self.storage.events(case_id)))
+        with self._withdrawal_step("propose_withdrawal", actor, case_id, seen_hash, reason) as (version, _):
+            self._record("withdrawal_proposed", actor, version.case_id, version.hash, reason.strip())
+        return cast(Withdrawal, pending_withdrawal(self.storage.events(version.case_id)))
 
     def withdraw(self, case_id: str, actor: Actor, *, seen_hash: str) -> Path:
         """Approve a proposed withdrawal as a second officer: the case moves to the archive; returns where.
@@ -336,14 +338,35 @@ class CaseStore:
         case back).
         Update the search index afterwards (SearchEngine.refresh()); a running app notices by itself.
         """
-        require_officer(actor, WITHDRAWAL_DOING["withdraw"])
+        with self._withdrawal_step("withdraw", actor, case_id, seen_hash) as (version, pending):
+            reason = pending.reason if pending else ""
+            with self._recorded("withdrawn", actor, version.case_id, version.hash, reason):
+                return self.storage.archive(version)
+
+    def cancel_withdrawal(self, case_id: str, actor: Actor, reason: str = "", *, seen_hash: str) -> Withdrawal:
+        """Cancel the open withdrawal proposal of the published version read (seen_hash); returns it.
+
+        The case stays in search. Its proposer may cancel it, and so may any other officer, with a
+        reason (withdrawal._reason_missing); a stale proposal too. The event names the version the
+        proposal was for, and the reason is its comment.
+        """
+        with self._withdrawal_step("cancel_withdrawal", actor, case_id, seen_hash, reason) as (_, pending):
+            proposal = cast(Withdrawal, pending)  # checked: there is one
+            self._record("withdrawal_cancelled", actor, proposal.case_id, proposal.hash, reason.strip())
+        return proposal
+
+    @contextmanager
+    def _withdrawal_step(
+        self, step: WithdrawalStep, actor: Actor, case_id: str, seen_hash: str, reason: str | None = None
+    ) -> Iterator[tuple[Version, Withdrawal | None]]:
+        """Hold the lock, and give the published version and its open proposal once every requirement of
+        `step` is met (withdrawal.checked); the with-body records the step."""
+        require_officer(actor, WITHDRAWAL_DOING[step])
         case_id = checked_id(case_id)
         with self.storage.locked():
-            events = self.storage.events(case_id)
-            version, pending = withdrawal.checked(self.storage, events, "withdraw", actor, case_id, seen_hash)
-            reason = pending.reason if pending else ""
-            with self._recorded("withdrawn", actor, case_id, version.hash, reason):
-                return self.storage.archive(version)
+            yield withdrawal.checked(
+                self.storage, self.storage.events(case_id), step, actor, case_id, seen_hash, reason
+            )
 
     # -- the audit log ---------------------------------------------------------------------------------
 

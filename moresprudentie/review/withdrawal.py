@@ -6,6 +6,11 @@ officer (never the proposer: four eyes) approves it, and only then does the file
 The proposal is replayed from the audit log (pending_withdrawal) and belongs to one version of the file:
 if the file changed since, it is stale and must be proposed again for the text on disk now.
 
+A proposal can be cancelled, stale or not: by its proposer (who changed their mind), or by any other
+officer who disagrees, with a reason (they overrule a colleague, who will want to know why).
+Cancelling keeps the case where it is, so it needs no second pair of eyes: four eyes guard what leaves
+search, and after a cancellation nothing does until someone proposes it again.
+
 Written as steps.py writes the review steps: each requirement is the error to raise when it is unmet,
 one table per step (WITHDRAWAL_RULES), and the page and the command line ask the same table.
 """
@@ -25,11 +30,12 @@ if TYPE_CHECKING:
     from moresprudentie.review.layout import Version
     from moresprudentie.storage.base import Storage
 
-WithdrawalStep = Literal["propose_withdrawal", "withdraw"]
+WithdrawalStep = Literal["propose_withdrawal", "withdraw", "cancel_withdrawal"]
 WITHDRAWAL_STEPS: tuple[WithdrawalStep, ...] = get_args(WithdrawalStep)
 WITHDRAWAL_DOING: dict[WithdrawalStep, str] = {
     "propose_withdrawal": "propose to withdraw a case",
     "withdraw": "withdraw a case",
+    "cancel_withdrawal": "cancel a proposed withdrawal",
 }
 
 
@@ -43,13 +49,18 @@ class Withdrawal:
     hash: str
     time: str
 
+    def by(self, actor: Actor) -> bool:
+        """Whether the actor made this proposal (names compared as the roles file compares them)."""
+        return normalise_name(self.proposer) == normalise_name(actor.name)
+
 
 def pending_withdrawal(events: Iterable[Event]) -> Withdrawal | None:
     """The proposal still open in the log of one case: the last one since the case was (re)published
-    or withdrawn. Its hash names the file it was made for; if the file changed since, it is stale."""
+    or withdrawn, unless it was cancelled since. Its hash names the file it was made for; if the file
+    changed since, it is stale."""
     pending: Withdrawal | None = None
     for event in events:
-        if event.action in ROUND_ENDS:
+        if event.action in ROUND_ENDS or event.action == "withdrawal_cancelled":
             pending = None
         elif event.action == "withdrawal_proposed":
             pending = Withdrawal(event.case, event.actor, event.comment, event.hash, event.time)
@@ -89,8 +100,15 @@ def _proposed_for_this_version(
     return None
 
 
+def _proposed(actor: Actor, version: Version, pending: Withdrawal | None) -> MoresprudentieError | None:
+    """Any open proposal can be cancelled, a stale one too (it would otherwise wait in the list for good)."""
+    if pending is None:
+        return WorkflowError(f"nobody proposed to withdraw '{version.case_id}'; there is no proposal to cancel")
+    return None
+
+
 def _not_the_proposer(actor: Actor, version: Version, pending: Withdrawal | None) -> MoresprudentieError | None:
-    if pending is not None and normalise_name(pending.proposer) == normalise_name(actor.name):
+    if pending is not None and pending.by(actor):
         return WorkflowError(
             f"you proposed to withdraw '{version.case_id}'; a second officer must approve it (four-eyes rule)"
         )
@@ -114,7 +132,25 @@ class StaleProposalError(ConflictError):
 WITHDRAWAL_RULES: dict[WithdrawalStep, tuple[WithdrawalRule, ...]] = {
     "propose_withdrawal": (_is_published, _not_yet_proposed),
     "withdraw": (_is_published, _proposed_for_this_version, _not_the_proposer),
+    "cancel_withdrawal": (_proposed,),
 }
+
+
+def _reason_missing(
+    step: WithdrawalStep, actor: Actor, pending: Withdrawal | None, reason: str | None
+) -> MoresprudentieError | None:
+    """A proposal needs a reason: it is what the audit log keeps and the second officer judges. So does
+    cancelling another officer's proposal, which overrules them; the proposer takes theirs back freely."""
+    if reason is None or reason.strip():
+        return None
+    if step == "propose_withdrawal":
+        return UsageError("say why: withdrawing a case needs a reason (--reason), kept in the audit log")
+    if step == "cancel_withdrawal" and pending is not None and not pending.by(actor):
+        return UsageError(
+            f"say why: {pending.proposer} proposed this withdrawal, and cancelling it needs a reason "
+            "(--reason), kept in the audit log"
+        )
+    return None
 
 
 def withdrawal_refusal(
@@ -122,13 +158,13 @@ def withdrawal_refusal(
 ) -> MoresprudentieError | None:
     """The first unmet requirement of a withdrawal step, as the error to raise; None when it is allowed.
 
-    A proposal needs a reason (it is what the audit log keeps and the second officer judges); pass
+    Proposing, and cancelling another officer's proposal, need a reason (_reason_missing); pass
     reason=None to ask whether the step could be taken at all (the page asks before one is typed).
     """
     if (denied := permission_error(actor, WITHDRAWAL_DOING[step])) is not None:
         return denied
-    if step == "propose_withdrawal" and reason is not None and not reason.strip():
-        return UsageError("say why: withdrawing a case needs a reason (--reason), kept in the audit log")
+    if (missing := _reason_missing(step, actor, pending, reason)) is not None:
+        return missing
     for rule in WITHDRAWAL_RULES[step]:
         if (error := rule(actor, version, pending)) is not None:
             return error

@@ -1,7 +1,8 @@
 """The review page's section for published cases: withdrawing one takes two officers.
 
 An officer picks a published case and proposes its withdrawal with a reason; a second officer approves
-the proposal (the proposer sees the button disabled, with why). The rules are the library's
+the proposal (the proposer sees the button disabled, with why). A proposal can be cancelled instead: by
+its proposer with one click, by another officer after saying why (the box for that is theirs alone). The rules are the library's
 (review/withdrawal.py: allowed_withdrawal_steps), checked again by CaseStore when a button is clicked.
 Every button names the published version this page showed (its hash, bound when it was drawn).
 Approving refreshes the shared engine, so the case leaves search at once.
@@ -15,12 +16,14 @@ from moresprudentie.errors import MoresprudentieError
 from moresprudentie.review import withdrawal
 from moresprudentie.review.roles import Actor, normalise_name
 from moresprudentie.review.store import CaseStore
-from moresprudentie.review.withdrawal import PendingWithdrawal
+from moresprudentie.review.withdrawal import PendingWithdrawal, WithdrawalStep
 from moresprudentie.ui.components import auth, officer, resources
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline
 
 PICK, REASON, MISSING = "withdraw_pick", "withdraw_reason", "withdraw_missing"  # widget and state keys
+CANCEL_REASON = "withdraw_cancel_reason"  # + ".<case id>": one box per proposal
+CANCEL_MISSING = "withdraw_cancel_missing"  # the case whose cancel was clicked without a reason
 
 
 def _own_proposal(proposer: str) -> str:
@@ -57,16 +60,60 @@ def _withdraw(case_id: str, actor: Actor, seen_hash: str) -> None:
     officer.flash(t("review.withdraw.done", id=case_id))
 
 
-def _button(label: str, callback: officer.Callback, icon: str, key: str, why: str | None) -> None:
+def _cancel(case_id: str, actor: Actor, seen_hash: str, own: bool) -> None:
+    """Cancel the proposal shown: the proposer's own freely, another officer's with the reason typed."""
+    key = f"{CANCEL_REASON}.{case_id}"
+    reason = st.session_state.get(key, "")
+    if not own and not reason.strip():  # the library refuses it too, in English, at the top
+        st.session_state[CANCEL_MISSING] = case_id
+        return
+    try:
+        resources.case_store().cancel_withdrawal(case_id, actor, reason, seen_hash=seen_hash)
+    except MoresprudentieError as exc:
+        officer.flash(exc)
+        return
+    st.session_state.pop(key, None)
+    officer.flash(t("review.withdraw.done_cancel", id=case_id))
+
+
+def _button(label: str, callback: officer.Callback, icon: str, key: str, why: str | None, primary: bool = True) -> None:
     """A full-width step button with its own key (one per proposal); disabled ones say why right under."""
     box = st.container(gap="small")
-    officer.wide_button(box, label, callback, icon, primary=why is None, disabled=why is not None, key=key)
+    officer.wide_button(box, label, callback, icon, primary=primary and why is None, disabled=why is not None, key=key)
     if why is not None:
         box.caption(f":material/info: {why}")
 
 
+def _approve_button(item: PendingWithdrawal, actor: Actor, allowed: frozenset[WithdrawalStep]) -> None:
+    """The second officer's button; disabled for the proposer and for a stale proposal, saying why."""
+    version, proposal = item.version, item.proposal
+    why = None
+    if "withdraw" not in allowed:
+        why = t("review.withdraw.why_stale" if item.stale else "review.why.other")
+        if proposal.by(actor) and not item.stale:
+            why = _own_proposal(proposal.proposer)
+    step = (_withdraw, (version.case_id, actor, version.hash))
+    _button(t("review.withdraw.approve"), step, ":material/archive:", f"withdraw.{version.case_id}", why)
+
+
+def _cancel_controls(item: PendingWithdrawal, actor: Actor, allowed: frozenset[WithdrawalStep]) -> None:
+    """Cancelling the proposal: its proposer with one click, another officer after saying why."""
+    case_id, own = item.version.case_id, item.proposal.by(actor)
+    if not own:
+        reason_help = t("review.withdraw.cancel_reason_help")
+        st.text_area(t("review.withdraw.cancel_reason"), key=f"{CANCEL_REASON}.{case_id}", help=reason_help, height=68)
+        if st.session_state.get(CANCEL_MISSING) == case_id:  # said here, under the box, not at the top
+            del st.session_state[CANCEL_MISSING]
+            name = md_inline(item.proposal.proposer)
+            st.error(t("review.withdraw.cancel_reason_missing", name=name), icon=":material/edit_note:")
+    why = None if "cancel_withdrawal" in allowed else t("review.why.other")
+    step = (_cancel, (case_id, actor, item.version.hash, own))
+    _button(t("review.withdraw.cancel"), step, ":material/undo:", f"withdraw.cancel.{case_id}", why, primary=False)
+
+
 def _pending(item: PendingWithdrawal, actor: Actor) -> None:
-    """One proposed withdrawal: the case, who proposed it and why, and the second officer's button."""
+    """One proposed withdrawal: the case, who proposed it and why, the second officer's button, and the
+    way to cancel it."""
     version, proposal = item.version, item.proposal
     with st.container(border=True):
         title = version.case.title if version.case else version.case_id
@@ -76,14 +123,8 @@ def _pending(item: PendingWithdrawal, actor: Actor) -> None:
         )
         st.info(md_inline(proposal.reason), icon=":material/comment:")
         allowed = withdrawal.allowed_withdrawal_steps(actor, version, proposal)
-        why = None
-        if "withdraw" not in allowed:
-            own = normalise_name(proposal.proposer) == normalise_name(actor.name)
-            why = t("review.withdraw.why_stale" if item.stale else "review.why.other")
-            if own and not item.stale:
-                why = _own_proposal(proposal.proposer)
-        step = (_withdraw, (version.case_id, actor, version.hash))
-        _button(t("review.withdraw.approve"), step, ":material/archive:", f"withdraw.{version.case_id}", why)
+        _approve_button(item, actor, allowed)
+        _cancel_controls(item, actor, allowed)
 
 
 def _propose_form(store: CaseStore, actor: Actor) -> None:
