@@ -21,6 +21,7 @@ from moresprudentie.anonymisation import check as anonymisation
 from moresprudentie.anonymisation.patterns import Hit
 from moresprudentie.cases.collection import load_cases
 from moresprudentie.review import store as store_module
+from moresprudentie.review.changes import FIELDS
 from moresprudentie.review.roles import actor_for
 from moresprudentie.review.store import CaseStore
 from moresprudentie.ui.components import auth, nav
@@ -183,6 +184,33 @@ def test_the_reviewer_gets_the_remark_box(app, cases: Path) -> None:
     at = app(BRAM_LOGIN)
     assert at.text_area(key=COMMENT).label == text("review.comment", "nl")
     assert not button(at, "review.approve").disabled and not button(at, "review.send_back").disabled
+
+
+def test_the_reviewer_sees_what_changed_since_sending_it_back(app, cases: Path) -> None:
+    """Back after a send-back: the changed fields with their words marked, the rest folded away."""
+    store = CaseStore(cases)
+    sent = submitted_by_anna(cases)
+    at = app(BRAM_LOGIN)
+    assert text("review.changes.title", "nl") not in shown(at)  # never sent back: nothing to compare
+    at.text_area(key=COMMENT).input(REMARK)
+    run(button(at, "review.send_back").click())
+    draft = store.editable_version(DRAFT).case
+    edited = draft.model_copy(update={"situation": draft.situation + " Hij schreef er <b>dank</b> bij."})
+    store.save_draft(edited, ANNA, sent)
+    store.submit(DRAFT, ANNA)
+
+    at = app(BRAM_LOGIN)
+    assert text("review.changes.title", "nl") in shown(at)
+    assert text("review.changes.sent_back_by", "nl", name=md_inline(BRAM.name), when=AT_DUTCH) in shown(at)
+    marked = [str(m.value) for m in at.markdown if ":green-background[**" in str(m.value)]
+    assert marked == [
+        f"{md_inline(draft.situation)} :green-background[**{md_inline('Hij schreef er <b>dank</b> bij.')}**]"
+    ]
+    assert "<b>" not in marked[0]  # case text is escaped before it is marked
+    folded = text("review.changes.unchanged", "nl", count=len(FIELDS) - 1)  # all but the situation
+    unchanged = [expander for expander in at.expander if expander.label == folded]
+    assert unchanged and text("fields.dilemma", "nl") in str(unchanged[0].markdown[0].value)
+    assert not button(at, "review.approve").disabled  # the comparison takes nothing away from the steps
 
 
 # -- buttons ----------------------------------------------------------------------------------------

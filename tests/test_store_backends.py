@@ -156,6 +156,37 @@ def test_a_withdrawal_needs_a_second_officer_and_sets_a_pending_revision_aside(s
     assert actions(store)[-2:] == ["withdrawal_proposed", "withdrawn"]
 
 
+def test_the_reviewer_sees_what_changed_since_sending_it_back(store: CaseStore) -> None:
+    """The text sent back is kept, so the resubmitted one can be compared with it field by field."""
+    sent = store.save_draft(make_case(CASE), ANNA).hash
+    store.submit(CASE, ANNA)
+    assert store.changes_since_sent_back(*store.current_review(CASE)) is None  # never sent back
+    store.send_back(CASE, BRAM, "Noem de afdeling niet", seen_hash=sent)
+    assert store.changes_since_sent_back(*store.current_review(CASE)) is None  # with its author, unchanged
+    edited = make_case(CASE, situation="Een medewerker krijgt een grote taart.", options=["Delen"])
+    store.save_draft(edited, ANNA, sent)
+    store.submit(CASE, ANNA)
+    found = store.changes_since_sent_back(*store.current_review(CASE))
+    assert found is not None and (found.sent_back.actor, found.sent_back.hash) == (BRAM.name, sent)
+    assert found.sent_back.comment == "Noem de afdeling niet"
+    assert [field.field for field in found.changed] == ["situation", "options"]
+    assert "dilemma" in [field.field for field in found.unchanged]
+    situation = found.changed[0]
+    assert ("removed", "vergunningen") in [(p.kind, p.text.strip()) for p in situation.pieces]
+    assert ("added", "grote") in [(p.kind, p.text.strip()) for p in situation.pieces]
+
+    now = store.editable_version(CASE).hash
+    store.approve(CASE, CARLA, seen_hash=now)
+    store.publish(CASE, CARLA, seen_hash=now)  # a publication ends the round: nothing to compare after it
+    revision = store.save_draft(make_case(CASE, title="Een herziene titel"), ANNA, store.editable_version(CASE).hash)
+    store.submit(CASE, ANNA)
+    assert store.changes_since_sent_back(*store.current_review(CASE)) is None
+    store.send_back(CASE, BRAM, "Nog niet", seen_hash=revision.hash)
+    store.submit(CASE, ANNA)  # offered again unchanged: nothing changed, and the page says so
+    again = store.changes_since_sent_back(*store.current_review(CASE))
+    assert again is not None and again.fields is not None and again.changed == []
+
+
 def test_a_withdrawal_proposal_can_be_cancelled_by_its_proposer_or_with_a_reason_by_another(store: CaseStore) -> None:
     published = published_case(store)
     store.propose_withdrawal(CASE, ANNA, "Herkenbaar", published)

@@ -239,6 +239,44 @@ def test_send_back_needs_a_comment_and_the_author_resubmits(cases: Path, store: 
     assert read_events(settings.audit_log_path(cases))[-1].hash == saved.hash
 
 
+def test_the_text_sent_back_is_kept_beside_the_collection_until_publication(cases: Path, store: CaseStore) -> None:
+    """The file store keeps one copy per case in .sent-back/ (the loader never reads it), for the
+    reviewer's comparison; it goes once the case is published: a kept text should not outlive its use."""
+    case_id = make_case().id
+    store.save_draft(make_case(), ANNA)
+    store.submit(case_id, ANNA)
+    sent = (cases / f"{case_id}.yaml").read_bytes()
+    store.send_back(case_id, BRAM, "Haal de functietitel weg.", seen_hash=seen(store))
+    kept = cases / ".sent-back" / f"{case_id}.yaml"
+    assert kept.read_bytes() == sent and list(load_cases(cases).cases) == [case_id]
+    store.save_draft(make_case(title="Zonder functietitel"), ANNA, seen(store))
+    store.submit(case_id, ANNA)
+    found = store.changes_since_sent_back(*store.current_review(case_id))
+    assert found is not None and [field.field for field in found.changed] == ["title"]
+
+    kept.unlink()  # sent back before texts were kept, say: the page says so and shows the whole case
+    found = store.changes_since_sent_back(*store.current_review(case_id))
+    assert found is not None and found.fields is None and found.changed == []
+    store.send_back(case_id, BRAM, "Nog een keer.", seen_hash=seen(store))
+    store.submit(case_id, ANNA)
+    store.approve(case_id, BRAM, seen_hash=seen(store))
+    assert kept.exists()
+    store.publish(case_id, BRAM, seen_hash=seen(store))
+    assert not kept.exists()
+
+
+def test_a_send_back_whose_copy_cannot_be_written_records_nothing(
+    cases: Path, store: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.save_draft(make_case(), ANNA)
+    store.submit(make_case().id, ANNA)
+    before = snapshot(cases)
+    with monkeypatch.context() as patch, pytest.raises(StorageError, match="No space left"):
+        patch.setattr(os, "fsync", no_space)
+        store.send_back(make_case().id, BRAM, "Haal de functietitel weg.", seen_hash=seen(store))
+    assert snapshot(cases) == before  # no event, no copy, no temp file: the draft is still submitted
+
+
 def test_blocking_findings_stop_approval_and_publication(
     cases: Path, store: CaseStore, clean_check: list[FakeFinding]
 ) -> None:
@@ -533,6 +571,30 @@ def test_cli_officer_flow(cases: Path, store: CaseStore, tmp_path: Path) -> None
     assert load_cases(cases).cases["taart-van-aanvrager"].is_published
     assert isinstance(cli("review", "submit", "een-casus", *common).exception, UsageError)  # no --as
     assert issubclass(WorkflowError, MoresprudentieError)
+
+
+def test_cli_review_changes(cases: Path, store: CaseStore) -> None:
+    case_id = make_case().id
+    store.save_draft(make_case(), ANNA)
+    store.submit(case_id, ANNA)
+    assert "nothing to compare" in cli("review", "changes", case_id, "--cases", str(cases)).stdout
+    sent = seen(store)
+    store.send_back(case_id, BRAM, "Noem de afdeling niet.", seen_hash=sent)
+    edited = make_case(situation="Een medewerker krijgt een grote taart.", lessons=["Vraag het na.\u200b"])
+    store.save_draft(edited, ANNA, sent)
+    store.submit(case_id, ANNA)
+    result = cli("review", "changes", case_id, "--cases", str(cases))
+    assert result.exit_code == 0, result.output
+    assert f"sent back by {BRAM.name}" in result.stdout and sent[:12] in result.stdout
+    assert "remark: Noem de afdeling niet." in result.stdout
+    assert "situation:\n  Een medewerker[- vergunningen-] krijgt een{+ grote+} taart[- van een aanvrager-]." in (
+        result.stdout
+    )
+    assert "{+Vraag het na.<U+200B>+}" in result.stdout  # a hidden character is spelled out, never printed raw
+    assert "unchanged: title, dilemma," in result.stdout
+    data = json.loads(cli("review", "changes", case_id, "--cases", str(cases), "--json").stdout)
+    assert data["sent_back"]["hash"] == sent and data["sent_back"]["actor"] == BRAM.name
+    assert [row["field"] for row in data["changed"]] == ["situation", "lessons"] and "title" in data["unchanged"]
 
 
 def test_cli_approve_and_publish_need_the_hash_of_the_version_read(

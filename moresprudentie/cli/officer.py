@@ -1,4 +1,5 @@
-"""The integrity officers' commands: `new` and the `review` group (submit, approve, …); `check` is in check.py.
+"""The integrity officers' commands: `new` and the `review` group (list, changes, submit, approve, …);
+`check` is in check.py.
 
 Registered on the main `moresprudentie` app by register(), called from cli/main.py; the same library calls
 and role checks as the app's officer pages. Not a security boundary: it is for people who can already write the
@@ -7,7 +8,7 @@ collection folder, and `--roles` may name any file, so the roles check is a conv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,6 +29,7 @@ from moresprudentie.errors import UsageError
 from moresprudentie.storage import open_store
 
 if TYPE_CHECKING:
+    from moresprudentie.review.changes import Changes
     from moresprudentie.review.roles import Actor
     from moresprudentie.review.store import CaseStore
     from moresprudentie.review.withdrawal import PendingWithdrawal
@@ -51,6 +53,7 @@ HashOption = Annotated[
         show_default=False,
     ),
 ]
+WORD_DIFF = {"removed": "[-{}-]", "added": "{{+{}+}}", "same": "{}"}  # as `git diff --word-diff` marks words
 review_app = typer.Typer(
     help="Draft → review → publish for integrity officers (the four-eyes rule applies).", no_args_is_help=True
 )
@@ -170,6 +173,56 @@ def _withdrawal_row(item: PendingWithdrawal) -> dict[str, object]:
         "comment": proposal.reason,
         "problems": [str(p) for p in version.problems if p.severity == "error"],
     }
+
+
+@review_app.command("changes")
+def review_changes(
+    case_id: CaseIdArgument, cases: CasesOption = None, audit_log: AuditLogOption = None, as_json: JsonOption = False
+) -> None:
+    """What changed in a draft since it was last sent back: who sent it back and why, then each changed
+    field with its words marked as `git diff --word-diff` marks them ([-removed-]{+added+}), then the
+    fields that stayed the same. Read it before you approve a resubmitted draft."""
+    store = open_store(cases, audit_log)
+    found = store.changes_since_sent_back(*store.current_review(case_id))
+    if as_json:
+        echo_json(None if found is None else _changes_row(found))
+    elif found is None:
+        typer.echo(
+            f"{case_id}: not sent back since it was last published (or not yet edited since); nothing to compare"
+        )
+    else:
+        _echo_changes(case_id, found)
+
+
+def _changes_row(found: Changes) -> dict[str, object]:
+    """`review changes --json`: the send-back event, and each changed field before and after (null
+    when the text sent back is not kept)."""
+    event = found.sent_back
+    fields = found.fields
+    return {
+        "sent_back": {"actor": event.actor, "time": event.time, "hash": event.hash, "comment": event.comment},
+        "changed": None if fields is None else [asdict(field) for field in found.changed],
+        "unchanged": None if fields is None else [field.field for field in found.unchanged],
+    }
+
+
+def _echo_changes(case_id: str, found: Changes) -> None:
+    from moresprudentie.cli.check import spelled_out
+    from moresprudentie.review.steps import short
+
+    event = found.sent_back
+    typer.echo(f"{case_id}: sent back by {event.actor} at {event.time} (version {short(event.hash)})")
+    if event.comment:
+        typer.echo(f"  remark: {spelled_out(event.comment)}")
+    if found.fields is None:
+        typer.echo("the version sent back is not kept (or one of the two is not a valid case): read the whole case")
+        return
+    for field in found.changed:
+        text = "".join(WORD_DIFF[piece.kind].format(piece.text) for piece in field.pieces)
+        typer.echo(f"{field.field}:")
+        typer.echo("\n".join(f"  {line}" for line in spelled_out(text).split("\n")))
+    names = ", ".join(field.field for field in found.unchanged)
+    typer.echo(f"unchanged: {names}" if found.changed else f"nothing changed since it was sent back ({names})")
 
 
 @dataclass(frozen=True)

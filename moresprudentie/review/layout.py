@@ -6,7 +6,10 @@ unchanged, until the revision is published and replaces it, because officers exp
 take a case offline for days. A save that lost a race is kept in `cases/.conflicts/`, so no officer's
 text is ever lost. The loader reads only `cases/*.yaml`, so revisions and conflicts never show in
 search. A withdrawn case moves to `cases/.withdrawn/<id>.yaml` (withdrawal.py), out of search for
-good, its title still at hand for links to it. Ids become file names: every id is checked before it touches the disk.
+good, its title still at hand for links to it. A draft sent back is copied to `cases/.sent-back/<id>.yaml`
+before its author edits it, so its reviewer can see what changed when it comes back (changes.py); one
+copy per case, the last one sent back, removed when the case is published or withdrawn. Ids become
+file names: every id is checked before it touches the disk.
 
 Naming and reading happen here, and keeping a conflict copy; CaseStore (store.py) decides when, and
 the file store (storage/files.py) does every write under its lock. This is the file store's layout;
@@ -17,17 +20,19 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from moresprudentie.cases.collection import WITHDRAWN, case_files
 from moresprudentie.cases.loading import CASE_SUFFIX, MAX_FILE_BYTES, Problem, file_hash, parse_case
 from moresprudentie.cases.model import ID_PATTERN, Case
-from moresprudentie.errors import CaseFileError, CaseNotFoundError, StorageError, UsageError
-from moresprudentie.files import create_exclusive
+from moresprudentie.errors import CaseFileError, CaseNotFoundError, ConflictError, StorageError, UsageError
+from moresprudentie.files import atomic_write, create_exclusive
 
 REVISIONS = ".revisions"
 CONFLICTS = ".conflicts"
+SENT_BACK = ".sent-back"
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,13 @@ class Layout:
         return self.root / WITHDRAWN
 
     @property
+    def sent_back(self) -> Path:
+        return self.root / SENT_BACK
+
+    @property
     def folders(self) -> tuple[Path, ...]:
         """Every folder a writer writes into (where a killed writer may have left a temp file)."""
-        return self.root, self.revisions, self.conflicts, self.withdrawn
+        return self.root, self.revisions, self.conflicts, self.withdrawn, self.sent_back
 
     def place_folder(self, place: str) -> Path:
         """Where the documents of a store place lie as files: the collection itself, its revisions, or its
@@ -126,3 +135,32 @@ class Layout:
         path = self.conflicts / f"{case_id}.conflict-{stamp}{CASE_SUFFIX}"
         create_exclusive(path, data)
         return path
+
+    def keep_sent_back(self, version: Version) -> None:
+        """Copy the draft being sent back (the bytes of `version`, checked) to .sent-back/, over the
+        copy of an earlier send-back: the last text sent back is the one its reviewer compares with."""
+        try:
+            data = version.path.read_bytes()
+        except OSError as exc:
+            raise StorageError(f"{version.path}: cannot read ({exc.strerror or exc}); nothing was sent back") from exc
+        if file_hash(data) != version.hash:
+            raise ConflictError(f"{version.path}: changed a moment ago; open it again and read the version on disk now")
+        atomic_write(self.sent_back / version.path.name, data)
+
+    def sent_back_text(self, case_id: str, version_hash: str) -> bytes | None:
+        """The copy of the draft sent back, if it is the version with this hash (else None)."""
+        path = self.sent_back / f"{checked_id(case_id)}{CASE_SUFFIX}"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"{path}: cannot read ({exc.strerror or exc}); check the file's permissions") from exc
+        return data if file_hash(data) == version_hash else None
+
+    def forget_sent_back(self, case_id: str) -> None:
+        """Remove the copy once the case is published or withdrawn: the comparison is over, and a text kept
+        for it should not outlive it. Best effort: a copy left behind is never shown (its hash belongs to a
+        round that ended), so a failure here must not undo the publication."""
+        with suppress(OSError):
+            (self.sent_back / f"{case_id}{CASE_SUFFIX}").unlink(missing_ok=True)

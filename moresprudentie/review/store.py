@@ -10,7 +10,7 @@ it has. Every step is a write, and every write:
   the same rules the officer pages read to offer a step, before anything changes;
 - approve, send back and publish name the version the officer was shown (seen_hash, its Version.hash)
   and are refused when the file changed since: checked under the lock, so no swap can slip between
-  the check and the record;
+  the check and the record; a text sent back is kept, so its reviewer sees what changed (changes.py);
 - holds one lock per collection (Storage.locked), so check-then-write steps never race between officers;
 - logs its event and makes its change as one (Storage.recorded), so a failed step leaves documents and
   log as they were, and no change that happened is missing;
@@ -28,15 +28,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from moresprudentie.cases.loading import dump_case, file_hash
 from moresprudentie.cases.model import Case
 from moresprudentie.errors import CaseNotFoundError, ConflictError, MoresprudentieError, PersonalDataError, UsageError
-from moresprudentie.review import steps, withdrawal
+from moresprudentie.review import changes, steps, withdrawal
 from moresprudentie.review.audit import Action, Event, now
 from moresprudentie.review.authoring import scaffold
+from moresprudentie.review.changes import Changes
 from moresprudentie.review.layout import Version, checked_id
 from moresprudentie.review.roles import Actor, require_officer
 from moresprudentie.review.steps import STATE_ORDER, Review, Step, review_of
@@ -135,6 +137,10 @@ class CaseStore:
             for version in self.storage.drafts()
         ]
         return sorted(items, key=lambda item: (STATE_ORDER.index(item.review.state), item.version.case_id))
+
+    def changes_since_sent_back(self, version: Version, review: Review) -> Changes | None:
+        """What changed in this draft since a reviewer last sent it back (changes.py); None if nobody did."""
+        return changes.since_sent_back(version, review, partial(self.storage.sent_back_text, version.case_id))
 
     def allowed_steps(self, actor: Actor, case_id: str) -> frozenset[Step]:
         """The steps `actor` may take on the case now: exactly those the step methods would accept.
@@ -253,7 +259,9 @@ class CaseStore:
         checked = self._check_before_locking(step, case_id)
         with self.storage.locked():
             version, _ = self._checked(step, case_id, actor, seen_hash, checked)
-            self._record(steps.RECORDED_AS[step], actor, case_id, version.hash, comment.strip())
+            with self._recorded(steps.RECORDED_AS[step], actor, case_id, version.hash, comment.strip()):
+                if step == "send_back":  # the text its reviewer compares the next submission with
+                    self.storage.keep_sent_back(version)
             return self._review(version)
 
     def _check_before_locking(self, step: Step, case_id: str) -> dict[str, list[Finding]]:

@@ -87,6 +87,15 @@ class Storage(Protocol):
         stands even if this fails, and the message says what is left to do)."""
         ...
 
+    def keep_sent_back(self, version: Version) -> None:
+        """Keep the text of a draft being sent back (call inside recorded()): when its author has edited
+        it and offers it again, its reviewer sees what changed (sent_back_text, review/changes.py)."""
+        ...
+
+    def sent_back_text(self, case_id: str, version_hash: str) -> bytes | None:
+        """The text of a draft sent back earlier, by its hash; None when it is not kept (any more)."""
+        ...
+
     def archive(self, version: Version) -> Path:
         """Move a published case to the withdrawn archive (it leaves search); returns where it went."""
         ...

@@ -1,8 +1,9 @@
 """The default store: the collection folder itself, its hidden subfolders, and an audit log file beside it.
 
 Nothing to run or install: the cases are the YAML files in `cases/` that git tracks, a revision of a
-published case waits in `cases/.revisions/`, a withdrawn case moves to `cases/.withdrawn/`, and the
-audit log is a JSON-lines file (review/audit.py). Where each file lives, and why: review/layout.py.
+published case waits in `cases/.revisions/`, a withdrawn case moves to `cases/.withdrawn/`, a draft sent
+back is copied to `cases/.sent-back/` for its reviewer's comparison, and the audit log is a JSON-lines
+file (review/audit.py). Where each file lives, and why: review/layout.py.
 One file lock per collection serialises the workflow steps of every process on this machine; it is not
 safe on network file systems, which is why several replicas share a PostgreSQL store instead.
 """
@@ -127,6 +128,13 @@ class FileStorage:
 
     def publish(self, version: Version, data: bytes) -> None:
         atomic_write(self.layout.case_paths(version.case_id)[0], data)
+        self.layout.forget_sent_back(version.case_id)
+
+    def keep_sent_back(self, version: Version) -> None:
+        self.layout.keep_sent_back(version)
+
+    def sent_back_text(self, case_id: str, version_hash: str) -> bytes | None:
+        return self.layout.sent_back_text(case_id, version_hash)
 
     def remove_revision(self, case_id: str) -> None:
         revision = self.layout.case_paths(case_id)[1]
@@ -146,6 +154,7 @@ class FileStorage:
         if revision.exists():
             self.layout.keep_conflict(version.case_id, revision.read_bytes())
             revision.unlink()
+        self.layout.forget_sent_back(version.case_id)
         return target
 
     def documents(self) -> Iterator[tuple[Place, str, bytes]]:

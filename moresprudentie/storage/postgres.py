@@ -222,6 +222,13 @@ class PostgresStorage:
         body = self._bodies(case_id).get("collection")
         return self._version("collection", case_id, body) if body is not None else None
 
+    def sent_back_text(self, case_id: str, version_hash: str) -> bytes | None:
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT body FROM case_versions WHERE hash = %s AND case_id = %s", (version_hash, case_id)
+            ).fetchone()
+        return bytes(row[0]) if row else None
+
     def documents(self) -> Iterator[tuple[Place, str, bytes]]:
         with self._reading() as conn:
             rows = conn.execute("SELECT place, case_id, body FROM case_documents ORDER BY place, case_id").fetchall()
@@ -306,6 +313,9 @@ class PostgresStorage:
 
     def publish(self, version: Version, data: bytes) -> None:
         self.put("collection", version.case_id, data)
+
+    def keep_sent_back(self, version: Version) -> None:
+        """Nothing to do: every text ever stored is kept by its hash (case_versions, by a trigger)."""
 
     def remove_revision(self, case_id: str) -> None:
         self._remove("revision", case_id)

@@ -1,5 +1,6 @@
 """Beoordelen (officers only): the review queue, a draft with its findings, and the next step —
-submit, approve or send back with a comment, publish.
+submit, approve or send back with a comment, publish. A draft back after a send-back shows first what
+changed since (components/changes.py).
 
 The buttons offered are the steps the library allows (review/steps.py: allowed_steps), and the
 library checks the same rules again when a step is taken (review/store.py: CaseStore): the four-eyes
@@ -28,7 +29,7 @@ from moresprudentie.errors import MoresprudentieError
 from moresprudentie.review import steps
 from moresprudentie.review.roles import Actor, normalise_name
 from moresprudentie.review.store import QueueItem
-from moresprudentie.ui.components import auth, duplicate_choice, nav, officer, render, resources, withdrawals
+from moresprudentie.ui.components import auth, changes, duplicate_choice, nav, officer, render, resources, withdrawals
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline
 
@@ -221,6 +222,7 @@ def _drafts(queue: list[QueueItem], actor: Actor) -> None:
             problems = "\n".join(f"- {md_inline(str(p))}" for p in item.version.problems)
             st.error(t("review.invalid") + "\n\n" + problems)
         else:
+            changes.show(resources.case_store(), item)  # back after a send-back: what changed since
             with st.container(border=True):
                 render.case_header(item.version.case)
                 render.case_body(item.version.case)
