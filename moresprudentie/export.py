@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from moresprudentie.cases.loading import unwrap
 from moresprudentie.cases.model import BALANCED, LIST_TEXT_FIELDS, Case, label
 from moresprudentie.handout import escape_document
 
@@ -78,14 +79,6 @@ FORMATS: dict[str, Format] = {
     "xlsx": Format("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "md": Format("md", "text/markdown"),
 }
-
-
-def unwrap(text: str | None) -> str | None:
-    """A case text as its paragraphs: the line breaks inside a paragraph are only how the file was wrapped."""
-    if text is None:
-        return None
-    paragraphs = (" ".join(part.split()) for part in text.split("\n\n"))
-    return "\n\n".join(part for part in paragraphs if part)
 
 
 def _item(text: str) -> str:

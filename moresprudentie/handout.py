@@ -32,6 +32,7 @@ from typing import Any, Literal
 import yaml
 
 from moresprudentie.cases.forcefield import norms_by_source
+from moresprudentie.cases.loading import unwrap
 from moresprudentie.cases.model import BALANCED, Case, Tension, label
 from moresprudentie.contacts import Contacts, entries
 from moresprudentie.dates import period
@@ -326,8 +327,7 @@ def _html_section(section: Section, document_language: str) -> str:
     heading = f"<h2>{html.escape(section.heading)}</h2>"
     lang = _lang(section.language, document_language)
     if section.kind == "text":
-        # Case files wrap lines inside paragraphs; only a blank line starts a new paragraph.
-        paragraphs = [" ".join(p.split()) for p in str(section.content).split("\n\n") if p.strip()]
+        paragraphs = (unwrap(str(section.content)) or "").split("\n\n")
         return heading + "".join(f"<p{lang}>{html.escape(p)}</p>" for p in paragraphs)
     if section.kind == "groups":
         return heading + "".join(

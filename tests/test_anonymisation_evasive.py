@@ -97,7 +97,10 @@ def test_the_form_finds_each_identifier_whole(
     """The path of "Casus toevoegen": widget values → case_form.check, on the widget text itself."""
     from moresprudentie.ui.components import case_form
 
-    state = {case_form.PREFIX + name: value for name, value in case_form._widget_values(make_case(entry)).items()}
+    state = {
+        case_form.PREFIX + name: value
+        for name, value in case_form._widget_values(make_case(entry).model_dump(mode="json")).items()
+    }
     monkeypatch.setattr(case_form.st, "session_state", state)
     found = case_form.check(case_form.values())
     field = expected["field"].split(".")[0]

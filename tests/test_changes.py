@@ -113,3 +113,16 @@ def test_line_breaks_are_kept_and_a_changed_one_shows() -> None:
     assert ":green-background[**¶**]" in shown
     assert "\n " not in shown  # no indentation that would make a code block
     assert marked(word_diff("a\nb", "a\nb")) == "a  \nb"
+
+
+def test_how_a_file_wraps_a_paragraph_is_no_change() -> None:
+    """A case file wraps long lines (dump_case); the reviewer reads paragraphs, as every reader does,
+    so a re-wrapped paragraph is unchanged and a changed one shows without the file's line breaks."""
+    before = make_case(situation="Een burger brengt\neen taart naar de balie.\n\nHij is blij.")
+    rewrapped = make_case(situation="Een burger brengt een\ntaart naar de balie.\n\nHij is blij.")
+    edited = make_case(situation="Een burger brengt\neen grote taart naar de balie.\n\nHij is blij.")
+    situation = {change.field: change for change in compare(before, rewrapped)}["situation"]
+    assert not situation.changed
+    situation = {change.field: change for change in compare(before, edited)}["situation"]
+    assert situation.after == "Een burger brengt een grote taart naar de balie.\n\nHij is blij."
+    assert [piece.text.strip() for piece in situation.pieces if piece.kind != "same"] == ["grote"]

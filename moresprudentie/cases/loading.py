@@ -328,6 +328,15 @@ def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _CaseDumper.add_representer(str, _represent_text)
 
 
+def unwrap(text: str | None) -> str | None:
+    """A case text as its paragraphs: the line breaks inside a paragraph are only how the file was
+    wrapped (dump_case wraps long lines), so a reader, an export or a comparison never sees them."""
+    if text is None:
+        return None
+    paragraphs = (" ".join(part.split()) for part in text.split("\n\n"))
+    return "\n\n".join(part for part in paragraphs if part)
+
+
 def dump_case(case: Case) -> str:
     """The YAML text of a case in field order, optional empty fields left out; loads back equal."""
     data = case.model_dump(mode="json", exclude_defaults=True)

@@ -20,7 +20,7 @@ from difflib import SequenceMatcher
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
-from moresprudentie.cases.loading import parse_case
+from moresprudentie.cases.loading import parse_case, unwrap
 from moresprudentie.cases.model import Case, Norm, RelatedCase, Tension
 from moresprudentie.review.audit import Event
 
@@ -124,7 +124,8 @@ def _flush(pieces: list[Piece], removed: list[str], added: list[str]) -> None:
 
 def field_text(value: object) -> str:
     """A field's value as text to compare: a list one item a line, in the form's line syntax
-    ("loyaliteit / transparantie: transparantie", "organisatorisch: Gedragscode", "id: follows")."""
+    ("loyaliteit / transparantie: transparantie", "organisatorisch: Gedragscode", "id: follows"),
+    and every text as its paragraphs (unwrap): how a file wraps its lines is no change."""
     if value is None:
         return ""
     if isinstance(value, list):
@@ -132,10 +133,10 @@ def field_text(value: object) -> str:
     if isinstance(value, Tension):
         return f"{' / '.join(value.between)}: {value.prevailed}"
     if isinstance(value, Norm):
-        return f"{value.source}: {value.text}" if value.source else value.text
+        return f"{value.source}: {unwrap(value.text)}" if value.source else unwrap(value.text) or ""
     if isinstance(value, RelatedCase):
         return f"{value.id}: {value.relation}"
-    return str(value)
+    return unwrap(str(value)) or ""
 
 
 @dataclass(frozen=True)
