@@ -7,8 +7,9 @@ engine uses the FakeEmbedder (patched into ui.resources), so no model is loaded.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import APP, SEARCH_CASES, write_case
@@ -53,6 +54,13 @@ def app(collection: Path, open_app) -> Callable[..., AppTest]:
         return open_app(collection, page, lambda at: at.query_params.update(params))
 
     return make
+
+
+def in_order(node: Any) -> Iterator[Any]:
+    """Every element under a node, in the order the page shows them."""
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from in_order(child)
 
 
 def texts(at: AppTest) -> str:
@@ -148,6 +156,23 @@ def test_an_off_topic_question_gets_an_honest_no_good_match(app) -> None:
     assert "vertrouwenspersoon" in texts(at) and "integriteitsfunctionaris" in texts(at)
     assert "Zwakke overeenkomst" in texts(at)  # the weak hits stay visible, marked as weak
     assert "Sterke overeenkomst" not in texts(at) and "Redelijke overeenkomst" not in texts(at)
+
+
+def test_no_good_match_within_filters_says_so_and_the_notice_follows_the_results(app) -> None:
+    """A filter that hides the cases that would fit is named as a cause; and after a search the
+    reminder that a precedent does not bind comes after the results, so they start near the top."""
+    at = app()
+    at.text_area[0].input("recept voor appeltaart met kaneel")
+    at.button[0].click().run()
+    assert not at.exception and "binnen je filters" not in texts(at)
+    shown = [str(getattr(element, "value", "")) for element in in_order(at.main)]
+    first = {
+        needle: next(i for i, text in enumerate(shown) if needle in text) for needle in ("Geen goede", "precedent")
+    }
+    assert first["Geen goede"] < first["precedent"]
+    at.multiselect(key="search_themes").set_value([at.multiselect(key="search_themes").options[0]]).run()
+    assert not at.exception
+    assert "Geen goede overeenkomst gevonden** binnen je filters" in "\n".join(w.value for w in at.warning)
 
 
 def test_a_query_without_a_word_asks_for_words(app) -> None:

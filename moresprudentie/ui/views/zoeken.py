@@ -45,7 +45,9 @@ with st.form("search_form", border=False):
     if st.form_submit_button(t("search.submit"), type="primary", icon=":material/search:"):
         st.session_state[SUBMITTED] = text
 st.caption(t("search.privacy"))
-widgets.advice_notice()
+query = (st.session_state.get(SUBMITTED) or "").strip()
+if not query:  # after a search it follows the results: on a phone they would start a screen further down
+    widgets.advice_notice()
 
 # The form is on screen first: on a fresh server the model loads while the employee types.
 engine = resources.engine()
@@ -59,7 +61,6 @@ with st.expander(
     tension = tension_picker(cases, "search_tension", *st.columns(2))
 if tension:
     filters = replace(filters, tension=tension)
-query = (st.session_state.get(SUBMITTED) or "").strip()
 st.session_state.pop(widgets.MATCHED, None)  # only results drawn below (hit_list) have a match to explain
 if query:
     hits = engine.search(query, k=RESULTS, filters=filters)
@@ -67,7 +68,7 @@ if query:
         hits,
         query,
         heading_key="search.results",
-        no_good_match_key="search.no_good_match",
+        no_good_match_key="search.no_good_match" if filters.is_default else "search.no_good_match_filtered",
         nothing_key="search.nothing",
     )
     if hits:  # the hits shown above, weak ones too, in rank order; each file written when clicked
@@ -85,6 +86,7 @@ if query:
                 on_click="ignore",
                 width="stretch",
             )
+    widgets.advice_notice()
 elif not filters.is_default:
     chosen = [case for case in cases if filters.accepts(case)]
     st.subheader(t("search.browse", count=len(chosen)), anchor=False)
