@@ -205,13 +205,13 @@ class ResultOptions:
 
 # In Dutch first, as the app says it (the people who read it work in Dutch), then in English.
 NO_GOOD_MATCH = (
-    "Geen goede overeenkomst gevonden: geen eerder beraad lijkt echt op dit dilemma. Verwoord het "
-    "anders (de situatie en waar je over twijfelt), probeer een paar trefwoorden of een --theme- of "
-    "--value-filter, of praat met de integriteitsfunctionaris of de vertrouwenspersoon van je "
-    "organisatie. De zwakke overeenkomsten volgen.\n"
-    "No good match: no earlier deliberation really resembles this. Rephrase it, with the situation and "
-    "what you doubt, try a few keywords or a --theme/--value filter, or talk to your organisation's "
-    "integrity officer or confidential adviser. The weak matches follow."
+    "Geen goede overeenkomst gevonden: de eerdere beraden hieronder lijken maar zwak op dit dilemma; "
+    "lees ze kritisch. Verwoord het anders (de situatie en waar je over twijfelt), probeer een paar "
+    "trefwoorden of een --theme- of --value-filter, of praat met de integriteitsfunctionaris of de "
+    "vertrouwenspersoon van je organisatie.\n"
+    "No good match: the earlier deliberations below resemble this only weakly; read them critically. "
+    "Rephrase it, with the situation and what you doubt, try a few keywords or a --theme/--value "
+    "filter, or talk to your organisation's integrity officer or confidential adviser."
 )
 
 
