@@ -232,7 +232,14 @@ def test_search_by_values_in_tension(page, server: Server) -> None:
 
 
 def test_overview_shows_the_tension_map_and_lists_its_cases(page, server: Server) -> None:
+    page.set_viewport_size({"width": 1280, "height": 1000})  # a common laptop, the sidebar open
     open_page(page, server, "/overzicht")
+    overflow = page.evaluate(
+        """() => { const chart = document.querySelector('[data-testid=stVegaLiteChart]');
+                   const frame = chart.closest('[data-testid=stFullScreenFrame]');
+                   return chart.getBoundingClientRect().width - frame.getBoundingClientRect().width; }"""
+    )
+    assert overflow <= 1, f"the heat map is {overflow}px wider than its column: its last values are cut off"
     tensions = cut_off(page, "[data-testid=stBaseButton-tertiary] [data-testid=stMarkdownContainer]")
     assert tensions == [], f"'Vaakst afgewogen' lines cut off: {tensions}"
     heat_map = page.locator("[data-testid=stVegaLiteChart]").first

@@ -24,7 +24,10 @@ COLOUR = "#3b6e8f"
 SYSTEM_COLOURS = {"ondernemend": "#c0662b", "bureaucratisch": "#1f4e79", "overig": "#52606d"}
 # Blues without the near-white end, so a pair weighed once still shows on a white page.
 HEAT = alt.Scale(scheme={"name": "blues", "extent": [0.2, 1.0]}, domainMin=0)
-GRID = 720  # pixels the heat map's cells may take across: 27 values get the largest cells, 34 get 21 pixels
+# Pixels the heat map's cells may take across: with its labels the map then fits the page's column on
+# a 1280-pixel screen with the sidebar open (820 pixels; 30 values get 20-pixel cells), and scrolls
+# within its own frame on a narrower one.
+GRID = 620
 CELL_MIN, CELL_MAX = 14, 28
 BAR_STEP = 24
 AXIS_HEIGHT = 80  # a bar chart's height includes its x axis and title (Streamlit fits the chart)
