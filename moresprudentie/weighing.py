@@ -1,7 +1,10 @@
-"""Weigh your own dilemma: one employee's answers as a one-page document for a talk with a manager.
+"""Weigh your own dilemma: one employee's answers as a one-page document to take into a conversation.
 
 The page "Weeg je eigen dilemma" keeps the answers in the browser session only; this module turns
-them into text the employee downloads and takes along. It writes no file and reads only its own
+them into text the employee downloads and takes along. Whom the document speaks to follows whom the
+employee chose to involve (`audience`): a dilemma is often about one's own manager, and then a page
+that says "Voorbereiding op een gesprek met mijn leidinggevende" and asks "Wat heb ik van jou
+nodig…" is wrong, and risky if it is seen by the wrong person. It writes no file and reads only its own
 words (weighing.yaml). The answers are the employee's own words, so they are never markup: in
 Markdown what could change its meaning is escaped (handout.escape_document; plain colons and
 parentheses stay as typed), in HTML every piece goes through html.escape, and the page carries a Content-Security-Policy that forbids scripts and links anyway.
@@ -34,9 +37,17 @@ def _texts() -> dict[str, dict[str, str]]:
     return yaml.safe_load(resources.files("moresprudentie").joinpath("weighing.yaml").read_text(encoding="utf-8"))
 
 
+def _entry(key: str) -> dict:
+    """An entry of weighing.yaml by its dotted key ('subtitle.collega')."""
+    entry = _texts()
+    for part in key.split("."):
+        entry = entry[part]
+    return entry
+
+
 def say(key: str, language: str, **values: str) -> str:
     """A text of the document in a language (Dutch when the language is unknown)."""
-    entry = _texts()[key]
+    entry = _entry(key)
     return (entry.get(language) or entry["nl"]).format(**values)
 
 
@@ -71,7 +82,8 @@ class Answers:
     needs: str = ""
     involve: tuple[str, ...] = ()  # terms of PEOPLE
     involve_note: str = ""
-    precedents: tuple[tuple[str, str], ...] = ()  # (case id, title) of the closest published cases
+    precedents: tuple[str, ...] = ()  # titles of the closest published cases: a reader finds a case by
+    # its title (search, session page); an id is the app's word, not the reader's
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,38 @@ class Section:
     heading: str
     paragraphs: tuple[str, ...] = ()
     items: tuple[tuple[str | None, str], ...] = field(default_factory=tuple)
+
+
+def audience(answers: Answers) -> str:
+    """Whom the document is for: the one person ticked (a term of PEOPLE), "several" or "nobody".
+
+    Only what the employee ticked counts, never a guess from the text: the app cannot tell whether
+    the manager in the dilemma is the one to talk to or the one to talk about.
+    """
+    chosen = [person for person in PEOPLE if person in answers.involve]
+    if len(chosen) == 1:
+        return chosen[0]
+    return "several" if chosen else "nobody"
+
+
+def people_phrase(answers: Answers) -> str:
+    """The people ticked, in running text: 'de vertrouwenspersoon en een collega' ("" for nobody)."""
+    names = [say(f"with.{person}", answers.language) for person in PEOPLE if person in answers.involve]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {say('and', answers.language)} {names[-1]}"
+
+
+def subtitle(answers: Answers) -> str:
+    """'Voorbereiding op een gesprek met de vertrouwenspersoon', or neutral when nobody is chosen yet."""
+    return say(f"subtitle.{audience(answers)}", answers.language, people=people_phrase(answers))
+
+
+def questions(answers: Answers) -> list[str]:
+    """The questions to discuss, put to the person the document is for (neutral for several or nobody)."""
+    chosen = audience(answers)
+    entry = _entry(f"ask.{chosen if chosen in PEOPLE else 'neutral'}")
+    return list(entry.get(answers.language) or entry["nl"])
 
 
 def _filled(text: str) -> bool:
@@ -137,9 +181,10 @@ def sections(answers: Answers, contacts: Contacts | None = None) -> list[Section
         Section(say("help", lang), items=local),
         Section(
             say("precedents", lang),
-            items=tuple((None, f"{title} ({case_id})") for case_id, title in answers.precedents),
+            (say("precedents_where", lang),) if answers.precedents else (),
+            items=tuple((None, f"“{title}”") for title in answers.precedents),
         ),
-        Section(say("questions", lang), items=tuple((None, say(f"question_{n}", lang)) for n in (1, 2, 3))),
+        Section(say("questions", lang), items=tuple((None, question) for question in questions(answers))),
     ]
     return [part for part in parts if part.paragraphs or part.items]
 
@@ -161,7 +206,7 @@ def _md_item(name: str | None, text: str) -> str:
 def to_markdown(answers: Answers, contacts: Contacts | None = None) -> str:
     """The document as Markdown: every answer escaped, so it reads as typed in any Markdown viewer."""
     lang = answers.language
-    lines = [f"# {escape_document(say('title', lang))}\n", f"*{escape_document(say('subtitle', lang))}*\n"]
+    lines = [f"# {escape_document(say('title', lang))}\n", f"*{escape_document(subtitle(answers))}*\n"]
     for section in sections(answers, contacts):
         lines.append(f"## {escape_document(section.heading)}\n")
         lines.extend(f"{_md_paragraph(paragraph)}\n" for paragraph in section.paragraphs)
@@ -216,7 +261,7 @@ def to_html(answers: Answers, contacts: Contacts | None = None) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title><style>{_CSS}</style></head><body>"
         f'<p class="print-tip">{html.escape(say("print", lang))}</p>'
-        f'<h1>{title}</h1><p class="subtitle">{html.escape(say("subtitle", lang))}</p>'
+        f'<h1>{title}</h1><p class="subtitle">{html.escape(subtitle(answers))}</p>'
         + "".join(_html_section(section) for section in sections(answers, contacts))
         + f"<footer><p>{html.escape(say('footer', lang))}</p></footer></body></html>\n"
     )

@@ -6,6 +6,7 @@ precedents come from real cases; the document builder is also tested on its own 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -54,8 +55,13 @@ def _linked_cases(at: AppTest) -> list[str]:
     return [link.proto.query_string.removeprefix("case=") for link in at.get("page_link") if link.proto.query_string]
 
 
-def _walk(at: AppTest, pair: tuple[str, str], dilemma: str = DILEMMA) -> None:
-    """Fill in every step as an employee would, ending on step 6."""
+def _walk(
+    at: AppTest,
+    pair: tuple[str, str],
+    dilemma: str = DILEMMA,
+    involve: tuple[str, ...] = ("leidinggevende", "integriteitsfunctionaris"),
+) -> None:
+    """Fill in every step as an employee would, ending on step 6; `involve` are the people ticked in step 5."""
     at.text_area(key="weigh_dilemma").input(dilemma)
     at.text_area(key="weigh_situation").input(SITUATION)
     at.text_input(key="weigh_option_0").input("Aannemen en melden")
@@ -75,8 +81,8 @@ def _walk(at: AppTest, pair: tuple[str, str], dilemma: str = DILEMMA) -> None:
     at.text_area(key="weigh_needs").input("Rugdekking van mijn teamleider.")
     at.run()
     _next(at)
-    at.checkbox(key="weigh_involve_leidinggevende").check()
-    at.checkbox(key="weigh_involve_integriteitsfunctionaris").check()
+    for person in involve:
+        at.checkbox(key=f"weigh_involve_{person}").check()
     at.text_area(key="weigh_involve_note").input("Eerst even sparren met mijn teamleider.")
     at.run()
     _next(at)
@@ -221,10 +227,90 @@ def test_downloaded_document_holds_the_answers(
     assert "De vertrouwenspersoon" not in markdown  # not ticked
     assert "ik neig naar" in markdown
     linked = {case.id: case.title for case in _published(shipped_cases) if case.id in _linked_cases(at)}
-    assert any(case_id in markdown for case_id in linked)  # the closest precedents go along
+    readable = html.unescape(page)
+    assert any(f"“{title}”" in readable for title in linked.values())  # the closest precedents go along
+    assert not any(case_id in markdown or case_id in page for case_id in linked)  # by title, not by id
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     # markup is escaped where it would start (no tag, link or emphasis opens); plain text stays as typed
     assert r"\<script>" in markdown and r"\[klik](javascript:alert(1))" in markdown and r"\*\*vet" in markdown
+
+
+def test_the_document_speaks_to_whom_the_employee_chose_not_to_the_manager(
+    open_app: Callable[..., AppTest], shipped_cases: Path, common_pair: tuple[str, str], downloads: dict[str, str]
+) -> None:
+    """A dilemma about one's own manager, taken to the confidential adviser: neither the heading nor the
+    questions may address the manager, and the page says whom the document is for."""
+    at = open_app(shipped_cases, nav.WEIGH)
+    _walk(
+        at,
+        common_pair,
+        dilemma="Mijn leidinggevende vraagt me een fout niet te melden",
+        involve=("vertrouwenspersoon",),
+    )
+    assert "Voorbereiding op een gesprek met de vertrouwenspersoon" in _shown(at)
+    for document in (downloads["mijn-afweging.md"], html.unescape(downloads["mijn-afweging.html"])):
+        assert "Voorbereiding op een gesprek met de vertrouwenspersoon" in document
+        assert "Wat blijft tussen ons, en wat gebeurt er alleen met mijn toestemming?" in document
+        assert "met mijn leidinggevende" not in document and "Wat heb ik van jou nodig" not in document
+
+
+AUDIENCES = [
+    (("vertrouwenspersoon",), "Voorbereiding op een gesprek met de vertrouwenspersoon", "Wat blijft tussen ons"),
+    (("integriteitsfunctionaris",), "Voorbereiding op een gesprek met de integriteitsfunctionaris", "Moet of mag ik"),
+    (("collega",), "Voorbereiding op een gesprek met een collega", "Wat zie ik over het hoofd?"),
+    (("leidinggevende",), "Voorbereiding op een gesprek met mijn leidinggevende", "Wat heb ik van jou nodig"),
+    (
+        ("vertrouwenspersoon", "collega", "leidinggevende"),
+        "Voorbereiding op mijn gesprekken met mijn leidinggevende, een collega en de vertrouwenspersoon",
+        "Wat zou een verstandige volgende stap zijn, en met wie?",
+    ),
+    ((), "Voorbereiding op een gesprek over mijn dilemma", "Wat zou een verstandige volgende stap zijn, en met wie?"),
+]
+
+
+@pytest.mark.parametrize(("involve", "heading", "question"), AUDIENCES, ids=lambda v: str(v)[:30])
+def test_heading_and_questions_follow_whom_the_employee_involves(involve, heading: str, question: str) -> None:
+    answers = weighing.Answers(dilemma="Mag ik dit?", involve=involve)
+    for document in (weighing.to_markdown(answers), weighing.to_html(answers)):
+        assert heading in document and question in document
+    if involve != ("leidinggevende",):  # only a page for the manager asks the manager for something
+        assert "Wat heb ik van jou nodig" not in weighing.to_markdown(answers)
+    if "leidinggevende" not in involve:
+        assert "leidinggevende" not in weighing.to_markdown(answers)
+
+
+@pytest.mark.parametrize(
+    ("involve", "heading", "question"),
+    [
+        (("vertrouwenspersoon",), "Preparing a conversation with the confidential adviser", "What stays between us"),
+        (("integriteitsfunctionaris",), "Preparing a conversation with the integrity officer", "Must or may I report"),
+        (("collega",), "Preparing a conversation with a colleague", "What am I overlooking?"),
+        (("leidinggevende",), "Preparing a conversation with my manager", "What do I need from you"),
+        (
+            ("collega", "integriteitsfunctionaris"),
+            "Preparing my conversations with a colleague and the integrity officer",
+            "What would be a sensible next step",
+        ),
+        ((), "Preparing a conversation about my dilemma", "What would be a sensible next step"),
+    ],
+    ids=lambda v: str(v)[:30],
+)
+def test_heading_and_questions_follow_whom_the_employee_involves_in_english(
+    involve, heading: str, question: str
+) -> None:
+    answers = weighing.Answers(language="en", dilemma="May I?", involve=involve)
+    for document in (weighing.to_markdown(answers), weighing.to_html(answers)):
+        assert heading in document and question in document
+        assert "Voorbereiding" not in document and "Wat " not in document
+
+
+def test_the_page_says_a_document_without_anyone_chosen_is_worded_for_anyone(
+    open_app: Callable[..., AppTest], shipped_cases: Path, common_pair: tuple[str, str], downloads: dict[str, str]
+) -> None:
+    at = open_app(shipped_cases, nav.WEIGH)
+    _walk(at, common_pair, involve=())
+    assert "Je vinkte bij stap 5 nog niemand aan" in _shown(at)
+    assert "Voorbereiding op een gesprek over mijn dilemma" in downloads["mijn-afweging.md"]
 
 
 def test_document_escapes_markup_in_every_answer() -> None:
@@ -237,7 +323,7 @@ def test_document_escapes_markup_in_every_answer() -> None:
         own_decision=HOSTILE,
         involve=("collega",),
         involve_note=HOSTILE,
-        precedents=(("een-casus", "<b>Titel</b>"),),
+        precedents=("<b>Titel</b>",),
     )
     markdown, page = weighing.to_markdown(answers), weighing.to_html(answers)
     assert not re.search(r"(?<!\\)<", markdown)  # every angle bracket escaped

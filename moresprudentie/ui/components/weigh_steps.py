@@ -63,7 +63,7 @@ def _pair(number: int) -> weighing.ValuePair:
     return weighing.ValuePair(str(first), str(second), str(lean))
 
 
-def _answers(precedents: tuple[tuple[str, str], ...] = ()) -> weighing.Answers:
+def _answers(precedents: tuple[str, ...] = ()) -> weighing.Answers:
     """What the employee filled in so far, read from this session's state."""
     return weighing.Answers(
         language=language(),
@@ -243,8 +243,8 @@ def _tension_filter(answers: weighing.Answers, cases: list[Case]) -> Filters:
     return Filters()
 
 
-def _precedents(answers: weighing.Answers) -> tuple[tuple[str, str], ...]:
-    """Search with the dilemma and the situation; the good matches, for the document."""
+def _precedents(answers: weighing.Answers) -> tuple[str, ...]:
+    """Search with the dilemma and the situation; the titles of the good matches, for the document."""
     query = "\n".join(part for part in (answers.dilemma, answers.situation) if part)
     engine = resources.engine()
     cases = resources.published(engine)
@@ -256,13 +256,17 @@ def _precedents(answers: weighing.Answers) -> tuple[tuple[str, str], ...]:
     widgets.hit_list(
         hits, query, heading_key="weigh.results", no_good_match_key="weigh.no_good_match", nothing_key="search.nothing"
     )
-    return tuple((hit.case.id, hit.case.title) for hit in hits if hit.match != "weak")[:IN_DOCUMENT]
+    return tuple(hit.case.title for hit in hits if hit.match != "weak")[:IN_DOCUMENT]
 
 
 def _document(answers: weighing.Answers) -> None:
     with st.container(border=True):
         st.subheader(t("weigh.document"), anchor=False)
         st.caption(t("weigh.document_help"))
+        if weighing.audience(answers) == "nobody":  # whom the document speaks to follows step 5: say so
+            st.caption(t("weigh.document_for_nobody"))
+        else:
+            st.caption(t("weigh.document_for", subtitle=widgets.md_inline(weighing.subtitle(answers))))
         found = help_routes.contacts()
         widgets.download_pair(
             weighing.to_html(answers, found),
