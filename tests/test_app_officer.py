@@ -83,11 +83,77 @@ def trial_proved(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- who may write ---------------------------------------------------------------------------------
 
 
+ADMIN_WORDS = ("secrets.toml", "docs/deployment.md", "MORESPRUDENTIE_TRIAL_OFFICER", "[auth]", "[moresprudentie]")
+
+
+def in_expanders(at: AppTest) -> tuple[list[str], str]:
+    """The labels of the page's expanders, and every text inside them."""
+    inside = [e for expander in at.expander for kind in ("markdown", "info", "caption") for e in expander.get(kind)]
+    return [expander.label for expander in at.expander], "\n".join(str(e.value) for e in inside)
+
+
+def outside_expanders(at: AppTest) -> str:
+    """What a visitor reads without unfolding anything (the text of shown(), expanders' contents left out)."""
+    folded = {id(e) for expander in at.expander for kind in ("markdown", "info", "caption") for e in expander.get(kind)}
+    kinds = ("markdown", "caption", "title", "subheader", "info", "warning", "error", "success")
+    links = [e.proto.label for e in at.get("page_link")]
+    return "\n".join([*(str(e.value) for kind in kinds for e in at.get(kind) if id(e) not in folded), *links])
+
+
 @pytest.mark.parametrize("page", [nav.ADD_CASE, nav.REVIEW], ids=["add", "review"])
-def test_without_login_configuration_the_pages_are_read_only_and_say_how_to_enable(app, page) -> None:
+def test_without_login_configuration_a_visitor_reads_whom_the_page_is_for_and_admins_unfold_the_setup(
+    app, page
+) -> None:
+    """An ordinary civil servant reads plainly that the page is for integrity officers and whom to
+    contact; how to set up login (secrets.toml, the deployment guide, trial mode) is folded away."""
     at = app(page, secrets=False)
-    assert "alleen-lezen" in shown(at) and "docs/deployment.md" in shown(at)
+    visible = outside_expanders(at)
+    assert text(page.title_key, "nl") in [title.value for title in at.title]
+    assert "Deze pagina is voor integriteitsfunctionarissen" in visible
+    assert "nog niet inloggen" in visible and "vertrouwenspersoon" in visible
+    assert {"Zoeken", "Weeg je eigen dilemma", "Moreel beraad voorbereiden"} <= set(visible.split("\n"))
+    assert not [word for word in ADMIN_WORDS if word in visible], visible
+    labels, folded = in_expanders(at)
+    assert labels == ["Voor beheerders: inloggen instellen"] and not at.expander[0].proto.expanded
+    assert all(word in folded for word in ADMIN_WORDS)
     assert write_controls(at) == []
+
+
+@pytest.mark.parametrize("page", [nav.ADD_CASE, nav.REVIEW], ids=["add", "review"])
+def test_with_login_configured_a_visitor_reads_how_an_officer_logs_in_and_no_setup(app, page) -> None:
+    at = app(page)
+    assert "Deze pagina is voor integriteitsfunctionarissen" in shown(at) and "Log in met je werkaccount" in shown(at)
+    assert not at.expander and not [word for word in ADMIN_WORDS if word in shown(at)]
+
+
+def test_a_colleague_without_the_officer_role_is_told_whom_to_ask_and_the_admin_how(app) -> None:
+    at = app(nav.REVIEW, PIET)
+    visible = outside_expanders(at)
+    assert "geen rol als integriteitsfunctionaris" in visible and "vraag dan de beheerder" in visible
+    assert not [word for word in ADMIN_WORDS if word in visible], visible
+    labels, folded = in_expanders(at)
+    assert labels == ["Voor beheerders: een functionaris toevoegen"] and "[moresprudentie] officers" in folded
+
+
+def test_the_officer_page_speaks_english_to_an_english_visitor_and_names_the_local_contacts(
+    cases: Path, officer_page, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With the organisation's contacts file, the visitor reads whom to contact by name."""
+    from moresprudentie.ui.components import help_routes
+
+    contacts = tmp_path / "contacts.yaml"
+    contacts.write_text(
+        "contacts:\n  - role: integriteitsfunctionaris\n    name: Bureau Integriteit Noord\n"
+        "    email: integriteit@noord.example.nl\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(settings.CONTACTS.env, str(contacts))
+    help_routes._read.cache_clear()
+    at = officer_page(cases, nav.ADD_CASE, secrets=False, lang="en")
+    assert not at.exception, at.exception
+    visible = outside_expanders(at)
+    assert "This page is for integrity officers" in visible and "Bureau Integriteit Noord" in visible
+    assert "Deze pagina" not in visible and in_expanders(at)[0] == ["For administrators: setting up login"]
 
 
 @pytest.mark.parametrize("page", [nav.ADD_CASE, nav.REVIEW], ids=["add", "review"])

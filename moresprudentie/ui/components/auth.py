@@ -3,7 +3,10 @@
 - Login is Streamlit's own (`st.login` / `st.user`), configured by an [auth] section in
   `.streamlit/secrets.toml`; the officers are listed in the same file under
   [moresprudentie] officers = [...] (their login e-mail addresses). See docs/deployment.md.
-- Without a login configuration the app is read-only: the officer pages explain how to enable them.
+- Without a login configuration the app is read-only. An officer page tells anyone who is not an
+  officer, in plain words, whom the page is for, how an officer logs in and whom to contact; how to
+  set up login is for administrators, so it is folded away under "Voor beheerders" rather than
+  put before every civil servant who wanders onto the page.
 - Trial mode (MORESPRUDENTIE_TRIAL_OFFICER=1) makes a visitor an officer, so it fails closed: it is
   honoured only for a request that proves it comes from this machine's own browser (see
   `trial_decision`), and a banner says so on every page. Trial users pick one of two trial names, so
@@ -26,6 +29,7 @@ import streamlit as st
 from moresprudentie import settings
 from moresprudentie.errors import UsageError
 from moresprudentie.review.roles import OFFICER, Actor, actor_for, officers_from_config
+from moresprudentie.ui.components import nav, widgets
 from moresprudentie.ui.components.i18n import t
 
 TRIAL_ENV = settings.TRIAL_ENV
@@ -216,13 +220,33 @@ def officer_or_stop() -> Actor:
     elif trial is not None and not trial.granted:
         address = str(st.get_option("server.address") or t("auth.all_addresses"))
         st.warning(t("auth.trial_refused", address=address), icon=":material/gpp_bad:")
+    _not_for_you(actor, trial)
+    st.stop()
+
+
+def _not_for_you(actor: Actor | None, trial: TrialDecision | None) -> None:
+    """What an officer page says to a visitor or a logged-in colleague without the officer role.
+
+    Whom the page is for, how an officer gets in (the login button, when login is configured),
+    whom to contact and what anyone can do instead. The administrator's part (secrets.toml, the
+    deployment guide, trial mode) only where an administrator has something to do, and folded.
+    """
+    admin = None
     if actor is not None:
-        st.info(t("auth.not_officer", name=actor.name), icon=":material/lock:")
-    elif trial is not None:  # said above; "start the app in trial mode" would only confuse
+        st.info(f"{t('auth.for_officers')}\n\n{t('auth.not_officer', name=actor.name)}", icon=":material/lock:")
+        admin = "auth.admin_role"
+    elif trial is not None:  # the warning above says what to do; "start in trial mode" would only confuse
         pass
     elif login_configured():
-        st.info(t("auth.please_login"), icon=":material/lock:")
+        st.info(f"{t('auth.for_officers')}\n\n{t('auth.please_login')}", icon=":material/lock:")
         st.button(t("auth.login"), on_click=st.login, icon=":material/login:", key="login_on_page", type="primary")
     else:
-        st.info(t("auth.read_only"), icon=":material/lock:")
-    st.stop()
+        st.info(f"{t('auth.for_officers')}\n\n{t('auth.no_login')}", icon=":material/lock:")
+        admin = "auth.admin_setup"
+    st.markdown(widgets.with_local_help(t("auth.contact")))
+    st.markdown(t("auth.anyone"))
+    for page in (nav.SEARCH, nav.WEIGH, nav.SESSION):
+        st.page_link(page.path, label=t(page.title_key), icon=page.icon)
+    if admin is not None:
+        with st.expander(t(f"{admin}_title"), icon=":material/admin_panel_settings:"):
+            st.markdown(t(admin))

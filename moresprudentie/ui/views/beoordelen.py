@@ -234,8 +234,8 @@ def _drafts(queue: list[QueueItem], actor: Actor) -> None:
         _history(item)
 
 
+st.title(t("nav.review"), anchor=False)  # first: a visitor, too, sees which page this is
 actor = auth.officer_or_stop()
-st.title(t("nav.review"), anchor=False)
 st.markdown(t("review.intro"))
 officer.show_flash()
 _show_stale()

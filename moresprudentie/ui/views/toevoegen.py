@@ -296,13 +296,13 @@ def _buttons(actor: Actor, saving: list[str], submitting: list[str], case_id: st
             slot.caption(":material/info: " + "  \n".join(reasons))
 
 
+st.title(t("nav.add_case"), anchor=False)  # first: a visitor, too, sees which page this is
 actor = auth.officer_or_stop()
 case_form.init()
 deep_link = st.query_params.pop("edit", None)  # "Bewerken" from the review page
 if deep_link and not _form_holds(deep_link):
     _open(deep_link)
 
-st.title(t("nav.add_case"), anchor=False)
 st.markdown(t("add.intro"))
 officer.show_flash()
 _choose_source()
