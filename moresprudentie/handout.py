@@ -54,6 +54,7 @@ _DOC_LINK = re.compile(r"(?<=[\w.+-])(@)(?=[\w-])|(:)(?=//)")
 _DOC_BLOCK = re.compile(r"^(?:#{1,6}(?=\s|$)|[-+](?=\s|$)|-[- \t]*$|=+[ \t]*$|>)", re.MULTILINE)
 _DOC_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)", re.MULTILINE)
 _DOC_CLOSING = re.compile(r"(?<=\s)(#+[ \t]*)$", re.MULTILINE)
+SHORT_LIST = 6  # a list of at most this many items is kept on one page in print (_keep)
 Kind = Literal["text", "list", "steps", "groups"]
 Groups = list[tuple[str, list[str]]]  # (heading, items): the norms of each source
 
@@ -133,7 +134,7 @@ class Handout:
     sections: list[Section]  # what the group reads before and during the conversation
     outcome: list[Section]  # the original group's conclusion, for the debrief (empty unless asked)
     footer: str
-    source: str
+    source: str  # 'Bron: moresprudentie, casus “<title>”': readers find a case by its title, not its id
 
 
 def build(
@@ -193,7 +194,7 @@ def build(
         sections=sections(parts),
         outcome=sections(outcome),
         footer=_say("labels", "footer" if contacts is None else "footer_local", language),
-        source=_say("labels", "source", language, id=case.id),
+        source=_say("labels", "source", language, title=case.title),
     )
 
 
@@ -252,13 +253,21 @@ def _prevailed(tension: Tension, language: str) -> str:
 
 
 def _meta(case: Case, method: str | None, language: str) -> str:
-    """Organisation · period · the method of this handout (the leader's choice, not necessarily the
-    original group's: the steps below follow it) · duration."""
+    """Organisation · period · the method of this handout · how long the original session took.
+
+    The method is the leader's choice, not necessarily the original group's: the steps below follow
+    it. The duration is the original session's, so it says so ("oorspronkelijk beraad: 60 minuten")
+    and comes only with the original method: beside it, it is a fair estimate of how long this case
+    takes that way, which is what a leader plans with; beside another method it read as that
+    method's planned length, while a Socratic dialogue on the same case takes far longer than a
+    dilemma method, so there it would mislead the planning rather than inform it.
+    """
+    minutes = case.duration_minutes if method == case.method else None
     parts = [
         label("organisations", case.organisation, language) if case.organisation else None,
         period(case.date, language),
         label("methods", method, language) if method else None,
-        _say("labels", "minutes", language, minutes=case.duration_minutes) if case.duration_minutes else None,
+        _say("labels", "minutes", language, minutes=minutes) if minutes else None,
     ]
     return " · ".join(part for part in parts if part)
 
@@ -315,10 +324,20 @@ ol li, ul li { margin: .25em 0; }
 .notes { border: 1px solid #d5dde5; border-radius: 6px; height: 16em; margin-top: .5em; }
 footer { margin-top: 2em; font-size: 9.5pt; color: #52606d; border-top: 1px solid #d5dde5; padding-top: .6em; }
 .print-tip { font-size: 9pt; color: #7b8794; }
-h2 { break-after: avoid; } li, p { break-inside: avoid; }
+h2 { break-after: avoid; } li, p { break-inside: avoid; } .keep { break-inside: avoid; }
 .notes-block { break-inside: avoid; } .outcome { break-before: page; }
 @media print { .print-tip { display: none; } body { margin: 0; } }
 """
+
+
+def _keep(count: int) -> str:
+    """The class that keeps a short list whole on paper (with its heading, which h2 keeps with it).
+
+    Five stakeholders printed as four and one alone at the top of the next page is a list nobody
+    reads as one; a short list moved whole costs a few lines of paper. A long list may still break,
+    or it would push a half-empty page before it.
+    """
+    return ' class="keep"' if count <= SHORT_LIST else ""
 
 
 def _html_section(section: Section, document_language: str) -> str:
@@ -329,16 +348,16 @@ def _html_section(section: Section, document_language: str) -> str:
     if section.kind == "text":
         paragraphs = (unwrap(str(section.content)) or "").split("\n\n")
         return heading + "".join(f"<p{lang}>{html.escape(p)}</p>" for p in paragraphs)
-    if section.kind == "groups":
+    if section.kind == "groups":  # a source's name stays with its norms: the group is the unit kept whole
         return heading + "".join(
-            f"<p><strong>{html.escape(name)}</strong></p><ul{lang}>"
+            f"<div{_keep(len(items))}><p><strong>{html.escape(name)}</strong></p><ul{lang}>"
             + "".join(f"<li>{html.escape(' '.join(item.split()))}</li>" for item in items)
-            + "</ul>"
+            + "</ul></div>"
             for name, items in section.content
         )
     tag = "ol" if section.kind == "steps" else "ul"
     items = "".join(f"<li>{html.escape(' '.join(str(item).split()))}</li>" for item in section.content)
-    return f"{heading}<{tag}{lang}>{items}</{tag}>"
+    return f"{heading}<{tag}{lang}{_keep(len(section.content))}>{items}</{tag}>"
 
 
 def _lang(language: str, document_language: str) -> str:
@@ -356,6 +375,8 @@ def to_html(handout: Handout) -> str:
     title_lang = _lang(handout.title_language, say)
     lead = f'<p class="subtitle"><span{title_lang}>{html.escape(handout.title)}</span> · {html.escape(_say("labels", "debrief", say))}</p>'
     debrief = f'<div class="outcome">{lead}{outcome}</div>' if outcome else ""  # its own page: say which case
+    title, source = html.escape(handout.title), html.escape(handout.source)  # the source line names the case
+    source = source.replace(title, f"<span{title_lang}>{title}</span>", 1) if title_lang else source
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(say)}"><head><meta charset="utf-8">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
@@ -365,6 +386,6 @@ def to_html(handout: Handout) -> str:
         f"<h1{title_lang}>{html.escape(handout.title)}</h1>"
         f'<p class="subtitle">{html.escape(handout.subtitle)} · {html.escape(handout.meta)}</p>'
         f'<p class="tags">{tags}</p>{body}{notes}{debrief}'
-        f"<footer><p>{html.escape(handout.footer)}</p><p>{html.escape(handout.source)}</p></footer>"
+        f"<footer><p>{html.escape(handout.footer)}</p><p>{source}</p></footer>"
         "</body></html>\n"
     )

@@ -91,6 +91,51 @@ def test_the_heading_names_the_method_of_the_handout_and_the_month_in_words() ->
     assert handout.build(case, language="en").meta.split(" · ")[1:3] == ["August 2025", "Socratic dialogue"]
 
 
+def test_the_duration_is_the_original_sessions_and_only_beside_its_own_method() -> None:
+    """'Socratisch gesprek · 60 minuten' read as a Socratic dialogue planned for an hour, while the hour
+    was the original group's: the handout says whose duration it is, and drops it beside another method."""
+    case = make_case(method="dilemmamethode", duration_minutes=60)
+    assert handout.build(case).meta.endswith("Dilemmamethode · oorspronkelijk beraad: 60 minuten")
+    assert handout.build(case, language="en").meta.endswith("Dilemma method · original session: 60 minutes")
+    other = handout.build(case, method="socratisch-gesprek")
+    assert other.meta.endswith("Socratisch gesprek")
+    for text in (handout.to_markdown(other), handout.to_html(other)):
+        assert "60 minuten" not in text and "oorspronkelijk beraad" not in text
+    general = handout.build(make_case(method=None, duration_minutes=45))  # the case has no method: still its own
+    assert general.meta.endswith("oorspronkelijk beraad: 45 minuten")
+
+
+def test_the_source_names_the_case_by_its_title_not_its_id() -> None:
+    """'Casus bestelbus-voor-verhuizing' is the app's word; a reader finds a case again by its title."""
+    case = make_case(title="Een taart aan de balie")
+    for language, source in [
+        ("nl", "Bron: moresprudentie, casus “Een taart aan de balie”"),
+        ("en", "Source: moresprudentie, case “Een taart aan de balie”"),
+    ]:
+        sheet = handout.build(case, language=language, include_outcome=True)
+        markdown, page = handout.to_markdown(sheet), handout.to_html(sheet)
+        assert source in plain(markdown) and source in html.unescape(re.sub(r"<[^>]+>", "", page))
+        assert case.id not in markdown and case.id not in page
+    english = handout.to_html(handout.build(case, language="en"))
+    assert 'case “<span lang="nl">Een taart aan de balie</span>”' in english  # the Dutch title, read as Dutch
+
+
+def test_short_lists_are_kept_whole_in_print_and_long_ones_may_break() -> None:
+    """Up to SHORT_LIST items a list (and a source's norms with its name) stays on one page; a longer
+    list may break, or it would push a half-empty page before it. tests/e2e/test_print.py prints it."""
+    case = make_case(
+        method="dilemmamethode",  # seven steps
+        stakeholders=[f"betrokkene {n}" for n in range(handout.SHORT_LIST)],
+        variations=[f"Maar wat als {n}?" for n in range(handout.SHORT_LIST + 1)],
+        norms=[{"text": "NORM-ORGANISATIE", "source": "organisatorisch"}],
+    )
+    page = handout.to_html(handout.build(case))
+    assert '<h2>Betrokkenen</h2><ul class="keep">' in page and '<h2>Mogelijke keuzes</h2><ul class="keep">' in page
+    assert '<div class="keep"><p><strong>Organisatorisch</strong></p><ul>' in page
+    assert "<h2>Maar wat als …?</h2><ul>" in page and "<h2>Methode: Dilemmamethode</h2><ol>" in page
+    assert ".keep { break-inside: avoid; }" in page
+
+
 @pytest.mark.parametrize(
     ("date", "nl", "en"),
     [("2024", "2024", "2024"), ("2024-03", "maart 2024", "March 2024"), ("2024-03-04", "4 maart 2024", "4 March 2024")],

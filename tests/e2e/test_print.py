@@ -2,8 +2,10 @@
 
 The handout's print style once glued every list item to the next (`li { break-after: avoid }`), so a
 page ended after the dilemma with much of it blank, and the original group's judgement followed the
-questions on the same page, so the first pages could not be handed out without it. These tests print real shipped cases and read
-the PDF's text page by page (pypdf), so a style rule that wastes paper or leaks the outcome fails.
+questions on the same page, so the first pages could not be handed out without it. And a short list
+(five stakeholders) printed four on one page and the last alone at the top of the next. These tests
+print real shipped cases and read the PDF's text page by page (pypdf), so a style rule that wastes
+paper, leaks the outcome or splits a short list fails.
 """
 
 from __future__ import annotations
@@ -21,8 +23,20 @@ require_browser()
 pytestmark = pytest.mark.e2e
 pypdf = pytest.importorskip("pypdf", reason="the python package pypdf is not installed (bash scripts/setup.sh --dev)")
 
-# A long case with variations and discussion questions, and one of the shortest, both as shipped.
-CASES = ("handhaver-filmt-voor-sociale-media", "onderhandse-opdracht-oud-collega")
+# A long case with variations and discussion questions, one of the shortest, and the one a stranger
+# printed (its five stakeholders were split across pages), all as shipped.
+CASES = ("handhaver-filmt-voor-sociale-media", "onderhandse-opdracht-oud-collega", "bestelbus-voor-verhuizing")
+# Shipped cases whose short lists broke across pages before they were kept whole: between them the
+# stakeholders, the choices, the method's steps, the discussion questions, the variations, and in the
+# debrief the facts the judgement hinged on and the lessons.
+SPLIT_BEFORE = (
+    "bestelbus-voor-verhuizing",
+    "bellen-in-plaats-van-standaardbrief",
+    "gedoogruimte-handhavers-na-overstroming",
+    "bijstand-boodschappen-van-zus",
+    "ai-summaries-of-consultation-responses",
+    "senior-colleague-expense-claims",
+)
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +100,32 @@ def test_the_outcome_starts_on_its_own_page_after_the_notes(chromium_page, case_
     before = " ".join(pages[:first])
     assert " ".join(case.judgement.split())[:60] not in before
     assert not any(" ".join(lesson.split())[:40] in before for lesson in case.lessons)
+
+
+def short_lists(sheet: handout.Handout) -> Iterator[tuple[str, list[str]]]:
+    """(heading, items) of every list the handout keeps whole: at most SHORT_LIST items, and each
+    source's norms in the force field."""
+    for section in sheet.sections + sheet.outcome:
+        if section.kind == "groups":
+            lists = [(f"{section.heading}: {name}", items) for name, items in section.content]
+        elif section.kind in ("list", "steps"):
+            lists = [(section.heading, [str(item) for item in section.content])]
+        else:
+            lists = []
+        for heading, items in lists:
+            if len(items) <= handout.SHORT_LIST:
+                yield heading, [" ".join(item.split()) for item in items]
+
+
+@pytest.mark.parametrize("outcome", [False, True], ids=["handout", "with-outcome"])
+@pytest.mark.parametrize("case_id", SPLIT_BEFORE)
+def test_no_short_list_is_split_across_pages(chromium_page, case_id: str, outcome: bool) -> None:
+    """Every item of a short list is on one and the same printed page."""
+    sheet = handout.build(shipped(case_id), include_outcome=outcome)
+    pages = printed(chromium_page, handout.to_html(sheet))
+    lists = list(short_lists(sheet))
+    assert lists
+    for heading, items in lists:
+        where = [[number for number, text in enumerate(pages) if item in text] for item in items]
+        assert all(where), (heading, items, where)  # every item was found at all
+        assert any(all(item in text for item in items) for text in pages), f"'{heading}' is split: pages {where}"
