@@ -137,6 +137,9 @@ class Handout:
     source: str  # 'Bron: moresprudentie, casus “<title>”': readers find a case by its title, not its id
 
 
+GENERAL = "general"  # build(method=GENERAL): the general outline, whatever the case's own method was
+
+
 def build(
     case: Case,
     method: str | None = None,
@@ -144,12 +147,13 @@ def build(
     include_outcome: bool = False,
     contacts: Contacts | None = None,
 ) -> Handout:
-    """The handout for a case; `method` (a methods term) defaults to the case's own method.
+    """The handout for a case; `method` (a methods term, or GENERAL for the general outline) defaults
+    to the case's own method.
 
     `contacts` (the organisation's contacts file, moresprudentie.contacts) adds "Hulp in jouw
     organisatie" with them; without it the handout points to no one by name, as it always did.
     """
-    method = method or case.method
+    method = None if method == GENERAL else method or case.method
     method_name = label("methods", method, language) if method else _say("labels", "general_method", language)
     Part = tuple[str, Kind, str | list[str] | Groups | None]
     parts: list[Part] = [

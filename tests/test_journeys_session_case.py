@@ -18,7 +18,7 @@ import yaml
 from conftest import make_case, write_case
 from streamlit.testing.v1 import AppTest
 
-from moresprudentie import settings
+from moresprudentie import handout, settings
 from moresprudentie.cases.collection import load_cases
 from moresprudentie.cases.model import Relation, label
 from moresprudentie.review import store as workflow
@@ -172,6 +172,19 @@ def test_the_method_has_one_name_on_the_page_and_in_the_handout(session, downloa
     steps = i18n.text("session.steps", lang)
     assert word.lower() in steps.lower()  # "Stappen van de methode"
     assert f"## {word}: {label('methods', 'socratisch-gesprek', lang)}" in downloads["handout-met-varianten.md"]
+
+
+def test_the_general_outline_chosen_on_the_page_is_the_one_in_the_handout(session, downloads) -> None:
+    """ "Algemene gespreksopbouw" is a choice: the handout once fell back to the case's own method and
+    printed its steps, while the page listed the general ones."""
+    at = session("nl")
+    at.selectbox(key="session_case").set_value("met-varianten").run()
+    at.selectbox(key="session_method_met-varianten").select_index(0).run()
+    assert not at.exception
+    markdown = downloads["handout-met-varianten.md"]
+    assert "## Methode: algemene gespreksopbouw" in markdown and "Socratisch gesprek" not in markdown
+    general = handout.method_steps(None, "nl")
+    assert all(step.split()[0] in markdown for step in general)
 
 
 def test_no_second_word_for_the_method_is_left() -> None:

@@ -242,8 +242,12 @@ def _handout(case: Case) -> None:
             format_func=lambda m: label("methods", m, lang) if m else t("session.general_method"),
         )
         outcome = st.checkbox(t("session.include_outcome"), key=f"session_outcome_{case.id}")
-        sheet = handout.build(
-            case, method=method, language=lang, include_outcome=outcome, contacts=help_routes.contacts()
+        sheet = handout.build(  # "algemene gespreksopbouw" (None here) is a choice, not "the case's own"
+            case,
+            method=method or handout.GENERAL,
+            language=lang,
+            include_outcome=outcome,
+            contacts=help_routes.contacts(),
         )
         widgets.download_pair(
             handout.to_html(sheet),
