@@ -1,4 +1,5 @@
-"""Accessibility in a real browser, where it can only be seen: what a keyboard user sees of the focus.
+"""Accessibility in a real browser, where it can only be seen: what a keyboard user sees of the focus and
+how dark the grey text is.
 
 Each is measured from the computed style Chromium draws with (not from the CSS the app sends), so a
 Streamlit upgrade that outranks the app's style fails here. The server and browser are in _browser.py.
@@ -16,6 +17,7 @@ collection, server, browser, page = _browser.collection, _browser.server, _brows
 pytestmark = pytest.mark.e2e
 require_browser()
 
+AA_TEXT = 4.5  # WCAG 1.4.3: normal-sized text against its background
 AA_NON_TEXT = 3.0  # WCAG 1.4.11: a focus ring against what surrounds it
 
 # The contrast of an element's text, as it is drawn: its colour (with alpha, and the opacity of every
@@ -73,3 +75,20 @@ def test_keyboard_focus_is_visible_on_result_links_and_the_sidebar_navigation(pa
         focused = _tab_to(page, test_id)
         assert focused["style"] != "none" and focused["width"] >= 2, focused
         assert focused["ring"] >= AA_NON_TEXT, focused
+
+
+def test_captions_meet_aa_contrast(page, server: Server) -> None:
+    """Captions (a result's metadata line, "Gevonden in", the subtitle, the privacy note, the sidebar's
+    notes) were the text colour at opacity 0.6: 4.1:1 on white, 3.9:1 in the sidebar (WCAG 1.4.3)."""
+    _search(page, server)
+    captions = page.locator("[data-testid=stCaptionContainer] :is(p, span, strong, em)")
+    ratios = captions.evaluate_all(
+        f"els => els.filter(e => e.offsetParent && e.innerText.trim())"
+        f".map(e => [e.innerText.slice(0, 60), ({CONTRAST})(e, 'color')])"
+    )
+    shown = [text for text, _ in ratios]
+    for expected in ("Gevonden in", "Wat je hier typt", "Eerdere morele beraden als houvast"):
+        assert any(text.startswith(expected) for text in shown), (expected, shown)
+    assert any(" · " in text for text in shown), shown  # a result's metadata line
+    faint = [(text, round(ratio, 2)) for text, ratio in ratios if ratio < AA_TEXT]
+    assert faint == [], faint
