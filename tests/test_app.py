@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from moresprudentie.review.roles import OFFICER, Actor
 from moresprudentie.search import ranking
+from moresprudentie.ui import app as ui_app
 from moresprudentie.ui.components import auth, i18n, nav
 
 HOSTILE_ID = "script-in-de-casus"
@@ -230,13 +231,16 @@ def test_sidebar_filters_narrow_results_before_ranking(app) -> None:
 def test_english_switch_and_lang_parameter(app) -> None:
     at = app(lang="en")
     assert at.text_area[0].label == "Describe your dilemma"
+    assert _page_language(at) == [_language_script("en")]  # screen readers read English with an English voice
     at = app()
+    assert _page_language(at) == [_language_script("nl")]  # Streamlit's page says lang="en" until told
     switch = next(group for group in at.get("button_group") if group.key == i18n.STATE_KEY)
     switch.set_value("en").run()
     assert not at.exception
     assert at.text_area[0].label == "Describe your dilemma"
     assert "A precedent informs, it does not bind" in texts(at)
     assert at.query_params["lang"] == "en"  # a reload or a shared link stays in English
+    assert _page_language(at) == [_language_script("en")]
     at.switch_page(nav.SESSION.path).run()  # the choice holds across pages
     assert "Prepare a moral deliberation" in texts(at)
     assert at.query_params["lang"] == "en"
@@ -284,7 +288,20 @@ def test_hostile_case_text_is_inert(app) -> None:
     assert r"\<script\>alert\(1\)\</script\>" in shown
     assert r"\[hier\]\(javascript\:alert\(1\)\)" in shown
     assert r"\:red\[rood\] \$x\$" in shown
-    assert all(element.value.startswith("<style>") and "alert" not in element.value for element in at.get("html"))
+    for element in at.get("html"):  # only the app's own fixed texts: its style and the page-language script
+        assert element.value.startswith("<style>") or element.value == _language_script("nl"), element.value
+        assert element.proto.unsafe_allow_javascript == element.value.startswith("<script"), element.value
+        assert "alert" not in element.value
+
+
+def _language_script(language: str) -> str:
+    """The one piece of JavaScript the app sends: it sets `<html lang>` (ui/app.py)."""
+    script = ui_app.PAGE_LANGUAGE_SCRIPT.format(language=language)
+    return f'<script data-page-language="{language}">{script}</script>'
+
+
+def _page_language(at: AppTest) -> list[str]:
+    return [e.value for e in at.get("html") if e.value.startswith("<script data-page-language")]
 
 
 # -- session preparation ---------------------------------------------------------------------------

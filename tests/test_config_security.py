@@ -3,6 +3,8 @@ login, linted for the usual security mistakes, and on versions without known vul
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -19,7 +21,8 @@ from packaging.version import Version
 from streamlit.testing.v1 import AppTest
 
 from moresprudentie import settings
-from moresprudentie.ui.components import auth, nav
+from moresprudentie.ui import app as ui_app
+from moresprudentie.ui.components import auth, i18n, nav
 
 ROOT = Path(__file__).parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -158,3 +161,14 @@ def test_declared_and_installed_versions_exclude_known_vulnerabilities(name: str
     assert lowest is not None and lowest >= MINIMUM_VERSIONS[name], f"pyproject.toml: {requirement}"
     installed = Version(metadata.version(name))
     assert installed >= MINIMUM_VERSIONS[name] and installed in requirement.specifier, f"installed {name} {installed}"
+
+
+def test_the_deployment_guide_gives_the_hashes_of_the_page_language_script() -> None:
+    """A Content-Security-Policy with script-src allows the app's one script (it sets `<html lang>`) by
+    the hashes docs/deployment.md gives; hashes that no longer match would silently put screen readers
+    back on an English voice behind such a policy."""
+    guide = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    for language in i18n.LANGUAGES:
+        script = ui_app.PAGE_LANGUAGE_SCRIPT.format(language=language).encode("utf-8")
+        digest = base64.b64encode(hashlib.sha256(script).digest()).decode("ascii")
+        assert re.search(rf"'sha256-{re.escape(digest)}'`? \({language}\)", guide), language

@@ -185,7 +185,7 @@ def _foreign(texts: list[str], words: frozenset[str]) -> list[str]:
     """The texts holding a word of the other language (markup, icons and case words stripped)."""
     bad = []
     for shown in texts:
-        if shown.lstrip().startswith("<style"):  # the app's own CSS, not text
+        if shown.lstrip().startswith(("<style", "<script data-page-language")):  # the app's CSS and lang code
             continue
         plain = re.sub(r":material/\w+:|:[a-z]+(?:-background)?\[|[\]*_`#>]|https?://\S+", " ", NAMES.sub(" ", shown))
         tokens = {token.lower() for token in re.findall(r"[A-Za-zÀ-ÿ]+", plain)}

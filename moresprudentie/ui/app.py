@@ -8,6 +8,9 @@ Streamlit looks for a script-level config. The page scripts are in `views/`, not
 treats a `pages/` folder beside the main script as its older multipage mode, which then drops the
 sidebar's widget state (the language switch) on every rerun.
 
+Every run also tells the browser what a screen reader and a tab bar need: the page's language (Streamlit
+always writes `<html lang="en">`) and a title per page (`_page_language`, `_tab_title`).
+
 `serve()` is how `moresprudentie app` starts Streamlit: the same as `streamlit run`, minus three
 levers an anonymous client had on the whole server (`no_external_ip_lookup`, `no_metrics_endpoint`,
 `cap_uploads_per_session`).
@@ -90,22 +93,50 @@ _ACCESSIBLE_STYLE = (
     "[data-testid='stApp'] :is(a, button, summary, [role='button'], [role='tab']):focus-visible "
     f"{{outline: 2px solid {FOCUS}; outline-offset: 2px;}}"
     f"[data-testid='stCaptionContainer'] {{opacity: 1; color: {INK_MUTED};}}"
+    # the page-language script's element (_page_language) shows nothing and takes no room
+    "[data-testid='stElementContainer']:has(> [data-testid='stHtml'] > script[data-page-language]) "
+    "{display: none;}"
 )
+
+
+PAGE_LANGUAGE_SCRIPT = 'document.documentElement.lang = "{language}";'
+
+
+def _page_language() -> str:
+    """A script that sets `<html lang>` to the session's language.
+
+    Streamlit's page is always `<html lang="en">`, with no setting to change it, so a screen reader
+    read the Dutch interface with an English voice (WCAG 3.1.1). The script runs in the page itself
+    (st.html with JavaScript, not in a component's frame) and again only when its text changes, that
+    is when the language does. It is a fixed text with one of two language codes: no case or user
+    text, so a Content-Security-Policy with script-src can allow it by its two hashes, which
+    docs/deployment.md gives (the example proxy sets no script-src; tests/e2e/test_reverse_proxy.py
+    runs a browser through it)."""
+    chosen = language()
+    return f'<script data-page-language="{chosen}">{PAGE_LANGUAGE_SCRIPT.format(language=chosen)}</script>'
+
+
+def _tab_title(page: st.Page) -> str:
+    """The browser tab's title: the page, then the app ("Zoeken · Moresprudentie"), so tabs and the
+    history tell pages apart and a screen reader announces where a link led (WCAG 2.4.2)."""
+    return f"{page.title} · {t('app.name')}"
 
 
 def main() -> None:
     """Draw one run of the app: the navigation, then the chosen page."""
-    st.set_page_config(page_title="Moresprudentie", page_icon="⚖️", layout="wide")
+    st.set_page_config(page_icon="⚖️", layout="wide")
     no_external_ip_lookup()  # done by `moresprudentie app` at start; for `streamlit run` after a first run
     cap_uploads_per_session()
     language()  # settle the session's language (from ?lang=) before any text is drawn
     st.html(_style())
+    st.html(_page_language(), unsafe_allow_javascript=True)
 
     pages = {spec: _page(spec) for spec in nav.PAGES}
     sections: dict[str, list[st.Page]] = {}
     for spec, page in pages.items():
         sections.setdefault(t(f"nav.sections.{spec.section}"), []).append(page)
     current = st.navigation(sections)
+    st.set_page_config(page_title=_tab_title(current))
     auth.show_account()  # the trial-mode banner on every page; login / logout in the sidebar
     resources.store_banner()  # read-only while a shared database cannot be reached
 

@@ -1,5 +1,5 @@
-"""Accessibility in a real browser, where it can only be seen: what a keyboard user sees of the focus and
-how dark the grey text is.
+"""Accessibility in a real browser, where it can only be seen: what a keyboard user sees of the focus,
+what a screen reader is told about the page's language and title, and how dark the grey text is.
 
 Each is measured from the computed style Chromium draws with (not from the CSS the app sends), so a
 Streamlit upgrade that outranks the app's style fails here. The server and browser are in _browser.py.
@@ -75,6 +75,38 @@ def test_keyboard_focus_is_visible_on_result_links_and_the_sidebar_navigation(pa
         focused = _tab_to(page, test_id)
         assert focused["style"] != "none" and focused["width"] >= 2, focused
         assert focused["ring"] >= AA_NON_TEXT, focused
+
+
+def test_page_language_and_tab_title_follow_the_ui_language(page, server: Server) -> None:
+    """Streamlit writes `<html lang="en">` and one title for every tab: a screen reader read the Dutch
+    interface with an English voice (WCAG 3.1.1), and no tab said which page it held (2.4.2)."""
+    open_page(page, server, "/")
+    page.wait_for_function("document.documentElement.lang === 'nl' && document.title === 'Zoeken · Moresprudentie'")
+
+    page.locator("[data-testid=stSidebar]").get_by_text("EN", exact=True).click()
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_function("document.title === 'Search · Moresprudentie'")
+
+    page.locator("[data-testid=stSidebarNavLink]", has_text="Concepts").click()
+    page.wait_for_function("document.title === 'Concepts · Moresprudentie'")
+    assert page.evaluate("document.documentElement.lang") == "en"
+
+    # a fresh session, English from the address (its page starts as "en" anyway: the title shows it)
+    open_page(page, server, "/overzicht?lang=en")
+    page.wait_for_function("document.title === 'Overview · Moresprudentie'")
+    assert page.evaluate("document.documentElement.lang") == "en"
+
+    page.locator("[data-testid=stSidebar]").get_by_text("NL", exact=True).click()
+    page.wait_for_function("document.documentElement.lang === 'nl'")
+    page.wait_for_function("document.title === 'Overzicht · Moresprudentie'")
+
+
+def test_the_page_language_script_takes_no_room(page, server: Server) -> None:
+    """The element that carries the script is hidden: the page starts where it did without it."""
+    open_page(page, server, "/")
+    holder = page.locator("[data-testid=stElementContainer]:has(script[data-page-language])")
+    assert holder.count() == 1
+    assert holder.evaluate("e => getComputedStyle(e).display") == "none"
 
 
 def test_captions_meet_aa_contrast(page, server: Server) -> None:

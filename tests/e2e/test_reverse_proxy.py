@@ -40,6 +40,8 @@ pytestmark = pytest.mark.e2e
 DOC = ROOT / "docs" / "deployment.md"
 PUBLIC = "moresprudentie.example.nl"
 ORIGIN = f"https://{PUBLIC}"
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
 FORWARDING = {
     "X-Forwarded-For": "203.0.113.7",
@@ -247,6 +249,31 @@ def test_a_foreign_origin_is_refused_by_the_proxy_and_the_own_origin_switched(pr
     own = handshake(proxy, ORIGIN)
     assert own.status == 101, own  # nginx answers 101 only when Streamlit did
     assert own.headers.get("sec-websocket-protocol") == "streamlit"
+
+
+def test_a_browser_behind_the_proxy_gets_the_page_language_and_title(proxy: int) -> None:
+    """The proxy's headers (frame-ancestors, X-Frame-Options, nosniff, ...) leave the app's script that
+    sets `<html lang>` free to run: a real browser on the public name, over TLS, through nginx. A policy
+    added to the example that blocked it (a script-src without the script's hash) fails here."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    public_to_proxy = f"--host-resolver-rules=MAP {PUBLIC}:443 127.0.0.1:{proxy}"  # the Origin stays ORIGIN
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*BROWSER_ARGS, public_to_proxy])
+        try:
+            page = chromium.new_context(ignore_https_errors=True).new_page()
+            answer = page.goto(f"{ORIGIN}/", timeout=90_000)
+            assert answer is not None and answer.headers.get("content-security-policy") == "frame-ancestors 'none'"
+            # Streamlit's own page says lang "en" and the title "Streamlit". Polled from here: Playwright's
+            # wait_for_function evaluates a string in the page, which a script-src policy would refuse.
+            deadline, shown = time.monotonic() + 90, None
+            while shown != ["nl", "Zoeken · Moresprudentie"] and time.monotonic() < deadline:
+                page.wait_for_timeout(250)
+                shown = page.evaluate("[document.documentElement.lang, document.title]")
+            assert shown == ["nl", "Zoeken · Moresprudentie"], shown
+        finally:
+            chromium.close()
 
 
 @pytest.mark.parametrize("path", ["/_stcore/metrics", "/_stcore/agent/run"])
