@@ -19,8 +19,8 @@ import os
 import time
 from pathlib import Path
 
-from moresprudentie.cases.loading import CASE_SUFFIX, file_hash
-from moresprudentie.errors import ConflictError, StorageError, WorkflowError
+from moresprudentie.cases.loading import CASE_SUFFIX
+from moresprudentie.errors import StorageError, WorkflowError
 from moresprudentie.files import create_exclusive
 from moresprudentie.review.layout import Layout, Version, read_version
 
@@ -41,12 +41,7 @@ def archive(layout: Layout, version: Version) -> Path:
     case in one place or both, never in neither. An earlier withdrawal of the same id is kept under a
     hidden, stamped name, so no withdrawn text is ever overwritten.
     """
-    try:
-        data = version.path.read_bytes()
-    except OSError as exc:
-        raise StorageError(f"{version.path}: cannot read ({exc.strerror or exc}); nothing was withdrawn") from exc
-    if file_hash(data) != version.hash:
-        raise ConflictError(f"{version.path}: changed a moment ago; open it again and read the version on disk now")
+    data = version.unchanged_bytes("withdrawn")
     target = layout.withdrawn / version.path.name
     if target.exists():
         stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"

@@ -51,6 +51,17 @@ class Version:
         """The published case file itself (not a revision of it): there is no draft to review."""
         return not self.is_revision and self.case is not None and self.case.is_published
 
+    def unchanged_bytes(self, step: str) -> bytes:
+        """The file's bytes, if they are still the ones read (its hash); a step that copies or moves a
+        file (`step`: "sent back", "withdrawn") must copy what the officer judged, nothing newer."""
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise StorageError(f"{self.path}: cannot read ({exc.strerror or exc}); nothing was {step}") from exc
+        if file_hash(data) != self.hash:
+            raise ConflictError(f"{self.path}: changed a moment ago; open it again and read the version on disk now")
+        return data
+
 
 def checked_id(case_id: str) -> str:
     """Ids become file names: refuse anything else (no '../', no slashes) before touching the disk."""
@@ -139,13 +150,7 @@ class Layout:
     def keep_sent_back(self, version: Version) -> None:
         """Copy the draft being sent back (the bytes of `version`, checked) to .sent-back/, over the
         copy of an earlier send-back: the last text sent back is the one its reviewer compares with."""
-        try:
-            data = version.path.read_bytes()
-        except OSError as exc:
-            raise StorageError(f"{version.path}: cannot read ({exc.strerror or exc}); nothing was sent back") from exc
-        if file_hash(data) != version.hash:
-            raise ConflictError(f"{version.path}: changed a moment ago; open it again and read the version on disk now")
-        atomic_write(self.sent_back / version.path.name, data)
+        atomic_write(self.sent_back / version.path.name, version.unchanged_bytes("sent back"))
 
     def sent_back_text(self, case_id: str, version_hash: str) -> bytes | None:
         """The copy of the draft sent back, if it is the version with this hash (else None)."""
