@@ -101,6 +101,13 @@ def test_page_language_and_tab_title_follow_the_ui_language(page, server: Server
     page.wait_for_function("document.title === 'Overzicht · Moresprudentie'")
 
 
+def test_a_case_tab_is_titled_by_its_case(page, server: Server) -> None:
+    """Several cases open in tabs (or in the history) are told apart by their titles, not "Casus"."""
+    open_page(page, server, f"/casus?case={_browser.EXPECTED}")
+    title = page.locator("h1").first.inner_text()
+    page.wait_for_function("expected => document.title === expected", arg=f"{title} · Moresprudentie")
+
+
 def test_the_page_language_script_takes_no_room(page, server: Server) -> None:
     """The element that carries the script is hidden: the page starts where it did without it."""
     open_page(page, server, "/")

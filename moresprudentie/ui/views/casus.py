@@ -101,6 +101,7 @@ if case is None:
     st.warning(t("case.not_found", id=widgets.md_inline(case_id)), icon=":material/search_off:")
     st.stop()
 
+st.set_page_config(page_title=f"{case.title} · {t('app.name')}")  # tabs and history name the case
 render.case_header(case)
 why_matched(case)
 widgets.advice_notice()
