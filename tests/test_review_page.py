@@ -252,6 +252,21 @@ def test_red_findings_after_submitting_disable_approving_with_the_reason(app, ca
     assert_every_disabled_button_says_why(at)
 
 
+def test_the_reviewer_reads_each_place_an_allowed_term_silences(app, cases: Path) -> None:
+    """The allow-list silences a term wherever it stands: the reviewer approving it sees every place,
+    in its sentence, marked (not only the list)."""
+    situation = f"De voetbalclub {SURNAME} sponsort het toernooi. Later belde {SURNAME.lower()} opnieuw."
+    write_case(cases, "een-club", status="draft", situation=situation, allowed_terms=[SURNAME])
+    CaseStore(cases).submit("een-club", ANNA)
+    at = app(BRAM_LOGIN)
+    run(at.selectbox(key=PICK).set_value("een-club"))
+    places = [e.label for e in at.expander if text("review.allowed_places", "nl").split(" (")[0] in e.label]
+    assert places and "(2×)" in places[0], [e.label for e in at.expander]
+    marked = [str(m.value) for m in at.markdown if ":blue-background[" in str(m.value)]
+    assert len(marked) == 2 and all(m.startswith(":material/check: **Situatie**") for m in marked)
+    assert f":blue-background[{SURNAME}]" in marked[0] and f":blue-background[{SURNAME.lower()}]" in marked[1]
+
+
 def test_a_draft_without_its_force_field_says_why_it_cannot_be_submitted(app, cases: Path) -> None:
     empty = {"role": None, "tensions": None, "norms": None, "decisive_facts": None}
     write_case(cases, "aaa-zonder-krachtenveld", status="draft", **empty)

@@ -29,7 +29,17 @@ from moresprudentie.errors import MoresprudentieError
 from moresprudentie.review import steps
 from moresprudentie.review.roles import Actor, normalise_name
 from moresprudentie.review.store import QueueItem
-from moresprudentie.ui.components import auth, changes, duplicate_choice, nav, officer, render, resources, withdrawals
+from moresprudentie.ui.components import (
+    auth,
+    changes,
+    duplicate_choice,
+    messages,
+    nav,
+    officer,
+    render,
+    resources,
+    withdrawals,
+)
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline
 
@@ -141,6 +151,10 @@ def _findings(item: QueueItem) -> list[anonymisation.Finding]:
         officer.row(texts.get(finding.field, ""), finding, key=f"review.{number}")
     if case is not None and case.allowed_terms:
         st.warning(t("review.allowed_terms", terms=md_inline(", ".join(case.allowed_terms))), icon=":material/rule:")
+        places = officer.allowed_places(texts, case.allowed_terms)
+        with st.expander(t("review.allowed_places", count=len(places)), expanded=bool(places)):
+            for field, place in places:
+                st.markdown(f":material/check: **{md_inline(messages.field_label(field))}** · {place}")
     return found
 
 
