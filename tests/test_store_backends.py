@@ -212,6 +212,21 @@ def test_a_withdrawal_proposal_can_be_cancelled_by_its_proposer_or_with_a_reason
     assert store.storage.published_or_none(CASE) is not None and store.review_queue() == []
 
 
+def test_a_cancel_never_ends_a_proposal_made_again_since_it_was_read(store: CaseStore) -> None:
+    """Bram reads Anna's proposal; meanwhile she cancels it and Carla proposes anew. Bram's cancel was
+    about Anna's proposal, so it is refused, and Carla's stands until someone judges it."""
+    published = published_case(store)
+    read = store.propose_withdrawal(CASE, ANNA, "Herkenbaar", published)
+    store.cancel_withdrawal(CASE, ANNA, seen_hash=published, seen=read)
+    carla = actor_for("carla@example.nl", OFFICERS)
+    anew = store.propose_withdrawal(CASE, carla, "Toch herkenbaar: de wijk staat erin", published)
+    with pytest.raises(ConflictError, match="changed since you read it"):
+        store.cancel_withdrawal(CASE, BRAM, "Niet herkenbaar", seen_hash=published, seen=read)
+    assert store.withdrawal_of(CASE)[1] == anew
+    store.cancel_withdrawal(CASE, BRAM, "Niet herkenbaar", seen_hash=published, seen=anew)
+    assert store.withdrawal_of(CASE)[1] is None
+
+
 def test_a_stale_proposal_can_be_cancelled_naming_the_published_version_read_now(store: CaseStore) -> None:
     """A proposal for a text changed since can never be approved; cancelling clears it from the list."""
     proposed = published_case(store)

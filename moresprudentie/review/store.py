@@ -351,15 +351,18 @@ class CaseStore:
             with self._recorded("withdrawn", actor, version.case_id, version.hash, reason):
                 return self.storage.archive(version)
 
-    def cancel_withdrawal(self, case_id: str, actor: Actor, reason: str = "", *, seen_hash: str) -> Withdrawal:
+    def cancel_withdrawal(
+        self, case_id: str, actor: Actor, reason: str = "", *, seen_hash: str, seen: Withdrawal | None = None
+    ) -> Withdrawal:
         """Cancel the open withdrawal proposal of the published version read (seen_hash); returns it.
 
         The case stays in search. Its proposer may cancel it, and so may any other officer, with a
         reason (withdrawal._reason_missing); a stale proposal too. The event names the version the
-        proposal was for, and the reason is its comment.
+        proposal was for, and the reason is its comment. `seen`, the proposal as read: a cancel never
+        ends a proposal made again since (withdrawal.require_same_proposal).
         """
         with self._withdrawal_step("cancel_withdrawal", actor, case_id, seen_hash, reason) as (_, pending):
-            proposal = cast(Withdrawal, pending)  # checked: there is one
+            proposal = withdrawal.require_same_proposal(cast(Withdrawal, pending), seen)  # checked: there is one
             self._record("withdrawal_cancelled", actor, proposal.case_id, proposal.hash, reason.strip())
         return proposal
 

@@ -115,6 +115,17 @@ def _not_the_proposer(actor: Actor, version: Version, pending: Withdrawal | None
     return None
 
 
+def require_same_proposal(pending: Withdrawal, seen: Withdrawal | None) -> Withdrawal:
+    """The open proposal, if it is the one the officer read (None: any): one cancelled and proposed
+    again meanwhile, by someone else or for other reasons, is another officer's decision to judge."""
+    if seen is not None and pending != seen:
+        raise ConflictError(
+            f"the proposal to withdraw '{pending.case_id}' changed since you read it ({pending.proposer} "
+            f"proposed it at {pending.time}: {pending.reason}); read it and decide again"
+        )
+    return pending
+
+
 class StaleProposalError(ConflictError):
     """The case file changed after its withdrawal was proposed: the proposal was about another text."""
 

@@ -16,7 +16,7 @@ from moresprudentie.errors import MoresprudentieError
 from moresprudentie.review import withdrawal
 from moresprudentie.review.roles import Actor, normalise_name
 from moresprudentie.review.store import CaseStore
-from moresprudentie.review.withdrawal import PendingWithdrawal, WithdrawalStep
+from moresprudentie.review.withdrawal import PendingWithdrawal, Withdrawal, WithdrawalStep
 from moresprudentie.ui.components import auth, officer, resources
 from moresprudentie.ui.components.i18n import t
 from moresprudentie.ui.components.widgets import md_inline
@@ -60,15 +60,16 @@ def _withdraw(case_id: str, actor: Actor, seen_hash: str) -> None:
     officer.flash(t("review.withdraw.done", id=case_id))
 
 
-def _cancel(case_id: str, actor: Actor, seen_hash: str, own: bool) -> None:
-    """Cancel the proposal shown: the proposer's own freely, another officer's with the reason typed."""
+def _cancel(case_id: str, actor: Actor, seen_hash: str, own: bool, seen: Withdrawal) -> None:
+    """Cancel the proposal shown (`seen`, not one made again since): the proposer's own freely,
+    another officer's with the reason typed."""
     key = f"{CANCEL_REASON}.{case_id}"
     reason = st.session_state.get(key, "")
     if not own and not reason.strip():  # the library refuses it too, in English, at the top
         st.session_state[CANCEL_MISSING] = case_id
         return
     try:
-        resources.case_store().cancel_withdrawal(case_id, actor, reason, seen_hash=seen_hash)
+        resources.case_store().cancel_withdrawal(case_id, actor, reason, seen_hash=seen_hash, seen=seen)
     except MoresprudentieError as exc:
         officer.flash(exc)
         return
@@ -107,7 +108,7 @@ def _cancel_controls(item: PendingWithdrawal, actor: Actor, allowed: frozenset[W
             name = md_inline(item.proposal.proposer)
             st.error(t("review.withdraw.cancel_reason_missing", name=name), icon=":material/edit_note:")
     why = None if "cancel_withdrawal" in allowed else t("review.why.other")
-    step = (_cancel, (case_id, actor, item.version.hash, own))
+    step = (_cancel, (case_id, actor, item.version.hash, own, item.proposal))
     _button(t("review.withdraw.cancel"), step, ":material/undo:", f"withdraw.cancel.{case_id}", why, primary=False)
 
 
