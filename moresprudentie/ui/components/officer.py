@@ -117,15 +117,18 @@ def wide_button(
     )
 
 
-def step_button(label: str, callback: Callback, icon: str, *, primary: bool = False, why: str | None = None) -> None:
+def step_button(
+    label: str, callback: Callback, icon: str, *, primary: bool = False, why: str | None = None, key: str | None = None
+) -> None:
     """One workflow step as a full-width button; with `why` it is disabled and says why right under it.
 
     Full width, one under the other: the whole label shows in a narrow side column (1400 px) and on a
     phone (390 px), where buttons side by side were cut to "Goedk…". A greyed-out button without a
     reason leaves an officer guessing what to do, so a disabled one never comes without its reason.
+    `key` where one page has the same step more than once (a button per proposed withdrawal).
     """
     box = st.container(gap="small")
-    wide_button(box, label, callback, icon, primary=primary and why is None, disabled=why is not None)
+    wide_button(box, label, callback, icon, primary=primary and why is None, disabled=why is not None, key=key)
     if why is not None:
         box.caption(f":material/info: {why}")
 

@@ -60,12 +60,13 @@ def _withdraw(case_id: str, actor: Actor, seen_hash: str) -> None:
     officer.flash(t("review.withdraw.done", id=case_id))
 
 
-def _cancel(case_id: str, actor: Actor, seen_hash: str, own: bool, seen: Withdrawal) -> None:
+def _cancel(actor: Actor, seen_hash: str, seen: Withdrawal) -> None:
     """Cancel the proposal shown (`seen`, not one made again since): the proposer's own freely,
     another officer's with the reason typed."""
+    case_id = seen.case_id
     key = f"{CANCEL_REASON}.{case_id}"
     reason = st.session_state.get(key, "")
-    if not own and not reason.strip():  # the library refuses it too, in English, at the top
+    if not seen.by(actor) and not reason.strip():  # the library refuses it too, in English, at the top
         st.session_state[CANCEL_MISSING] = case_id
         return
     try:
@@ -77,14 +78,6 @@ def _cancel(case_id: str, actor: Actor, seen_hash: str, own: bool, seen: Withdra
     officer.flash(t("review.withdraw.done_cancel", id=case_id))
 
 
-def _button(label: str, callback: officer.Callback, icon: str, key: str, why: str | None, primary: bool = True) -> None:
-    """A full-width step button with its own key (one per proposal); disabled ones say why right under."""
-    box = st.container(gap="small")
-    officer.wide_button(box, label, callback, icon, primary=primary and why is None, disabled=why is not None, key=key)
-    if why is not None:
-        box.caption(f":material/info: {why}")
-
-
 def _approve_button(item: PendingWithdrawal, actor: Actor, allowed: frozenset[WithdrawalStep]) -> None:
     """The second officer's button; disabled for the proposer and for a stale proposal, saying why."""
     version, proposal = item.version, item.proposal
@@ -94,7 +87,8 @@ def _approve_button(item: PendingWithdrawal, actor: Actor, allowed: frozenset[Wi
         if proposal.by(actor) and not item.stale:
             why = _own_proposal(proposal.proposer)
     step = (_withdraw, (version.case_id, actor, version.hash))
-    _button(t("review.withdraw.approve"), step, ":material/archive:", f"withdraw.{version.case_id}", why)
+    key = f"withdraw.{version.case_id}"
+    officer.step_button(t("review.withdraw.approve"), step, ":material/archive:", primary=True, why=why, key=key)
 
 
 def _cancel_controls(item: PendingWithdrawal, actor: Actor, allowed: frozenset[WithdrawalStep]) -> None:
@@ -108,8 +102,8 @@ def _cancel_controls(item: PendingWithdrawal, actor: Actor, allowed: frozenset[W
             name = md_inline(item.proposal.proposer)
             st.error(t("review.withdraw.cancel_reason_missing", name=name), icon=":material/edit_note:")
     why = None if "cancel_withdrawal" in allowed else t("review.why.other")
-    step = (_cancel, (case_id, actor, item.version.hash, own, item.proposal))
-    _button(t("review.withdraw.cancel"), step, ":material/undo:", f"withdraw.cancel.{case_id}", why, primary=False)
+    step = (_cancel, (actor, item.version.hash, item.proposal))
+    officer.step_button(t("review.withdraw.cancel"), step, ":material/undo:", why=why, key=f"withdraw.cancel.{case_id}")
 
 
 def _pending(item: PendingWithdrawal, actor: Actor) -> None:
@@ -153,7 +147,9 @@ def _propose_form(store: CaseStore, actor: Actor) -> None:
     allowed = withdrawal.allowed_withdrawal_steps(actor, version, proposal)
     why = None if "propose_withdrawal" in allowed else t("review.withdraw.why_proposed")
     step = (_propose, (chosen, actor, version.hash))
-    _button(t("review.withdraw.propose"), step, ":material/remove_circle:", "withdraw.propose", why)
+    officer.step_button(
+        t("review.withdraw.propose"), step, ":material/remove_circle:", primary=True, why=why, key="withdraw.propose"
+    )
 
 
 def section(actor: Actor) -> None:
