@@ -20,6 +20,7 @@ import html
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -37,18 +38,18 @@ def _texts() -> dict[str, dict[str, str]]:
     return yaml.safe_load(resources.files("moresprudentie").joinpath("weighing.yaml").read_text(encoding="utf-8"))
 
 
-def _entry(key: str) -> dict:
-    """An entry of weighing.yaml by its dotted key ('subtitle.collega')."""
+def _in(key: str, language: str) -> Any:
+    """An entry of weighing.yaml by its dotted key ('subtitle.collega'), in a language (Dutch when
+    the language is unknown): a text, or a list of them."""
     entry = _texts()
     for part in key.split("."):
         entry = entry[part]
-    return entry
+    return entry.get(language) or entry["nl"]
 
 
 def say(key: str, language: str, **values: str) -> str:
     """A text of the document in a language (Dutch when the language is unknown)."""
-    entry = _entry(key)
-    return (entry.get(language) or entry["nl"]).format(**values)
+    return _in(key, language).format(**values)
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,7 @@ def subtitle(answers: Answers) -> str:
 def questions(answers: Answers) -> list[str]:
     """The questions to discuss, put to the person the document is for (neutral for several or nobody)."""
     chosen = audience(answers)
-    entry = _entry(f"ask.{chosen if chosen in PEOPLE else 'neutral'}")
-    return list(entry.get(answers.language) or entry["nl"])
+    return list(_in(f"ask.{chosen if chosen in PEOPLE else 'neutral'}", answers.language))
 
 
 def _filled(text: str) -> bool:

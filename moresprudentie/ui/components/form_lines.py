@@ -9,6 +9,7 @@ what it takes; case_form.py draws the widgets. No Streamlit here: these are plai
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 import yaml
@@ -77,6 +78,7 @@ def _value_term(text: str) -> str:
     return _by_label("values").get(text.strip().lower(), text.strip())
 
 
+@cache  # the vocabulary is read once per process; this runs for every line of every shaped field
 def _by_label(kind: str) -> dict[str, str]:
     """The terms of a vocabulary by their lower-cased labels in both languages: a line may name a term
     as the pick lists show it ("Gelijke behandeling", "nuanceert", "Organisatorisch")."""
